@@ -1,0 +1,44 @@
+//! Every event type of the platform, so schemas, the AsyncAPI document and consumers can enumerate them.
+
+use schemars::{JsonSchema, Schema};
+use serde::{Serialize, de::DeserializeOwned};
+
+/// An event payload. `TYPE` is the versioned wire name (`ce_type`), `TOPIC` where it is published.
+pub trait Event: Serialize + DeserializeOwned + JsonSchema {
+    const TYPE: &'static str;
+    const TOPIC: &'static str;
+    /// One line for the AsyncAPI document.
+    const SUMMARY: &'static str;
+}
+
+/// What the catalog knows of one event type.
+pub struct EventKind {
+    pub event_type: &'static str,
+    pub topic: &'static str,
+    pub summary: &'static str,
+    pub schema: fn() -> Schema,
+}
+
+fn kind<E: Event>() -> EventKind {
+    EventKind {
+        event_type: E::TYPE,
+        topic: E::TOPIC,
+        summary: E::SUMMARY,
+        schema: || {
+            schemars::generate::SchemaSettings::draft07()
+                .into_generator()
+                .into_root_schema_for::<E>()
+        },
+    }
+}
+
+/// All event types, in a stable order.
+pub fn catalog() -> Vec<EventKind> {
+    vec![kind::<crate::audit::RecordRead>()]
+}
+
+pub fn kind_of(event_type: &str) -> Option<EventKind> {
+    catalog()
+        .into_iter()
+        .find(|kind| kind.event_type == event_type)
+}

@@ -1,0 +1,29 @@
+//! The Kafka contract of trustsafe: the event envelope, every event payload, their CloudEvents mapping
+//! and the schemas generated from them. Services share this crate and nothing else of each other.
+//!
+//! An event type is never changed in place: a change of meaning or shape is a new type with a new
+//! version suffix (`….v2`), and the old type stays readable.
+
+mod catalog;
+pub mod cloudevents;
+mod contract;
+mod envelope;
+mod error;
+
+pub mod audit;
+
+pub use catalog::{Event, EventKind, catalog, kind_of};
+pub use cloudevents::{KafkaRecord, from_kafka, to_kafka};
+pub use contract::{asyncapi_document, event_schemas};
+pub use envelope::{Actor, Envelope, TraceContext};
+pub use error::DecodeError;
+
+/// The topics of the shared log, one per producing service. Keys are stream ids.
+pub mod topics {
+    pub const INCIDENT: &str = "trustsafe.incident.v1";
+    pub const FILTERING: &str = "trustsafe.filtering.v1";
+    pub const AUP: &str = "trustsafe.aup.v1";
+    pub const AUDIT: &str = "trustsafe.audit.v1";
+
+    pub const ALL: [&str; 4] = [INCIDENT, FILTERING, AUP, AUDIT];
+}

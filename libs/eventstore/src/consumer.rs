@@ -1,0 +1,441 @@
+//! The consumer kit: read topics as a consumer group and apply each event to a projection with its
+//! effect, its dedup row and its checkpoint in one database transaction. The Kafka offset is stored
+//! only after that commit, so a crash between the two redelivers an event whose dedup row already
+//! exists: the effect happens exactly once.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::Message;
+use rdkafka::Offset;
+use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Headers;
+use rdkafka::topic_partition_list::TopicPartitionList;
+use sqlx::{PgConnection, PgPool};
+use thiserror::Error;
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, info_span, warn};
+use trustsafe_events::{DecodeError, Envelope, KafkaRecord, from_kafka, kind_of};
+
+use crate::{kafka, metrics};
+
+/// A read model (or a reaction) fed by the log. Implement the methods as `async fn`.
+pub trait Projection: Send + Sync + 'static {
+    /// The consumer group, and the key of this projection's dedup and checkpoint rows.
+    fn name(&self) -> &str;
+    fn topics(&self) -> Vec<String>;
+    /// The effect of one event, inside the caller's transaction. Events of types this projection
+    /// does not care about are simply ignored (return `Ok`).
+    fn apply(
+        &self,
+        tx: &mut PgConnection,
+        event: &Envelope,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send;
+    /// Empties the read model before a rebuild from offset zero.
+    fn reset(&self, tx: &mut PgConnection) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+}
+
+#[derive(Debug, Error)]
+pub enum HandlerError {
+    /// The event can never be applied (its data does not fit its type): park it and move on.
+    #[error("rejected: {0}")]
+    Reject(String),
+    /// Worth trying again (the database is away): the partition waits.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl From<DecodeError> for HandlerError {
+    fn from(err: DecodeError) -> Self {
+        HandlerError::Reject(err.to_string())
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum ConsumerError {
+    #[error("kafka: {0}")]
+    Kafka(#[from] KafkaError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+#[derive(Clone, Debug)]
+pub struct ConsumerConfig {
+    pub brokers: String,
+    /// Pause before retrying an event whose transaction failed.
+    pub retry_backoff: Duration,
+}
+
+impl ConsumerConfig {
+    pub fn new(brokers: impl Into<String>) -> Self {
+        Self {
+            brokers: brokers.into(),
+            retry_backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+/// How a record ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    Duplicate,
+    Parked,
+}
+
+impl Outcome {
+    fn label(self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Parked => "parked",
+        }
+    }
+}
+
+/// Where a rebuild is: records read of the records that were in the topics when it began.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RebuildProgress {
+    pub done: u64,
+    pub total: u64,
+}
+
+pub struct Consumer<P> {
+    pool: PgPool,
+    projection: Arc<P>,
+    config: ConsumerConfig,
+}
+
+impl<P: Projection> Consumer<P> {
+    pub fn new(pool: PgPool, projection: Arc<P>, config: ConsumerConfig) -> Self {
+        Self {
+            pool,
+            projection,
+            config,
+        }
+    }
+
+    fn kafka_consumer(&self) -> Result<StreamConsumer, KafkaError> {
+        kafka::consumer_config(&self.config.brokers, self.projection.name()).create()
+    }
+
+    /// Consumes as a member of the group until `shutdown` is cancelled.
+    pub async fn run(&self, shutdown: CancellationToken) -> Result<(), ConsumerError> {
+        let consumer = self.kafka_consumer()?;
+        let topics = self.projection.topics();
+        consumer.subscribe(&topics.iter().map(String::as_str).collect::<Vec<_>>())?;
+        loop {
+            let message = tokio::select! {
+                message = consumer.recv() => message,
+                _ = shutdown.cancelled() => break,
+            };
+            let message = match message {
+                Ok(message) => message,
+                Err(err) => {
+                    warn!(%err, consumer = self.projection.name(), "consume error");
+                    continue;
+                }
+            };
+            let (topic, partition, offset) = (
+                message.topic().to_owned(),
+                message.partition(),
+                message.offset(),
+            );
+            let record = record_of(&message);
+            drop(message);
+            if self
+                .handle_until_done(&record, &topic, partition, offset, &shutdown)
+                .await
+                .is_none()
+            {
+                break;
+            }
+            consumer.store_offset(&topic, partition, offset)?;
+        }
+        // Commit what was stored so a restart does not redeliver it (it would be deduplicated anyway).
+        // Async: a blocking commit would stall this runtime thread for as long as the broker is away.
+        let _ = consumer.commit_consumer_state(CommitMode::Async);
+        // Closing leaves the group, a blocking round trip: keep it off the async runtime, which may
+        // be the one serving the broker (the embedded one in `trustsafe dev`).
+        let _ = tokio::task::spawn_blocking(move || drop(consumer)).await;
+        Ok(())
+    }
+
+    /// Handles a record, retrying while the database is away. None when shut down first.
+    async fn handle_until_done(
+        &self,
+        record: &KafkaRecord,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        shutdown: &CancellationToken,
+    ) -> Option<Outcome> {
+        loop {
+            match self.handle(record, topic, partition, offset).await {
+                Ok(outcome) => return Some(outcome),
+                Err(err) => {
+                    warn!(%err, consumer = self.projection.name(), topic, partition, offset, "will retry");
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.config.retry_backoff) => {}
+                        _ = shutdown.cancelled() => return None,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies one record exactly once, or parks it when it cannot be read or applied.
+    pub async fn handle(
+        &self,
+        record: &KafkaRecord,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+    ) -> Result<Outcome, sqlx::Error> {
+        let name = self.projection.name();
+        let envelope =
+            from_kafka(record).and_then(|envelope| match kind_of(&envelope.event_type) {
+                Some(_) => Ok(envelope),
+                None => Err(DecodeError::UnknownType(envelope.event_type)),
+            });
+        let outcome = match envelope {
+            Err(err) => {
+                self.park(record, topic, partition, offset, &err.to_string())
+                    .await?
+            }
+            Ok(envelope) => {
+                let span = info_span!("consume", consumer = name, event_type = %envelope.event_type,
+                                      event_id = %envelope.event_id);
+                trustsafe_telemetry::continue_trace(
+                    &span,
+                    record.headers.iter().filter_map(|(key, value)| {
+                        Some((key.as_str(), std::str::from_utf8(value).ok()?))
+                    }),
+                );
+                self.apply(&envelope, record, topic, partition, offset)
+                    .instrument(span)
+                    .await?
+            }
+        };
+        metrics::CONSUMED
+            .with_label_values(&[name, outcome.label()])
+            .inc();
+        Ok(outcome)
+    }
+
+    async fn apply(
+        &self,
+        envelope: &Envelope,
+        record: &KafkaRecord,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+    ) -> Result<Outcome, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let fresh = sqlx::query(
+            "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(self.projection.name())
+        .bind(envelope.event_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if fresh {
+            match self.projection.apply(&mut tx, envelope).await {
+                Ok(()) => {}
+                Err(HandlerError::Reject(reason)) => {
+                    drop(tx);
+                    return self.park(record, topic, partition, offset, &reason).await;
+                }
+                Err(HandlerError::Database(err)) => return Err(err),
+            }
+        }
+        checkpoint(&mut tx, self.projection.name(), topic, partition, offset).await?;
+        tx.commit().await?;
+        Ok(if fresh {
+            Outcome::Applied
+        } else {
+            Outcome::Duplicate
+        })
+    }
+
+    /// Keeps an unreadable record, and why, for someone to look at; the partition moves on.
+    async fn park(
+        &self,
+        record: &KafkaRecord,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        error: &str,
+    ) -> Result<Outcome, sqlx::Error> {
+        warn!(
+            consumer = self.projection.name(),
+            topic, partition, offset, error, "parking a poison record"
+        );
+        let headers: serde_json::Map<String, serde_json::Value> = record
+            .headers
+            .iter()
+            .map(|(key, value)| {
+                (
+                    key.clone(),
+                    String::from_utf8_lossy(value).into_owned().into(),
+                )
+            })
+            .collect();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            r#"INSERT INTO dead_letters (consumer, topic, partition, "offset", record_key, headers, payload, error)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"#,
+        )
+        .bind(self.projection.name())
+        .bind(topic)
+        .bind(partition)
+        .bind(offset)
+        .bind(record.key.as_bytes())
+        .bind(serde_json::Value::Object(headers))
+        .bind(&record.value)
+        .bind(error)
+        .execute(&mut *tx)
+        .await?;
+        checkpoint(&mut tx, self.projection.name(), topic, partition, offset).await?;
+        tx.commit().await?;
+        Ok(Outcome::Parked)
+    }
+
+    /// Empties the read model and applies every record of its topics from offset zero, then commits
+    /// the group's offsets at the end so the live consumer carries on from there. Run it while this
+    /// projection's live consumer is stopped.
+    pub async fn rebuild(
+        &self,
+        mut progress: impl FnMut(RebuildProgress),
+    ) -> Result<u64, ConsumerError> {
+        let name = self.projection.name();
+        let mut tx = self.pool.begin().await?;
+        self.projection.reset(&mut tx).await?;
+        for table in ["processed_events", "consumer_checkpoints", "dead_letters"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE consumer = $1"))
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+
+        let consumer = Arc::new(self.kafka_consumer()?);
+        let topics = self.projection.topics();
+        let ends = {
+            let consumer = consumer.clone();
+            tokio::task::spawn_blocking(move || end_offsets(&consumer, &topics))
+                .await
+                .expect("watermark lookup does not panic")?
+        };
+        let total: u64 = ends.values().map(|end| *end as u64).sum();
+        let mut assignment = TopicPartitionList::new();
+        let mut remaining = HashMap::new();
+        for ((topic, partition), end) in &ends {
+            assignment.add_partition_offset(topic, *partition, Offset::Beginning)?;
+            if *end > 0 {
+                remaining.insert((topic.clone(), *partition), *end);
+            }
+        }
+        consumer.assign(&assignment)?;
+        let mut done = 0;
+        progress(RebuildProgress { done, total });
+        let never = CancellationToken::new();
+        while !remaining.is_empty() {
+            let message = consumer.recv().await?;
+            let key = (message.topic().to_owned(), message.partition());
+            let offset = message.offset();
+            let record = record_of(&message);
+            drop(message);
+            let Some(end) = remaining.get(&key).copied() else {
+                continue;
+            };
+            self.handle_until_done(&record, &key.0, key.1, offset, &never)
+                .await;
+            done += 1;
+            progress(RebuildProgress { done, total });
+            if offset + 1 >= end {
+                remaining.remove(&key);
+            }
+        }
+        let mut committed = TopicPartitionList::new();
+        for ((topic, partition), end) in &ends {
+            committed.add_partition_offset(topic, *partition, Offset::Offset(*end))?;
+        }
+        tokio::task::spawn_blocking(move || consumer.commit(&committed, CommitMode::Sync))
+            .await
+            .expect("commit does not panic")?;
+        Ok(done)
+    }
+}
+
+/// The high watermark of every partition of `topics`: where a rebuild that starts now must reach.
+fn end_offsets(
+    consumer: &StreamConsumer,
+    topics: &[String],
+) -> Result<HashMap<(String, i32), i64>, KafkaError> {
+    let timeout = Duration::from_secs(10);
+    let mut ends = HashMap::new();
+    for topic in topics {
+        let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
+        for partition in metadata
+            .topics()
+            .iter()
+            .flat_map(|topic| topic.partitions())
+        {
+            let (_, high) = consumer.fetch_watermarks(topic, partition.id(), timeout)?;
+            ends.insert((topic.clone(), partition.id()), high);
+        }
+    }
+    Ok(ends)
+}
+
+async fn checkpoint(
+    tx: &mut PgConnection,
+    consumer: &str,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO consumer_checkpoints (consumer, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (consumer, topic, partition)
+         DO UPDATE SET next_offset = GREATEST(consumer_checkpoints.next_offset, EXCLUDED.next_offset), updated_at = now()",
+    )
+    .bind(consumer)
+    .bind(topic)
+    .bind(partition)
+    .bind(offset + 1)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+fn record_of(message: &impl Message) -> KafkaRecord {
+    let headers = message
+        .headers()
+        .map(|headers| {
+            headers
+                .iter()
+                .map(|header| {
+                    (
+                        header.key.to_owned(),
+                        header.value.map(<[u8]>::to_vec).unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    KafkaRecord {
+        key: message
+            .key()
+            .map(|key| String::from_utf8_lossy(key).into_owned())
+            .unwrap_or_default(),
+        headers,
+        value: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+    }
+}

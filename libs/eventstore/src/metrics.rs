@@ -1,0 +1,40 @@
+//! Prometheus metrics of the relay and the consumers, in the default registry that `/metrics` serves.
+
+use std::sync::LazyLock;
+
+use prometheus::{
+    IntCounter, IntCounterVec, IntGauge, Opts, register_int_counter, register_int_counter_vec,
+    register_int_gauge,
+};
+
+pub static RELAY_PUBLISHED: LazyLock<IntCounter> = LazyLock::new(|| {
+    register_int_counter!(
+        "trustsafe_relay_published_total",
+        "Outbox events the broker acknowledged"
+    )
+    .unwrap()
+});
+pub static RELAY_FAILURES: LazyLock<IntCounter> = LazyLock::new(|| {
+    register_int_counter!(
+        "trustsafe_relay_failures_total",
+        "Outbox events the broker did not acknowledge (retried)"
+    )
+    .unwrap()
+});
+pub static OUTBOX_PENDING: LazyLock<IntGauge> = LazyLock::new(|| {
+    register_int_gauge!(
+        "trustsafe_outbox_pending",
+        "Events in the last relay batch still waiting for the broker"
+    )
+    .unwrap()
+});
+pub static CONSUMED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        Opts::new(
+            "trustsafe_consumer_events_total",
+            "Events consumed, by consumer and outcome"
+        ),
+        &["consumer", "outcome"]
+    )
+    .unwrap()
+});

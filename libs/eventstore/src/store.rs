@@ -1,0 +1,351 @@
+//! Appending to and loading streams. Each append writes its outbox rows in the same transaction.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool, Row, postgres::PgRow};
+use trustsafe_events::{Actor, Envelope, Event, TraceContext};
+use uuid::Uuid;
+
+use crate::{AppendError, OUTBOX_CHANNEL, StoreError};
+
+/// What the caller believes the stream's current version to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpectedVersion {
+    /// The stream must not exist yet.
+    NoStream,
+    /// The stream's last event must have this version.
+    Exactly(i64),
+    /// Whatever it is (for streams with one writer, such as an audit trail).
+    Any,
+}
+
+impl ExpectedVersion {
+    fn admits(self, current: i64) -> bool {
+        match self {
+            Self::NoStream => current == 0,
+            Self::Exactly(version) => current == version,
+            Self::Any => true,
+        }
+    }
+}
+
+/// An event about to be appended.
+#[derive(Clone, Debug)]
+pub struct NewEvent {
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub topic: String,
+    pub occurred_at: DateTime<Utc>,
+    pub data: serde_json::Value,
+}
+
+impl NewEvent {
+    /// A typed event, with a fresh UUIDv7 id.
+    pub fn new<E: Event>(event: &E, occurred_at: DateTime<Utc>) -> Self {
+        Self {
+            event_id: Uuid::now_v7(),
+            event_type: E::TYPE.to_owned(),
+            topic: E::TOPIC.to_owned(),
+            occurred_at,
+            data: serde_json::to_value(event).expect("event payloads serialise to JSON"),
+        }
+    }
+}
+
+/// What is true of every event of one append: whose stream it is, who caused it and why.
+#[derive(Clone, Debug)]
+pub struct AppendContext {
+    pub trust_id: String,
+    pub school_id: Option<String>,
+    pub actor: Actor,
+    pub correlation_id: Uuid,
+    pub causation_id: Option<Uuid>,
+}
+
+/// The versions an append was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Appended {
+    pub first_version: i64,
+    pub last_version: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Metadata {
+    actor: Actor,
+    correlation_id: Uuid,
+    #[serde(default)]
+    causation_id: Option<Uuid>,
+    #[serde(default)]
+    trace: TraceContext,
+}
+
+/// One service's event store. `source` names the service in CloudEvents (`/trustsafe/incident`).
+#[derive(Clone, Debug)]
+pub struct EventStore {
+    pool: PgPool,
+    source: String,
+}
+
+/// Postgres' unique_violation.
+const UNIQUE_VIOLATION: &str = "23505";
+
+impl EventStore {
+    pub fn new(pool: PgPool, source: impl Into<String>) -> Self {
+        Self {
+            pool,
+            source: source.into(),
+        }
+    }
+
+    /// Creates or upgrades the store's tables.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("./migrations").run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Appends `events` to `stream_id` in a transaction of its own.
+    ///
+    /// A retry with the same event ids writes nothing and answers as the first call did, so a caller
+    /// that lost the answer (a timeout, a crash) can simply try again.
+    pub async fn append(
+        &self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        context: &AppendContext,
+        events: &[NewEvent],
+    ) -> Result<Appended, AppendError> {
+        loop {
+            let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+            match self
+                .append_in(&mut tx, stream_id, expected, context, events)
+                .await
+            {
+                Ok(appended) => {
+                    tx.commit().await.map_err(StoreError::from)?;
+                    return Ok(appended);
+                }
+                // A racing writer won: either the same retry (answer as it did) or a real conflict.
+                Err(AppendError::Conflict { .. }) | Err(AppendError::Store(StoreError::Unique)) => {
+                    drop(tx);
+                    if let Some(appended) = self.already_appended(stream_id, events).await? {
+                        return Ok(appended);
+                    }
+                    if expected == ExpectedVersion::Any {
+                        continue;
+                    }
+                    return Err(AppendError::Conflict {
+                        stream_id: stream_id.to_owned(),
+                        expected,
+                        actual: self.version(stream_id).await?,
+                    });
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// Appends inside the caller's transaction, so a service can write other rows (an idempotency
+    /// record, say) atomically with its events. The events are published once that transaction commits.
+    pub async fn append_in(
+        &self,
+        tx: &mut PgConnection,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        context: &AppendContext,
+        events: &[NewEvent],
+    ) -> Result<Appended, AppendError> {
+        if events.is_empty() {
+            return Err(AppendError::Empty);
+        }
+        if let Some(appended) = self
+            .already_appended_in(&mut *tx, stream_id, events)
+            .await?
+        {
+            return Ok(appended);
+        }
+        let current: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = $1",
+        )
+        .bind(stream_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+        if !expected.admits(current) {
+            return Err(AppendError::Conflict {
+                stream_id: stream_id.to_owned(),
+                expected,
+                actual: current,
+            });
+        }
+
+        let metadata = Metadata {
+            actor: context.actor.clone(),
+            correlation_id: context.correlation_id,
+            causation_id: context.causation_id,
+            trace: trace_context_of_current_span(),
+        };
+        let metadata = serde_json::to_value(&metadata).expect("metadata serialises");
+        let count = events.len() as i64;
+        let versions: Vec<i64> = (current + 1..=current + count).collect();
+        let ids: Vec<Uuid> = events.iter().map(|event| event.event_id).collect();
+        let types: Vec<&str> = events
+            .iter()
+            .map(|event| event.event_type.as_str())
+            .collect();
+        let topics: Vec<&str> = events.iter().map(|event| event.topic.as_str()).collect();
+        let occurred: Vec<DateTime<Utc>> = events.iter().map(|event| event.occurred_at).collect();
+        let data: Vec<&serde_json::Value> = events.iter().map(|event| &event.data).collect();
+
+        // One statement for the events and their outbox rows; the notification is delivered at commit.
+        sqlx::query(
+            "WITH new_events AS (
+                 INSERT INTO events (event_id, stream_id, stream_version, event_type, trust_id, school_id,
+                                     occurred_at, metadata, data)
+                 SELECT id, $2, version, event_type, $3, $4, occurred_at, $5, data
+                   FROM UNNEST($1::uuid[], $6::bigint[], $7::text[], $8::timestamptz[], $9::jsonb[])
+                        AS new(id, version, event_type, occurred_at, data)
+                 RETURNING global_position, event_id
+             )
+             INSERT INTO outbox (global_position, topic)
+             SELECT new_events.global_position, topic
+               FROM new_events JOIN UNNEST($1::uuid[], $10::text[]) AS t(id, topic) ON t.id = new_events.event_id",
+        )
+        .bind(&ids)
+        .bind(stream_id)
+        .bind(&context.trust_id)
+        .bind(&context.school_id)
+        .bind(&metadata)
+        .bind(&versions)
+        .bind(&types)
+        .bind(&occurred)
+        .bind(&data)
+        .bind(&topics)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(OUTBOX_CHANNEL)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+
+        Ok(Appended {
+            first_version: current + 1,
+            last_version: current + count,
+        })
+    }
+
+    async fn already_appended(
+        &self,
+        stream_id: &str,
+        events: &[NewEvent],
+    ) -> Result<Option<Appended>, AppendError> {
+        let mut conn = self.pool.acquire().await.map_err(StoreError::from)?;
+        self.already_appended_in(&mut conn, stream_id, events).await
+    }
+
+    /// The earlier answer when every one of these event ids is already in this stream. Some of them
+    /// present, or present in another stream, is a misuse of ids that must not pass silently.
+    async fn already_appended_in(
+        &self,
+        conn: &mut PgConnection,
+        stream_id: &str,
+        events: &[NewEvent],
+    ) -> Result<Option<Appended>, AppendError> {
+        let ids: Vec<Uuid> = events.iter().map(|event| event.event_id).collect();
+        let found: Vec<(String, i64)> =
+            sqlx::query_as("SELECT stream_id, stream_version FROM events WHERE event_id = ANY($1)")
+                .bind(&ids)
+                .fetch_all(conn)
+                .await
+                .map_err(StoreError::from)?;
+        if found.is_empty() {
+            return Ok(None);
+        }
+        if found.len() != ids.len() || found.iter().any(|(stream, _)| stream != stream_id) {
+            return Err(AppendError::EventIdReused {
+                stream_id: stream_id.to_owned(),
+            });
+        }
+        let versions = found.iter().map(|(_, version)| *version);
+        Ok(Some(Appended {
+            first_version: versions.clone().min().unwrap_or_default(),
+            last_version: versions.max().unwrap_or_default(),
+        }))
+    }
+
+    /// The stream's current version; 0 when it has no events.
+    pub async fn version(&self, stream_id: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = $1",
+        )
+        .bind(stream_id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Every event of a stream, in version order. An unknown stream is an empty list.
+    pub async fn load(&self, stream_id: &str) -> Result<Vec<Envelope>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ENVELOPE_COLUMNS} FROM events e WHERE e.stream_id = $1 ORDER BY e.stream_version"
+        ))
+            .bind(stream_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| envelope_from_row(row, &self.source))
+            .collect()
+    }
+}
+
+/// The columns an envelope is read from, of `events e`.
+pub(crate) const ENVELOPE_COLUMNS: &str = "e.event_id, e.event_type, e.stream_id, e.stream_version, e.trust_id, \
+     e.school_id, e.occurred_at, e.recorded_at, e.metadata, e.data";
+
+pub(crate) fn envelope_from_row(row: &PgRow, source: &str) -> Result<Envelope, StoreError> {
+    let metadata: Metadata = serde_json::from_value(row.try_get("metadata")?)
+        .map_err(|err| StoreError::Corrupt(format!("event metadata: {err}")))?;
+    Ok(Envelope {
+        event_id: row.try_get("event_id")?,
+        event_type: row.try_get("event_type")?,
+        source: source.to_owned(),
+        stream_id: row.try_get("stream_id")?,
+        stream_version: row.try_get("stream_version")?,
+        trust_id: row.try_get("trust_id")?,
+        school_id: row.try_get("school_id")?,
+        occurred_at: row.try_get("occurred_at")?,
+        recorded_at: row.try_get("recorded_at")?,
+        actor: metadata.actor,
+        correlation_id: metadata.correlation_id,
+        causation_id: metadata.causation_id,
+        trace: metadata.trace,
+        data: row.try_get("data")?,
+    })
+}
+
+fn trace_context_of_current_span() -> TraceContext {
+    let mut headers = trustsafe_telemetry::current_trace_headers();
+    TraceContext {
+        traceparent: headers.remove("traceparent"),
+        tracestate: headers.remove("tracestate"),
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::Database(db) if db.code().as_deref() == Some(UNIQUE_VIOLATION) => {
+                StoreError::Unique
+            }
+            _ => StoreError::Database(err),
+        }
+    }
+}

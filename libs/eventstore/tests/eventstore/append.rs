@@ -1,0 +1,172 @@
+use std::sync::Arc;
+
+use trustsafe_events::audit::RecordRead;
+use trustsafe_eventstore::{AppendError, ExpectedVersion};
+
+use crate::support::{TestEnv, context, record_read};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_appends_at_one_version_one_wins() {
+    let env = TestEnv::start().await;
+    let ctx = context("raps");
+    env.store
+        .append(
+            "audit-raps",
+            ExpectedVersion::NoStream,
+            &ctx,
+            &[record_read(0)],
+        )
+        .await
+        .unwrap();
+
+    let store = Arc::new(env.store.clone());
+    let attempts = (0..50).map(|n| {
+        let (store, ctx) = (store.clone(), ctx.clone());
+        tokio::spawn(async move {
+            store
+                .append(
+                    "audit-raps",
+                    ExpectedVersion::Exactly(1),
+                    &ctx,
+                    &[record_read(n), record_read(n + 100)],
+                )
+                .await
+        })
+    });
+    let results: Vec<_> = futures::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+
+    let won = results.iter().filter(|result| result.is_ok()).count();
+    let conflicts = results
+        .iter()
+        .filter(|result| matches!(result, Err(AppendError::Conflict { actual: 3, .. })))
+        .count();
+    assert_eq!((won, conflicts), (1, 49), "{results:?}");
+    let versions: Vec<i64> = env
+        .store
+        .load("audit-raps")
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.stream_version)
+        .collect();
+    assert_eq!(versions, vec![1, 2, 3], "no gap, no extra");
+    assert_eq!(env.outbox_len().await, 3, "one outbox row per stored event");
+}
+
+#[tokio::test]
+async fn a_retried_append_writes_nothing_new_and_answers_the_same() {
+    let env = TestEnv::start().await;
+    let ctx = context("raps");
+    let events = vec![record_read(1), record_read(2), record_read(3)];
+    let first = env
+        .store
+        .append("audit-raps", ExpectedVersion::NoStream, &ctx, &events)
+        .await
+        .unwrap();
+    // The caller lost the answer and retries with the same ids and the same expectation.
+    let again = env
+        .store
+        .append("audit-raps", ExpectedVersion::NoStream, &ctx, &events)
+        .await
+        .unwrap();
+    assert_eq!(first, again);
+    assert_eq!((first.first_version, first.last_version), (1, 3));
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 3, "0 duplicates");
+    assert_eq!(env.outbox_len().await, 3);
+
+    // Reusing some of the ids in a different append is refused, and changes nothing.
+    let mixed = vec![events[0].clone(), record_read(4)];
+    let refused = env
+        .store
+        .append("audit-raps", ExpectedVersion::Exactly(3), &ctx, &mixed)
+        .await;
+    assert!(
+        matches!(refused, Err(AppendError::EventIdReused { .. })),
+        "{refused:?}"
+    );
+    let elsewhere = env
+        .store
+        .append("audit-chilton", ExpectedVersion::NoStream, &ctx, &events)
+        .await;
+    assert!(
+        matches!(elsewhere, Err(AppendError::EventIdReused { .. })),
+        "{elsewhere:?}"
+    );
+    assert_eq!(env.store.version("audit-raps").await.unwrap(), 3);
+    assert_eq!(env.store.version("audit-chilton").await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn expectations_are_enforced_and_loads_return_what_was_appended() {
+    let env = TestEnv::start().await;
+    let ctx = context("chilton");
+    let created = env
+        .store
+        .append(
+            "audit-chilton",
+            ExpectedVersion::NoStream,
+            &ctx,
+            &[record_read(1)],
+        )
+        .await;
+    assert!(created.is_ok());
+    let again = env
+        .store
+        .append(
+            "audit-chilton",
+            ExpectedVersion::NoStream,
+            &ctx,
+            &[record_read(2)],
+        )
+        .await;
+    assert!(
+        matches!(again, Err(AppendError::Conflict { actual: 1, .. })),
+        "{again:?}"
+    );
+    let stale = env
+        .store
+        .append(
+            "audit-chilton",
+            ExpectedVersion::Exactly(0),
+            &ctx,
+            &[record_read(3)],
+        )
+        .await;
+    assert!(matches!(stale, Err(AppendError::Conflict { .. })));
+    let empty = env
+        .store
+        .append("audit-chilton", ExpectedVersion::Any, &ctx, &[])
+        .await;
+    assert!(matches!(empty, Err(AppendError::Empty)));
+    env.store
+        .append(
+            "audit-chilton",
+            ExpectedVersion::Any,
+            &ctx,
+            &[record_read(4)],
+        )
+        .await
+        .unwrap();
+
+    let loaded = env.store.load("audit-chilton").await.unwrap();
+    assert_eq!(loaded.len(), 2);
+    let first = &loaded[0];
+    assert_eq!(
+        (first.stream_version, first.trust_id.as_str()),
+        (1, "viking")
+    );
+    assert_eq!(first.school_id.as_deref(), Some("chilton"));
+    assert_eq!(first.actor, ctx.actor);
+    assert_eq!(first.correlation_id, ctx.correlation_id);
+    assert_eq!(first.source, "/trustsafe/test");
+    assert_eq!(first.decode::<RecordRead>().unwrap().record_id, "case-1");
+    assert!(env.store.load("no-such-stream").await.unwrap().is_empty());
+}

@@ -1,0 +1,274 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgConnection;
+use tokio_util::sync::CancellationToken;
+use trustsafe_events::audit::RecordRead;
+use trustsafe_events::{Envelope, KafkaRecord, to_kafka, topics};
+use trustsafe_eventstore::{Consumer, ConsumerConfig, HandlerError, Projection};
+
+use crate::support::{TestEnv, context, produce, record_read};
+
+/// A projection whose effect is a row per applied event, so double effects can be counted.
+pub struct Effects {
+    name: String,
+}
+
+impl Effects {
+    pub fn new(name: &str) -> Self {
+        Self { name: name.into() }
+    }
+}
+
+impl Projection for Effects {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn topics(&self) -> Vec<String> {
+        vec![topics::AUDIT.into()]
+    }
+
+    async fn apply(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
+        let read: RecordRead = event.decode()?;
+        sqlx::query("INSERT INTO test_effects (consumer, event_id, record_id) VALUES ($1, $2, $3)")
+            .bind(&self.name)
+            .bind(event.event_id)
+            .bind(read.record_id)
+            .execute(tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn reset(&self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM test_effects WHERE consumer = $1")
+            .bind(&self.name)
+            .execute(tx)
+            .await?;
+        Ok(())
+    }
+}
+
+pub async fn create_effects_table(env: &TestEnv) {
+    sqlx::query("CREATE TABLE IF NOT EXISTS test_effects (consumer TEXT NOT NULL, event_id UUID NOT NULL, record_id TEXT NOT NULL)")
+        .execute(&env.pool)
+        .await
+        .unwrap();
+}
+
+/// A consumer running in the background; `stop` it before the broker goes.
+pub struct Running {
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        self.task.await.unwrap();
+    }
+}
+
+pub fn run_consumer(env: &TestEnv, projection: Arc<Effects>) -> Running {
+    let consumer = Consumer::new(
+        env.pool.clone(),
+        projection,
+        ConsumerConfig::new(env.brokers()),
+    );
+    let shutdown = CancellationToken::new();
+    let token = shutdown.clone();
+    Running {
+        shutdown,
+        task: tokio::spawn(async move { consumer.run(token).await.unwrap() }),
+    }
+}
+
+/// (effect rows, distinct event ids among them)
+pub async fn effects(env: &TestEnv, consumer: &str) -> (i64, i64) {
+    sqlx::query_as(
+        "SELECT count(*), count(DISTINCT event_id) FROM test_effects WHERE consumer = $1",
+    )
+    .bind(consumer)
+    .fetch_one(&env.pool)
+    .await
+    .unwrap_or((0, 0))
+}
+
+pub async fn wait_for_effects(env: &TestEnv, consumer: &str, count: i64, within: Duration) {
+    let deadline = tokio::time::Instant::now() + within;
+    while effects(env, consumer).await.0 < count {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?} effects of {count} within {within:?}",
+            effects(env, consumer).await
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn stored_envelopes(env: &TestEnv, streams: usize, per_stream: usize) -> Vec<Envelope> {
+    let mut all = Vec::new();
+    for stream in 0..streams {
+        let id = format!("audit-{stream}");
+        let events: Vec<_> = (0..per_stream)
+            .map(|n| record_read(stream * 100 + n))
+            .collect();
+        env.store
+            .append(
+                &id,
+                trustsafe_eventstore::ExpectedVersion::NoStream,
+                &context("raps"),
+                &events,
+            )
+            .await
+            .unwrap();
+        all.extend(env.store.load(&id).await.unwrap());
+    }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_batch_delivered_twice_has_one_effect() {
+    let env = TestEnv::start().await;
+    create_effects_table(&env).await;
+    let records: Vec<KafkaRecord> = stored_envelopes(&env, 4, 10)
+        .await
+        .iter()
+        .map(to_kafka)
+        .collect();
+    produce(&env.brokers(), topics::AUDIT, &records).await;
+    produce(&env.brokers(), topics::AUDIT, &records).await;
+
+    let projection = Arc::new(Effects::new("twice"));
+    let run = run_consumer(&env, projection);
+    wait_for_effects(&env, "twice", 40, Duration::from_secs(30)).await;
+    // Let the second copies arrive too, then look again.
+    let checkpointed = async {
+        loop {
+            let next: Option<i64> = sqlx::query_scalar("SELECT sum(next_offset)::bigint FROM consumer_checkpoints WHERE consumer = 'twice'")
+                .fetch_one(&env.pool)
+                .await
+                .unwrap();
+            if next == Some(80) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), checkpointed)
+        .await
+        .expect("all 80 records consumed");
+    run.stop().await;
+    assert_eq!(effects(&env, "twice").await, (40, 40), "no double effect");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_records_are_parked_and_the_consumer_moves_on() {
+    let env = TestEnv::start().await;
+    create_effects_table(&env).await;
+    let good: Vec<KafkaRecord> = stored_envelopes(&env, 1, 2)
+        .await
+        .iter()
+        .map(to_kafka)
+        .collect();
+    let with = |mutate: &dyn Fn(&mut KafkaRecord)| {
+        let mut record = good[0].clone();
+        record.headers.retain(|(key, _)| key != "ce_id");
+        record.headers.push((
+            "ce_id".into(),
+            uuid::Uuid::now_v7().to_string().into_bytes(),
+        ));
+        mutate(&mut record);
+        record
+    };
+    let set = |record: &mut KafkaRecord, name: &str, value: &str| {
+        record.headers.retain(|(key, _)| key != name);
+        record
+            .headers
+            .push((name.into(), value.as_bytes().to_vec()));
+    };
+    // Same stream key as the good events: a stuck partition would starve them.
+    let poison = vec![
+        with(&|record| record.value = b"{not json".to_vec()),
+        with(&|record| set(record, "ce_type", "incident.teleported.v9")),
+        with(&|record| record.value = br#"{"record_kind": 7}"#.to_vec()),
+        with(&|record| record.headers.retain(|(key, _)| key != "ce_subject")),
+    ];
+    produce(&env.brokers(), topics::AUDIT, &poison[..2]).await;
+    produce(&env.brokers(), topics::AUDIT, &good[..1]).await;
+    produce(&env.brokers(), topics::AUDIT, &poison[2..]).await;
+    produce(&env.brokers(), topics::AUDIT, &good[1..]).await;
+
+    let run = run_consumer(&env, Arc::new(Effects::new("poison")));
+    wait_for_effects(&env, "poison", 2, Duration::from_secs(30)).await;
+    run.stop().await;
+    let parked: Vec<String> = sqlx::query_scalar(
+        "SELECT error FROM dead_letters WHERE consumer = 'poison' ORDER BY \"offset\"",
+    )
+    .fetch_all(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(parked.len(), 4, "{parked:?}");
+    assert!(parked[0].contains("not JSON"), "{parked:?}");
+    assert!(parked[1].contains("unknown event type"), "{parked:?}");
+    assert!(
+        parked[2].contains("does not match its schema"),
+        "{parked:?}"
+    );
+    assert!(parked[3].contains("ce_subject"), "{parked:?}");
+    let payload: Vec<u8> = sqlx::query_scalar(
+        "SELECT payload FROM dead_letters WHERE consumer = 'poison' ORDER BY \"offset\" LIMIT 1",
+    )
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(payload, b"{not json", "the record is kept as it came");
+    assert_eq!(effects(&env, "poison").await, (2, 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_projection_rebuilt_from_zero_ends_as_it_was() {
+    let env = TestEnv::start().await;
+    create_effects_table(&env).await;
+    let records: Vec<KafkaRecord> = stored_envelopes(&env, 3, 20)
+        .await
+        .iter()
+        .map(to_kafka)
+        .collect();
+    produce(&env.brokers(), topics::AUDIT, &records).await;
+    produce(&env.brokers(), topics::AUDIT, &records[..5]).await;
+
+    let projection = Arc::new(Effects::new("rebuild"));
+    let run = run_consumer(&env, projection.clone());
+    wait_for_effects(&env, "rebuild", 60, Duration::from_secs(30)).await;
+    run.stop().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let snapshot = || async {
+        sqlx::query_as::<_, (String,)>(
+            "SELECT record_id FROM test_effects WHERE consumer = 'rebuild' ORDER BY record_id",
+        )
+        .fetch_all(&env.pool)
+        .await
+        .unwrap()
+    };
+    let before = snapshot().await;
+
+    let consumer = Consumer::new(
+        env.pool.clone(),
+        projection,
+        ConsumerConfig::new(env.brokers()),
+    );
+    let mut reports = Vec::new();
+    let read = consumer
+        .rebuild(|progress| reports.push(progress))
+        .await
+        .unwrap();
+    assert_eq!(read, 65, "every record of the topic, duplicates included");
+    assert_eq!(
+        reports.last().map(|p| (p.done, p.total)),
+        Some((65, 65)),
+        "progress reaches the end"
+    );
+    assert_eq!(snapshot().await, before, "identical read model");
+    assert_eq!(effects(&env, "rebuild").await, (60, 60));
+}

@@ -1,0 +1,7 @@
+//! Event store, relay and consumer kit against a real PostgreSQL and a real Kafka-protocol broker.
+
+mod append;
+mod consumer;
+mod relay;
+mod support;
+mod trace;

@@ -1,0 +1,204 @@
+//! What every event-store test stands on: a fresh database on the real PostgreSQL, a real broker
+//! (embedded tansu, in memory) with the platform's topics, and helpers to read topics back.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use chrono::Utc;
+use rdkafka::consumer::{Consumer as _, StreamConsumer};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use trustsafe_devstack::{BrokerStorage, EmbeddedBroker, ensure_database};
+use trustsafe_events::{Actor, KafkaRecord, audit::RecordRead, topics};
+use trustsafe_eventstore::{AppendContext, EventStore, NewEvent, kafka};
+use uuid::Uuid;
+
+pub const PARTITIONS: i32 = 3;
+
+pub fn admin_url() -> String {
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub struct TestEnv {
+    pub pool: PgPool,
+    pub store: EventStore,
+    pub broker: EmbeddedBroker,
+}
+
+impl TestEnv {
+    pub async fn start() -> TestEnv {
+        let name = format!("trustsafe_test_{}", Uuid::now_v7().simple());
+        let url = ensure_database(&admin_url(), &name)
+            .await
+            .expect("a test database");
+        let pool = PgPoolOptions::new()
+            .max_connections(60)
+            .connect(&url)
+            .await
+            .expect("connect");
+        let store = EventStore::new(pool.clone(), "/trustsafe/test");
+        store.migrate().await.expect("migrations");
+        let broker = EmbeddedBroker::start(BrokerStorage::Memory, 0)
+            .await
+            .expect("embedded broker");
+        kafka::ensure_topics(&broker.bootstrap_servers(), &topics::ALL, PARTITIONS, 1)
+            .await
+            .expect("topics");
+        TestEnv {
+            pool,
+            store,
+            broker,
+        }
+    }
+
+    pub fn brokers(&self) -> String {
+        self.broker.bootstrap_servers()
+    }
+
+    pub async fn outbox_len(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM outbox")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Waits until the relay has emptied the outbox.
+    pub async fn outbox_drained(&self, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while self.outbox_len().await > 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "outbox not drained within {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+pub fn context(school: &str) -> AppendContext {
+    AppendContext {
+        trust_id: "viking".into(),
+        school_id: Some(school.into()),
+        actor: Actor::person("dsl-raps", "dsl"),
+        correlation_id: Uuid::now_v7(),
+        causation_id: None,
+    }
+}
+
+/// A real audit event: the consumer kit only applies types the catalog knows.
+pub fn record_read(n: usize) -> NewEvent {
+    let event = RecordRead {
+        record_kind: "incident".into(),
+        record_id: format!("case-{n}"),
+        school_id: "raps".into(),
+        reader: "dsl-raps".into(),
+        role: "dsl".into(),
+        read_at: Utc::now(),
+    };
+    NewEvent::new(&event, Utc::now())
+}
+
+/// Reads `topic` from the beginning until `count` distinct events (by `ce_id`) have arrived, keeping
+/// any duplicates met on the way (fails after `within`).
+pub async fn read_topic(
+    brokers: &str,
+    topic: &str,
+    count: usize,
+    within: Duration,
+) -> Vec<KafkaRecord> {
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("reader-{}", Uuid::now_v7()))
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut assignment = TopicPartitionList::new();
+    for partition in 0..PARTITIONS {
+        assignment
+            .add_partition_offset(topic, partition, Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&assignment).unwrap();
+    let mut records = Vec::new();
+    let mut distinct = HashSet::new();
+    let deadline = tokio::time::Instant::now() + within;
+    while distinct.len() < count {
+        let message = tokio::time::timeout_at(deadline, consumer.recv())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "only {} of {count} events on {topic} within {within:?}",
+                    distinct.len()
+                )
+            })
+            .unwrap();
+        let record = KafkaRecord {
+            key: String::from_utf8_lossy(message.key().unwrap_or_default()).into_owned(),
+            headers: message
+                .headers()
+                .map(|headers| {
+                    use rdkafka::message::Headers;
+                    headers
+                        .iter()
+                        .map(|h| (h.key.to_owned(), h.value.unwrap_or_default().to_vec()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            value: message.payload().unwrap_or_default().to_vec(),
+        };
+        distinct.insert(header(&record, "ce_id"));
+        records.push(record);
+    }
+    records
+}
+
+pub fn header(record: &KafkaRecord, name: &str) -> String {
+    String::from_utf8(record.header(name).unwrap_or_default().to_vec()).unwrap()
+}
+
+/// Checks that each stream's versions arrive as 1, 2, 3, … once duplicates are set aside.
+pub fn assert_stream_order(records: &[KafkaRecord]) {
+    let mut seen = HashSet::new();
+    let mut last: std::collections::HashMap<String, i64> = Default::default();
+    for record in records {
+        if !seen.insert(header(record, "ce_id")) {
+            continue;
+        }
+        let version: i64 = header(record, "ce_streamversion").parse().unwrap();
+        let previous = last.insert(record.key.clone(), version).unwrap_or(0);
+        assert_eq!(version, previous + 1, "stream {} out of order", record.key);
+    }
+}
+
+/// Produces raw records, as another producer (or a buggy one) would.
+pub async fn produce(brokers: &str, topic: &str, records: &[KafkaRecord]) {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .unwrap();
+    for record in records {
+        let headers = record
+            .headers
+            .iter()
+            .fold(OwnedHeaders::new(), |headers, (key, value)| {
+                headers.insert(Header {
+                    key,
+                    value: Some(value),
+                })
+            });
+        producer
+            .send(
+                FutureRecord::to(topic)
+                    .key(&record.key)
+                    .payload(&record.value)
+                    .headers(headers),
+                Duration::from_secs(5),
+            )
+            .await
+            .unwrap();
+    }
+}
