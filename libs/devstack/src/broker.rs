@@ -104,10 +104,7 @@ impl EmbeddedBroker {
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        Err(anyhow!(
-            "embedded broker did not listen on {}",
-            self.address
-        ))
+        Err(anyhow!("embedded broker did not listen on {}", self.address))
     }
 }
 

@@ -38,10 +38,7 @@ impl PrivatePostgres {
                 .arg(&cluster.data)
                 .status()?;
             if !status.success() {
-                bail!(
-                    "could not hand {} to the postgres user",
-                    cluster.data.display()
-                );
+                bail!("could not hand {} to the postgres user", cluster.data.display());
             }
         }
         if !cluster.data.join("PG_VERSION").exists() {
@@ -154,11 +151,10 @@ pub async fn ensure_database(admin_url: &str, name: &str) -> Result<String> {
     let mut conn = PgConnection::connect(admin_url)
         .await
         .with_context(|| format!("connecting to {admin_url}"))?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(name)
-            .fetch_one(&mut conn)
-            .await?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(name)
+        .fetch_one(&mut conn)
+        .await?;
     if !exists {
         // Identifiers cannot be bound; names come from code, and are quoted all the same.
         let created = conn

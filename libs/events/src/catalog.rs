@@ -38,7 +38,5 @@ pub fn catalog() -> Vec<EventKind> {
 }
 
 pub fn kind_of(event_type: &str) -> Option<EventKind> {
-    catalog()
-        .into_iter()
-        .find(|kind| kind.event_type == event_type)
+    catalog().into_iter().find(|kind| kind.event_type == event_type)
 }

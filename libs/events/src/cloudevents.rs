@@ -41,24 +41,15 @@ pub fn to_kafka(envelope: &Envelope) -> KafkaRecord {
         ("ce_subject".into(), envelope.stream_id.clone()),
         ("content-type".into(), CONTENT_TYPE.into()),
         ("ce_trustid".into(), envelope.trust_id.clone()),
-        (
-            "ce_streamversion".into(),
-            envelope.stream_version.to_string(),
-        ),
+        ("ce_streamversion".into(), envelope.stream_version.to_string()),
         ("ce_recordedtime".into(), time(&envelope.recorded_at)),
         ("ce_actor".into(), envelope.actor.subject.clone()),
-        (
-            "ce_correlationid".into(),
-            envelope.correlation_id.to_string(),
-        ),
+        ("ce_correlationid".into(), envelope.correlation_id.to_string()),
     ];
     let optional = [
         ("ce_schoolid", envelope.school_id.clone()),
         ("ce_actorrole", envelope.actor.role.clone()),
-        (
-            "ce_causationid",
-            envelope.causation_id.map(|id| id.to_string()),
-        ),
+        ("ce_causationid", envelope.causation_id.map(|id| id.to_string())),
         ("traceparent", envelope.trace.traceparent.clone()),
         ("tracestate", envelope.trace.tracestate.clone()),
     ];
@@ -128,8 +119,7 @@ pub fn from_kafka(record: &KafkaRecord) -> Result<Envelope, DecodeError> {
         name: "ce_streamversion",
         reason: format!("not an integer: {stream_version}"),
     })?;
-    let data = serde_json::from_slice(&record.value)
-        .map_err(|err| DecodeError::NotJson(err.to_string()))?;
+    let data = serde_json::from_slice(&record.value).map_err(|err| DecodeError::NotJson(err.to_string()))?;
 
     Ok(Envelope {
         event_id: parse_uuid("ce_id", required("ce_id")?)?,
@@ -243,10 +233,7 @@ mod tests {
         ));
         assert!(matches!(
             from_kafka(&replaced("ce_time", b"yesterday")),
-            Err(DecodeError::BadHeader {
-                name: "ce_time",
-                ..
-            })
+            Err(DecodeError::BadHeader { name: "ce_time", .. })
         ));
         assert!(matches!(
             from_kafka(&replaced("ce_streamversion", b"three")),

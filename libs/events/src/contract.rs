@@ -58,8 +58,7 @@ pub fn asyncapi_document() -> Value {
             .iter()
             .filter(|kind| kind.topic == topic)
             .map(|kind| {
-                let reference =
-                    json!({"$ref": format!("#/components/messages/{}", kind.event_type)});
+                let reference = json!({"$ref": format!("#/components/messages/{}", kind.event_type)});
                 (kind.event_type.to_owned(), reference)
             })
             .collect();

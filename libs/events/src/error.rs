@@ -12,10 +12,7 @@ pub enum DecodeError {
     #[error("unknown event type {0}")]
     UnknownType(String),
     #[error("expected event type {expected}, found {found}")]
-    UnexpectedType {
-        expected: &'static str,
-        found: String,
-    },
+    UnexpectedType { expected: &'static str, found: String },
     #[error("data of {event_type} does not match its schema: {reason}")]
     Data { event_type: String, reason: String },
 }

@@ -57,3 +57,14 @@ CREATE TABLE dead_letters (
     parked_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
     UNIQUE (consumer, topic, partition, "offset")
 );
+
+-- Wake the relay at commit. Statement-level, and notifications of one transaction collapse into one,
+-- so this costs an append no extra round trip.
+CREATE FUNCTION notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('trustsafe_outbox', '');
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox();

@@ -139,11 +139,8 @@ impl<P: Projection> Consumer<P> {
                     continue;
                 }
             };
-            let (topic, partition, offset) = (
-                message.topic().to_owned(),
-                message.partition(),
-                message.offset(),
-            );
+            let (topic, partition, offset) =
+                (message.topic().to_owned(), message.partition(), message.offset());
             let record = record_of(&message);
             drop(message);
             if self
@@ -196,11 +193,10 @@ impl<P: Projection> Consumer<P> {
         offset: i64,
     ) -> Result<Outcome, sqlx::Error> {
         let name = self.projection.name();
-        let envelope =
-            from_kafka(record).and_then(|envelope| match kind_of(&envelope.event_type) {
-                Some(_) => Ok(envelope),
-                None => Err(DecodeError::UnknownType(envelope.event_type)),
-            });
+        let envelope = from_kafka(record).and_then(|envelope| match kind_of(&envelope.event_type) {
+            Some(_) => Ok(envelope),
+            None => Err(DecodeError::UnknownType(envelope.event_type)),
+        });
         let outcome = match envelope {
             Err(err) => {
                 self.park(record, topic, partition, offset, &err.to_string())
@@ -211,9 +207,10 @@ impl<P: Projection> Consumer<P> {
                                       event_id = %envelope.event_id);
                 trustsafe_telemetry::continue_trace(
                     &span,
-                    record.headers.iter().filter_map(|(key, value)| {
-                        Some((key.as_str(), std::str::from_utf8(value).ok()?))
-                    }),
+                    record
+                        .headers
+                        .iter()
+                        .filter_map(|(key, value)| Some((key.as_str(), std::str::from_utf8(value).ok()?))),
                 );
                 self.apply(&envelope, record, topic, partition, offset)
                     .instrument(span)
@@ -279,12 +276,7 @@ impl<P: Projection> Consumer<P> {
         let headers: serde_json::Map<String, serde_json::Value> = record
             .headers
             .iter()
-            .map(|(key, value)| {
-                (
-                    key.clone(),
-                    String::from_utf8_lossy(value).into_owned().into(),
-                )
-            })
+            .map(|(key, value)| (key.clone(), String::from_utf8_lossy(value).into_owned().into()))
             .collect();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -309,10 +301,7 @@ impl<P: Projection> Consumer<P> {
     /// Empties the read model and applies every record of its topics from offset zero, then commits
     /// the group's offsets at the end so the live consumer carries on from there. Run it while this
     /// projection's live consumer is stopped.
-    pub async fn rebuild(
-        &self,
-        mut progress: impl FnMut(RebuildProgress),
-    ) -> Result<u64, ConsumerError> {
+    pub async fn rebuild(&self, mut progress: impl FnMut(RebuildProgress)) -> Result<u64, ConsumerError> {
         let name = self.projection.name();
         let mut tx = self.pool.begin().await?;
         self.projection.reset(&mut tx).await?;
@@ -382,11 +371,7 @@ fn end_offsets(
     let mut ends = HashMap::new();
     for topic in topics {
         let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
-        for partition in metadata
-            .topics()
-            .iter()
-            .flat_map(|topic| topic.partitions())
-        {
+        for partition in metadata.topics().iter().flat_map(|topic| topic.partitions()) {
             let (_, high) = consumer.fetch_watermarks(topic, partition.id(), timeout)?;
             ends.insert((topic.clone(), partition.id()), high);
         }

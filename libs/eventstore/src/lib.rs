@@ -16,6 +16,7 @@ pub use store::{AppendContext, Appended, EventStore, ExpectedVersion, NewEvent};
 use thiserror::Error;
 
 /// The channel appends notify on at commit, so the relay wakes at once instead of polling.
+/// (The migration's `outbox_notify` trigger names it too.)
 pub const OUTBOX_CHANNEL: &str = "trustsafe_outbox";
 
 #[derive(Debug, Error)]

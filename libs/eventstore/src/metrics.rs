@@ -24,7 +24,7 @@ pub static RELAY_FAILURES: LazyLock<IntCounter> = LazyLock::new(|| {
 pub static OUTBOX_PENDING: LazyLock<IntGauge> = LazyLock::new(|| {
     register_int_gauge!(
         "trustsafe_outbox_pending",
-        "Events in the last relay batch still waiting for the broker"
+        "Events in the outbox not yet acknowledged by the broker"
     )
     .unwrap()
 });

@@ -124,8 +124,7 @@ impl Relay {
     async fn become_leader(&self, shutdown: &CancellationToken) -> Option<PgConnection> {
         loop {
             let attempt = async {
-                let mut conn =
-                    PgConnection::connect_with(&self.store.pool().connect_options()).await?;
+                let mut conn = PgConnection::connect_with(&self.store.pool().connect_options()).await?;
                 let leader: bool = sqlx::query_scalar(LEADER_LOCK).fetch_one(&mut conn).await?;
                 Ok::<_, sqlx::Error>(leader.then_some(conn))
             };
@@ -170,16 +169,15 @@ impl Relay {
                 let position: i64 = row.try_get("global_position")?;
                 let topic: String = row.try_get("topic")?;
                 let record = to_kafka(&envelope_from_row(row, self.store.source())?);
-                let headers =
-                    record
-                        .headers
-                        .iter()
-                        .fold(OwnedHeaders::new(), |headers, (key, value)| {
-                            headers.insert(Header {
-                                key,
-                                value: Some(value),
-                            })
-                        });
+                let headers = record
+                    .headers
+                    .iter()
+                    .fold(OwnedHeaders::new(), |headers, (key, value)| {
+                        headers.insert(Header {
+                            key,
+                            value: Some(value),
+                        })
+                    });
                 let message = FutureRecord::to(&topic)
                     .key(&record.key)
                     .payload(&record.value)
@@ -232,10 +230,7 @@ impl Relay {
             metrics::OUTBOX_PENDING.set(0);
         }
         if failed > 0 {
-            info!(
-                published = acknowledged.len(),
-                failed, "relay batch incomplete"
-            );
+            info!(published = acknowledged.len(), failed, "relay batch incomplete");
         }
         Ok(BatchOutcome {
             published: acknowledged.len(),

@@ -2,11 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::{PgConnection, PgPool, Row, postgres::PgRow};
+use sqlx::{Connection, PgConnection, PgPool, Row, postgres::PgRow};
 use trustsafe_events::{Actor, Envelope, Event, TraceContext};
 use uuid::Uuid;
 
-use crate::{AppendError, OUTBOX_CHANNEL, StoreError};
+use crate::{AppendError, StoreError};
 
 /// What the caller believes the stream's current version to be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,16 +17,6 @@ pub enum ExpectedVersion {
     Exactly(i64),
     /// Whatever it is (for streams with one writer, such as an audit trail).
     Any,
-}
-
-impl ExpectedVersion {
-    fn admits(self, current: i64) -> bool {
-        match self {
-            Self::NoStream => current == 0,
-            Self::Exactly(version) => current == version,
-            Self::Any => true,
-        }
-    }
 }
 
 /// An event about to be appended.
@@ -111,7 +101,7 @@ impl EventStore {
         &self.source
     }
 
-    /// Appends `events` to `stream_id` in a transaction of its own.
+    /// Appends `events` to `stream_id`: one statement, atomic on its own.
     ///
     /// A retry with the same event ids writes nothing and answers as the first call did, so a caller
     /// that lost the answer (a timeout, a crash) can simply try again.
@@ -122,41 +112,26 @@ impl EventStore {
         context: &AppendContext,
         events: &[NewEvent],
     ) -> Result<Appended, AppendError> {
+        let mut conn = self.pool.acquire().await.map_err(StoreError::from)?;
         loop {
-            let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
             match self
-                .append_in(&mut tx, stream_id, expected, context, events)
+                .append_in(&mut conn, stream_id, expected, context, events)
                 .await
             {
-                Ok(appended) => {
-                    tx.commit().await.map_err(StoreError::from)?;
-                    return Ok(appended);
-                }
-                // A racing writer won: either the same retry (answer as it did) or a real conflict.
-                Err(AppendError::Conflict { .. }) | Err(AppendError::Store(StoreError::Unique)) => {
-                    drop(tx);
-                    if let Some(appended) = self.already_appended(stream_id, events).await? {
-                        return Ok(appended);
-                    }
-                    if expected == ExpectedVersion::Any {
-                        continue;
-                    }
-                    return Err(AppendError::Conflict {
-                        stream_id: stream_id.to_owned(),
-                        expected,
-                        actual: self.version(stream_id).await?,
-                    });
-                }
-                Err(err) => return Err(err),
+                // Another writer took the version between our read and our write: with no
+                // expectation, simply go again on top of it.
+                Err(AppendError::Conflict { .. }) if expected == ExpectedVersion::Any => continue,
+                result => return result,
             }
         }
     }
 
-    /// Appends inside the caller's transaction, so a service can write other rows (an idempotency
-    /// record, say) atomically with its events. The events are published once that transaction commits.
+    /// Appends on the caller's connection, which may be inside its transaction, so a service can
+    /// write other rows (an idempotency record, say) atomically with its events. The events are
+    /// published once that transaction commits.
     pub async fn append_in(
         &self,
-        tx: &mut PgConnection,
+        conn: &mut PgConnection,
         stream_id: &str,
         expected: ExpectedVersion,
         context: &AppendContext,
@@ -165,27 +140,6 @@ impl EventStore {
         if events.is_empty() {
             return Err(AppendError::Empty);
         }
-        if let Some(appended) = self
-            .already_appended_in(&mut *tx, stream_id, events)
-            .await?
-        {
-            return Ok(appended);
-        }
-        let current: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = $1",
-        )
-        .bind(stream_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(StoreError::from)?;
-        if !expected.admits(current) {
-            return Err(AppendError::Conflict {
-                stream_id: stream_id.to_owned(),
-                expected,
-                actual: current,
-            });
-        }
-
         let metadata = Metadata {
             actor: context.actor.clone(),
             correlation_id: context.correlation_id,
@@ -193,103 +147,92 @@ impl EventStore {
             trace: trace_context_of_current_span(),
         };
         let metadata = serde_json::to_value(&metadata).expect("metadata serialises");
-        let count = events.len() as i64;
-        let versions: Vec<i64> = (current + 1..=current + count).collect();
+        let expected_version = match expected {
+            ExpectedVersion::NoStream => Some(0),
+            ExpectedVersion::Exactly(version) => Some(version),
+            ExpectedVersion::Any => None,
+        };
         let ids: Vec<Uuid> = events.iter().map(|event| event.event_id).collect();
-        let types: Vec<&str> = events
-            .iter()
-            .map(|event| event.event_type.as_str())
-            .collect();
+        let types: Vec<&str> = events.iter().map(|event| event.event_type.as_str()).collect();
         let topics: Vec<&str> = events.iter().map(|event| event.topic.as_str()).collect();
         let occurred: Vec<DateTime<Utc>> = events.iter().map(|event| event.occurred_at).collect();
         let data: Vec<&serde_json::Value> = events.iter().map(|event| &event.data).collect();
 
-        // One statement for the events and their outbox rows; the notification is delivered at commit.
-        sqlx::query(
-            "WITH new_events AS (
-                 INSERT INTO events (event_id, stream_id, stream_version, event_type, trust_id, school_id,
-                                     occurred_at, metadata, data)
-                 SELECT id, $2, version, event_type, $3, $4, occurred_at, $5, data
-                   FROM UNNEST($1::uuid[], $6::bigint[], $7::text[], $8::timestamptz[], $9::jsonb[])
-                        AS new(id, version, event_type, occurred_at, data)
+        // One round trip: read the stream's version, insert the events only if it is the expected
+        // one, and their outbox rows with them. A racing writer of the same version hits the
+        // unique key (stream_id, stream_version).
+        let written: Result<(i64, i64), sqlx::Error> = sqlx::query_as(
+            "WITH current AS (
+                 SELECT COALESCE(MAX(stream_version), 0) AS version FROM events WHERE stream_id = $2
+             ),
+             new_events AS (
+                 INSERT INTO events (event_id, stream_id, stream_version, event_type, trust_id,
+                                     school_id, occurred_at, metadata, data)
+                 SELECT new.id, $2, current.version + new.n, new.event_type, $3, $4,
+                        new.occurred_at, $5, new.data
+                   FROM current,
+                        UNNEST($1::uuid[], $6::text[], $7::timestamptz[], $8::jsonb[])
+                            WITH ORDINALITY AS new(id, event_type, occurred_at, data, n)
+                  WHERE $10::bigint IS NULL OR current.version = $10
                  RETURNING global_position, event_id
+             ),
+             new_outbox AS (
+                 INSERT INTO outbox (global_position, topic)
+                 SELECT new_events.global_position, t.topic
+                   FROM new_events
+                   JOIN UNNEST($1::uuid[], $9::text[]) AS t(id, topic) ON t.id = new_events.event_id
+                 RETURNING 1
              )
-             INSERT INTO outbox (global_position, topic)
-             SELECT new_events.global_position, topic
-               FROM new_events JOIN UNNEST($1::uuid[], $10::text[]) AS t(id, topic) ON t.id = new_events.event_id",
+             SELECT (SELECT version FROM current), (SELECT count(*) FROM new_outbox)",
         )
         .bind(&ids)
         .bind(stream_id)
         .bind(&context.trust_id)
         .bind(&context.school_id)
         .bind(&metadata)
-        .bind(&versions)
         .bind(&types)
         .bind(&occurred)
         .bind(&data)
         .bind(&topics)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::from)?;
-        sqlx::query("SELECT pg_notify($1, '')")
-            .bind(OUTBOX_CHANNEL)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from)?;
+        .bind(expected_version)
+        .fetch_one(&mut *conn)
+        .await;
 
-        Ok(Appended {
-            first_version: current + 1,
-            last_version: current + count,
+        let current = match written.map_err(StoreError::from) {
+            Ok((current, appended)) if appended == events.len() as i64 => {
+                return Ok(Appended {
+                    first_version: current + 1,
+                    last_version: current + appended,
+                });
+            }
+            Ok((current, _)) => current,
+            // Inside a caller's transaction the failed statement has aborted it: nothing more can
+            // be read on it, so report the conflict as it stands.
+            Err(StoreError::Unique) if conn.is_in_transaction() => {
+                return Err(AppendError::Conflict {
+                    stream_id: stream_id.to_owned(),
+                    expected,
+                    actual: -1,
+                });
+            }
+            Err(StoreError::Unique) => version_on(conn, stream_id).await?,
+            Err(err) => return Err(err.into()),
+        };
+        // Nothing was written. The same append, retried, answers as it did; else it is a conflict.
+        if let Some(appended) = already_appended(conn, stream_id, events).await? {
+            return Ok(appended);
+        }
+        Err(AppendError::Conflict {
+            stream_id: stream_id.to_owned(),
+            expected,
+            actual: current,
         })
-    }
-
-    async fn already_appended(
-        &self,
-        stream_id: &str,
-        events: &[NewEvent],
-    ) -> Result<Option<Appended>, AppendError> {
-        let mut conn = self.pool.acquire().await.map_err(StoreError::from)?;
-        self.already_appended_in(&mut conn, stream_id, events).await
-    }
-
-    /// The earlier answer when every one of these event ids is already in this stream. Some of them
-    /// present, or present in another stream, is a misuse of ids that must not pass silently.
-    async fn already_appended_in(
-        &self,
-        conn: &mut PgConnection,
-        stream_id: &str,
-        events: &[NewEvent],
-    ) -> Result<Option<Appended>, AppendError> {
-        let ids: Vec<Uuid> = events.iter().map(|event| event.event_id).collect();
-        let found: Vec<(String, i64)> =
-            sqlx::query_as("SELECT stream_id, stream_version FROM events WHERE event_id = ANY($1)")
-                .bind(&ids)
-                .fetch_all(conn)
-                .await
-                .map_err(StoreError::from)?;
-        if found.is_empty() {
-            return Ok(None);
-        }
-        if found.len() != ids.len() || found.iter().any(|(stream, _)| stream != stream_id) {
-            return Err(AppendError::EventIdReused {
-                stream_id: stream_id.to_owned(),
-            });
-        }
-        let versions = found.iter().map(|(_, version)| *version);
-        Ok(Some(Appended {
-            first_version: versions.clone().min().unwrap_or_default(),
-            last_version: versions.max().unwrap_or_default(),
-        }))
     }
 
     /// The stream's current version; 0 when it has no events.
     pub async fn version(&self, stream_id: &str) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = $1",
-        )
-        .bind(stream_id)
-        .fetch_one(&self.pool)
-        .await?)
+        let mut conn = self.pool.acquire().await?;
+        version_on(&mut conn, stream_id).await
     }
 
     /// Every event of a stream, in version order. An unknown stream is an empty list.
@@ -297,13 +240,51 @@ impl EventStore {
         let rows = sqlx::query(&format!(
             "SELECT {ENVELOPE_COLUMNS} FROM events e WHERE e.stream_id = $1 ORDER BY e.stream_version"
         ))
-            .bind(stream_id)
-            .fetch_all(&self.pool)
-            .await?;
+        .bind(stream_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|row| envelope_from_row(row, &self.source))
             .collect()
     }
+}
+
+/// The earlier answer when every one of these event ids is already in this stream. Some of them
+/// present, or present in another stream, is a misuse of ids that must not pass silently.
+async fn already_appended(
+    conn: &mut PgConnection,
+    stream_id: &str,
+    events: &[NewEvent],
+) -> Result<Option<Appended>, AppendError> {
+    let ids: Vec<Uuid> = events.iter().map(|event| event.event_id).collect();
+    let found: Vec<(String, i64)> =
+        sqlx::query_as("SELECT stream_id, stream_version FROM events WHERE event_id = ANY($1)")
+            .bind(&ids)
+            .fetch_all(conn)
+            .await
+            .map_err(StoreError::from)?;
+    if found.is_empty() {
+        return Ok(None);
+    }
+    if found.len() != ids.len() || found.iter().any(|(stream, _)| stream != stream_id) {
+        return Err(AppendError::EventIdReused {
+            stream_id: stream_id.to_owned(),
+        });
+    }
+    let versions = found.iter().map(|(_, version)| *version);
+    Ok(Some(Appended {
+        first_version: versions.clone().min().unwrap_or_default(),
+        last_version: versions.max().unwrap_or_default(),
+    }))
+}
+
+async fn version_on(conn: &mut PgConnection, stream_id: &str) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = $1")
+            .bind(stream_id)
+            .fetch_one(conn)
+            .await?,
+    )
 }
 
 /// The columns an envelope is read from, of `events e`.
@@ -342,9 +323,7 @@ fn trace_context_of_current_span() -> TraceContext {
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         match &err {
-            sqlx::Error::Database(db) if db.code().as_deref() == Some(UNIQUE_VIOLATION) => {
-                StoreError::Unique
-            }
+            sqlx::Error::Database(db) if db.code().as_deref() == Some(UNIQUE_VIOLATION) => StoreError::Unique,
             _ => StoreError::Database(err),
         }
     }

@@ -1,1 +1,9 @@
+//! What every trustsafe service shares and no business rule lives in: the tenancy, and the host that
+//! runs a service's event store relay beside its HTTP endpoints for health, readiness and metrics.
 
+mod host;
+pub mod operations;
+pub mod tenancy;
+
+pub use host::{HostConfig, RunningService, ServiceSpec, start};
+pub use tenancy::Tenancy;

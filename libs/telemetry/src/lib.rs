@@ -25,14 +25,15 @@ impl Drop for TelemetryGuard {
     }
 }
 
-/// Logs to stderr (filtered by `RUST_LOG`, default `info`), and exports spans over OTLP when
+/// What is logged when `RUST_LOG` is unset: our own news, and only warnings from the embedded
+/// broker and the HTTP server, which are chatty at info.
+const DEFAULT_FILTER: &str = "info,tansu_storage=warn,tansu_broker=warn,tansu_sans_io=warn,actix_server=warn";
+
+/// Logs to stderr (filtered by `RUST_LOG`, default [`DEFAULT_FILTER`]), and exports spans over OTLP when
 /// `OTEL_EXPORTER_OTLP_ENDPOINT` is set. Safe to call more than once: later calls change nothing.
 pub fn init(service_name: &'static str) -> TelemetryGuard {
     let provider = std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").and_then(|_| {
-        match opentelemetry_otlp::SpanExporter::builder()
-            .with_tonic()
-            .build()
-        {
+        match opentelemetry_otlp::SpanExporter::builder().with_tonic().build() {
             Ok(exporter) => Some(tracer_provider(service_name, exporter)),
             Err(err) => {
                 eprintln!("OTLP export disabled: {err}");
@@ -40,7 +41,7 @@ pub fn init(service_name: &'static str) -> TelemetryGuard {
             }
         }
     });
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let otel_layer = provider
         .as_ref()
         .map(|provider| tracing_opentelemetry::layer().with_tracer(provider.tracer(service_name)));
@@ -76,10 +77,7 @@ pub fn current_trace_headers() -> HashMap<String, String> {
 
 /// Makes `span` a child of the trace carried in `headers` (`traceparent`, `tracestate`).
 /// Headers without a valid trace context leave the span where it is.
-pub fn continue_trace<'a>(
-    span: &tracing::Span,
-    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
-) {
+pub fn continue_trace<'a>(span: &tracing::Span, headers: impl IntoIterator<Item = (&'a str, &'a str)>) {
     let headers: HashMap<String, String> = headers
         .into_iter()
         .map(|(key, value)| (key.to_ascii_lowercase(), value.to_owned()))
@@ -106,21 +104,13 @@ mod tests {
             .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
         tracing::subscriber::with_default(subscriber, || {
             let headers = info_span!("append").in_scope(current_trace_headers);
-            let traceparent = headers
-                .get("traceparent")
-                .expect("a traceparent inside a span");
+            let traceparent = headers.get("traceparent").expect("a traceparent inside a span");
 
             let consume = info_span!("consume");
-            continue_trace(
-                &consume,
-                headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            );
+            continue_trace(&consume, headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
             let consumed_trace = consume.context().span().span_context().trace_id();
             assert!(traceparent.contains(&consumed_trace.to_string()));
         });
-        assert!(
-            current_trace_headers().is_empty(),
-            "no trace outside a span"
-        );
+        assert!(current_trace_headers().is_empty(), "no trace outside a span");
     }
 }

@@ -10,12 +10,7 @@ async fn fifty_concurrent_appends_at_one_version_one_wins() {
     let env = TestEnv::start().await;
     let ctx = context("raps");
     env.store
-        .append(
-            "audit-raps",
-            ExpectedVersion::NoStream,
-            &ctx,
-            &[record_read(0)],
-        )
+        .append("audit-raps", ExpectedVersion::NoStream, &ctx, &[record_read(0)])
         .await
         .unwrap();
 
@@ -147,22 +142,14 @@ async fn expectations_are_enforced_and_loads_return_what_was_appended() {
         .await;
     assert!(matches!(empty, Err(AppendError::Empty)));
     env.store
-        .append(
-            "audit-chilton",
-            ExpectedVersion::Any,
-            &ctx,
-            &[record_read(4)],
-        )
+        .append("audit-chilton", ExpectedVersion::Any, &ctx, &[record_read(4)])
         .await
         .unwrap();
 
     let loaded = env.store.load("audit-chilton").await.unwrap();
     assert_eq!(loaded.len(), 2);
     let first = &loaded[0];
-    assert_eq!(
-        (first.stream_version, first.trust_id.as_str()),
-        (1, "viking")
-    );
+    assert_eq!((first.stream_version, first.trust_id.as_str()), (1, "viking"));
     assert_eq!(first.school_id.as_deref(), Some("chilton"));
     assert_eq!(first.actor, ctx.actor);
     assert_eq!(first.correlation_id, ctx.correlation_id);

@@ -70,11 +70,7 @@ impl Running {
 }
 
 pub fn run_consumer(env: &TestEnv, projection: Arc<Effects>) -> Running {
-    let consumer = Consumer::new(
-        env.pool.clone(),
-        projection,
-        ConsumerConfig::new(env.brokers()),
-    );
+    let consumer = Consumer::new(env.pool.clone(), projection, ConsumerConfig::new(env.brokers()));
     let shutdown = CancellationToken::new();
     let token = shutdown.clone();
     Running {
@@ -85,13 +81,11 @@ pub fn run_consumer(env: &TestEnv, projection: Arc<Effects>) -> Running {
 
 /// (effect rows, distinct event ids among them)
 pub async fn effects(env: &TestEnv, consumer: &str) -> (i64, i64) {
-    sqlx::query_as(
-        "SELECT count(*), count(DISTINCT event_id) FROM test_effects WHERE consumer = $1",
-    )
-    .bind(consumer)
-    .fetch_one(&env.pool)
-    .await
-    .unwrap_or((0, 0))
+    sqlx::query_as("SELECT count(*), count(DISTINCT event_id) FROM test_effects WHERE consumer = $1")
+        .bind(consumer)
+        .fetch_one(&env.pool)
+        .await
+        .unwrap_or((0, 0))
 }
 
 pub async fn wait_for_effects(env: &TestEnv, consumer: &str, count: i64, within: Duration) {
@@ -110,9 +104,7 @@ async fn stored_envelopes(env: &TestEnv, streams: usize, per_stream: usize) -> V
     let mut all = Vec::new();
     for stream in 0..streams {
         let id = format!("audit-{stream}");
-        let events: Vec<_> = (0..per_stream)
-            .map(|n| record_read(stream * 100 + n))
-            .collect();
+        let events: Vec<_> = (0..per_stream).map(|n| record_read(stream * 100 + n)).collect();
         env.store
             .append(
                 &id,
@@ -131,11 +123,7 @@ async fn stored_envelopes(env: &TestEnv, streams: usize, per_stream: usize) -> V
 async fn the_same_batch_delivered_twice_has_one_effect() {
     let env = TestEnv::start().await;
     create_effects_table(&env).await;
-    let records: Vec<KafkaRecord> = stored_envelopes(&env, 4, 10)
-        .await
-        .iter()
-        .map(to_kafka)
-        .collect();
+    let records: Vec<KafkaRecord> = stored_envelopes(&env, 4, 10).await.iter().map(to_kafka).collect();
     produce(&env.brokers(), topics::AUDIT, &records).await;
     produce(&env.brokers(), topics::AUDIT, &records).await;
 
@@ -145,10 +133,12 @@ async fn the_same_batch_delivered_twice_has_one_effect() {
     // Let the second copies arrive too, then look again.
     let checkpointed = async {
         loop {
-            let next: Option<i64> = sqlx::query_scalar("SELECT sum(next_offset)::bigint FROM consumer_checkpoints WHERE consumer = 'twice'")
-                .fetch_one(&env.pool)
-                .await
-                .unwrap();
+            let next: Option<i64> = sqlx::query_scalar(
+                "SELECT sum(next_offset)::bigint FROM consumer_checkpoints WHERE consumer = 'twice'",
+            )
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
             if next == Some(80) {
                 break;
             }
@@ -166,26 +156,19 @@ async fn the_same_batch_delivered_twice_has_one_effect() {
 async fn poison_records_are_parked_and_the_consumer_moves_on() {
     let env = TestEnv::start().await;
     create_effects_table(&env).await;
-    let good: Vec<KafkaRecord> = stored_envelopes(&env, 1, 2)
-        .await
-        .iter()
-        .map(to_kafka)
-        .collect();
+    let good: Vec<KafkaRecord> = stored_envelopes(&env, 1, 2).await.iter().map(to_kafka).collect();
     let with = |mutate: &dyn Fn(&mut KafkaRecord)| {
         let mut record = good[0].clone();
         record.headers.retain(|(key, _)| key != "ce_id");
-        record.headers.push((
-            "ce_id".into(),
-            uuid::Uuid::now_v7().to_string().into_bytes(),
-        ));
+        record
+            .headers
+            .push(("ce_id".into(), uuid::Uuid::now_v7().to_string().into_bytes()));
         mutate(&mut record);
         record
     };
     let set = |record: &mut KafkaRecord, name: &str, value: &str| {
         record.headers.retain(|(key, _)| key != name);
-        record
-            .headers
-            .push((name.into(), value.as_bytes().to_vec()));
+        record.headers.push((name.into(), value.as_bytes().to_vec()));
     };
     // Same stream key as the good events: a stuck partition would starve them.
     let poison = vec![
@@ -202,19 +185,15 @@ async fn poison_records_are_parked_and_the_consumer_moves_on() {
     let run = run_consumer(&env, Arc::new(Effects::new("poison")));
     wait_for_effects(&env, "poison", 2, Duration::from_secs(30)).await;
     run.stop().await;
-    let parked: Vec<String> = sqlx::query_scalar(
-        "SELECT error FROM dead_letters WHERE consumer = 'poison' ORDER BY \"offset\"",
-    )
-    .fetch_all(&env.pool)
-    .await
-    .unwrap();
+    let parked: Vec<String> =
+        sqlx::query_scalar("SELECT error FROM dead_letters WHERE consumer = 'poison' ORDER BY \"offset\"")
+            .fetch_all(&env.pool)
+            .await
+            .unwrap();
     assert_eq!(parked.len(), 4, "{parked:?}");
     assert!(parked[0].contains("not JSON"), "{parked:?}");
     assert!(parked[1].contains("unknown event type"), "{parked:?}");
-    assert!(
-        parked[2].contains("does not match its schema"),
-        "{parked:?}"
-    );
+    assert!(parked[2].contains("does not match its schema"), "{parked:?}");
     assert!(parked[3].contains("ce_subject"), "{parked:?}");
     let payload: Vec<u8> = sqlx::query_scalar(
         "SELECT payload FROM dead_letters WHERE consumer = 'poison' ORDER BY \"offset\" LIMIT 1",
@@ -230,11 +209,7 @@ async fn poison_records_are_parked_and_the_consumer_moves_on() {
 async fn a_projection_rebuilt_from_zero_ends_as_it_was() {
     let env = TestEnv::start().await;
     create_effects_table(&env).await;
-    let records: Vec<KafkaRecord> = stored_envelopes(&env, 3, 20)
-        .await
-        .iter()
-        .map(to_kafka)
-        .collect();
+    let records: Vec<KafkaRecord> = stored_envelopes(&env, 3, 20).await.iter().map(to_kafka).collect();
     produce(&env.brokers(), topics::AUDIT, &records).await;
     produce(&env.brokers(), topics::AUDIT, &records[..5]).await;
 
@@ -253,16 +228,9 @@ async fn a_projection_rebuilt_from_zero_ends_as_it_was() {
     };
     let before = snapshot().await;
 
-    let consumer = Consumer::new(
-        env.pool.clone(),
-        projection,
-        ConsumerConfig::new(env.brokers()),
-    );
+    let consumer = Consumer::new(env.pool.clone(), projection, ConsumerConfig::new(env.brokers()));
     let mut reports = Vec::new();
-    let read = consumer
-        .rebuild(|progress| reports.push(progress))
-        .await
-        .unwrap();
+    let read = consumer.rebuild(|progress| reports.push(progress)).await.unwrap();
     assert_eq!(read, 65, "every record of the topic, duplicates included");
     assert_eq!(
         reports.last().map(|p| (p.done, p.total)),

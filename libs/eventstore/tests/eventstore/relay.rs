@@ -8,17 +8,11 @@ use trustsafe_eventstore::{ExpectedVersion, Relay, RelayConfig};
 use crate::consumer::{Effects, effects};
 use crate::support::{TestEnv, assert_stream_order, context, header, read_topic, record_read};
 
-fn start_relay(
-    env: &TestEnv,
-    config: RelayConfig,
-) -> (tokio::task::JoinHandle<()>, CancellationToken) {
+fn start_relay(env: &TestEnv, config: RelayConfig) -> (tokio::task::JoinHandle<()>, CancellationToken) {
     let relay = Relay::new(env.store.clone(), &env.brokers(), config).unwrap();
     let shutdown = CancellationToken::new();
     let token = shutdown.clone();
-    (
-        tokio::spawn(async move { relay.run(token).await }),
-        shutdown,
-    )
+    (tokio::spawn(async move { relay.run(token).await }), shutdown)
 }
 
 #[tokio::test]
@@ -107,9 +101,7 @@ async fn a_relay_stopped_mid_batch_loses_nothing_and_effects_happen_once() {
     let env = TestEnv::start().await;
     let (streams, per_stream) = (20, 50);
     for stream in 0..streams {
-        let events: Vec<_> = (0..per_stream)
-            .map(|n| record_read(stream * 1000 + n))
-            .collect();
+        let events: Vec<_> = (0..per_stream).map(|n| record_read(stream * 1000 + n)).collect();
         for chunk in events.chunks(10) {
             env.store
                 .append(
@@ -163,15 +155,9 @@ async fn a_relay_stopped_mid_batch_loses_nothing_and_effects_happen_once() {
     )
     .await;
     assert_stream_order(&records);
-    let distinct: std::collections::HashSet<_> = records
-        .iter()
-        .map(|record| header(record, "ce_id"))
-        .collect();
-    assert_eq!(
-        distinct.len() as i64,
-        total,
-        "every event reached the topic"
-    );
+    let distinct: std::collections::HashSet<_> =
+        records.iter().map(|record| header(record, "ce_id")).collect();
+    assert_eq!(distinct.len() as i64, total, "every event reached the topic");
 
     // A consumer applies each event once, duplicates on the topic notwithstanding.
     crate::consumer::create_effects_table(&env).await;

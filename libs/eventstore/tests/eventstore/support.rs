@@ -19,8 +19,7 @@ use uuid::Uuid;
 pub const PARTITIONS: i32 = 3;
 
 pub fn admin_url() -> String {
-    std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 pub struct TestEnv {
@@ -48,11 +47,7 @@ impl TestEnv {
         kafka::ensure_topics(&broker.bootstrap_servers(), &topics::ALL, PARTITIONS, 1)
             .await
             .expect("topics");
-        TestEnv {
-            pool,
-            store,
-            broker,
-        }
+        TestEnv { pool, store, broker }
     }
 
     pub fn brokers(&self) -> String {
@@ -104,12 +99,7 @@ pub fn record_read(n: usize) -> NewEvent {
 
 /// Reads `topic` from the beginning until `count` distinct events (by `ce_id`) have arrived, keeping
 /// any duplicates met on the way (fails after `within`).
-pub async fn read_topic(
-    brokers: &str,
-    topic: &str,
-    count: usize,
-    within: Duration,
-) -> Vec<KafkaRecord> {
+pub async fn read_topic(brokers: &str, topic: &str, count: usize, within: Duration) -> Vec<KafkaRecord> {
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", format!("reader-{}", Uuid::now_v7()))

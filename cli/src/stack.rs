@@ -1,0 +1,128 @@
+//! The infrastructure under `trustsafe dev` and `trustsafe bench`: PostgreSQL and a Kafka-protocol
+//! broker, embedded unless `DATABASE_URL` / `KAFKA_BROKERS` point elsewhere, and the topics.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use trustsafe_devstack::{EmbeddedBroker, PrivatePostgres, sqlite_storage};
+use trustsafe_events::topics;
+use trustsafe_eventstore::kafka;
+
+pub struct Stack {
+    pub admin_database_url: String,
+    pub brokers: String,
+    postgres: Option<PrivatePostgres>,
+    broker: Option<EmbeddedBroker>,
+}
+
+pub struct StackOptions {
+    pub data_dir: PathBuf,
+    pub kafka_port: u16,
+    pub postgres_port: u16,
+}
+
+impl Stack {
+    pub async fn start(options: &StackOptions) -> Result<Self> {
+        std::fs::create_dir_all(&options.data_dir)
+            .with_context(|| format!("creating the data directory {}", options.data_dir.display()))?;
+        let data_dir = std::path::absolute(&options.data_dir)?;
+
+        let (admin_database_url, postgres) = match std::env::var("DATABASE_URL") {
+            Ok(url) => (url, None),
+            Err(_) => {
+                let dir = data_dir.join("postgres");
+                check_reachable_by_postgres(&data_dir)?;
+                eprintln!(
+                    "starting a private PostgreSQL in {} on port {}",
+                    dir.display(),
+                    options.postgres_port
+                );
+                let cluster = tokio::task::spawn_blocking({
+                    let port = options.postgres_port;
+                    move || PrivatePostgres::start(&dir, port)
+                })
+                .await??;
+                (cluster.url(), Some(cluster))
+            }
+        };
+
+        let (brokers, broker) = match std::env::var("KAFKA_BROKERS") {
+            Ok(brokers) => (brokers, None),
+            Err(_) => {
+                let broker = EmbeddedBroker::start(sqlite_storage(&data_dir), options.kafka_port)
+                    .await
+                    .with_context(|| {
+                        format!("starting the embedded broker on port {}", options.kafka_port)
+                    })?;
+                (broker.bootstrap_servers(), Some(broker))
+            }
+        };
+        let partitions = env_number("TRUSTSAFE_TOPIC_PARTITIONS", 3)?;
+        let replication = env_number("TRUSTSAFE_TOPIC_REPLICATION", 1)?;
+        kafka::ensure_topics(&brokers, &topics::ALL, partitions, replication)
+            .await
+            .map_err(anyhow::Error::msg)
+            .context("creating the topics")?;
+        Ok(Self {
+            admin_database_url,
+            brokers,
+            postgres,
+            broker,
+        })
+    }
+
+    pub fn embedded_broker(&self) -> bool {
+        self.broker.is_some()
+    }
+
+    pub fn private_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(mut broker) = self.broker.take() {
+            broker.stop().await;
+        }
+        if let Some(postgres) = self.postgres.take() {
+            let stopped = tokio::task::spawn_blocking(move || postgres.stop()).await;
+            if let Ok(Err(err)) = stopped {
+                eprintln!("stopping PostgreSQL: {err:#}");
+            }
+        }
+    }
+}
+
+fn env_number(name: &str, default: i32) -> Result<i32> {
+    match std::env::var(name) {
+        Ok(value) => value
+            .parse()
+            .with_context(|| format!("{name} must be a whole number, not {value:?}")),
+        Err(_) => Ok(default),
+    }
+}
+
+/// Run as root, PostgreSQL runs as the `postgres` user, which must be able to reach the data dir.
+fn check_reachable_by_postgres(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let root = std::fs::metadata("/proc/self")
+        .map(|meta| meta.uid() == 0)
+        .unwrap_or(false);
+    if !root {
+        return Ok(());
+    }
+    let reachable = Command::new("runuser")
+        .args(["-u", "postgres", "--", "test", "-x"])
+        .arg(dir.parent().unwrap_or(dir))
+        .status()
+        .map(|status| status.success())
+        .unwrap_or(false);
+    if !reachable {
+        bail!(
+            "PostgreSQL runs as the postgres user when trustsafe runs as root, and that user cannot reach {}. \
+             Pass a --data-dir it can reach (for example /var/tmp/trustsafe), or set DATABASE_URL.",
+            dir.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! Runs one service: its database (migrated), its outbox relay and its HTTP server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use actix_web::{App, HttpServer, web};
+use anyhow::{Context, Result};
+use rdkafka::ClientConfig;
+use sqlx::postgres::PgPoolOptions;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use trustsafe_eventstore::{EventStore, Relay, RelayConfig};
+
+use crate::operations::{self, Dependencies};
+
+/// What makes one service itself.
+#[derive(Clone, Copy, Debug)]
+pub struct ServiceSpec {
+    /// `incident`, `filtering`, …: its database is `trustsafe_<name>`, its CloudEvents source `/trustsafe/<name>`.
+    pub name: &'static str,
+}
+
+impl ServiceSpec {
+    pub fn database(&self) -> String {
+        format!("trustsafe_{}", self.name)
+    }
+
+    pub fn source(&self) -> String {
+        format!("/trustsafe/{}", self.name)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct HostConfig {
+    pub database_url: String,
+    pub brokers: String,
+    pub bind: SocketAddr,
+}
+
+pub struct RunningService {
+    pub spec: ServiceSpec,
+    pub address: SocketAddr,
+    server: actix_web::dev::ServerHandle,
+    tasks: Vec<JoinHandle<()>>,
+    shutdown: CancellationToken,
+}
+
+impl RunningService {
+    /// Stops taking requests, finishes those in flight, and lets the relay finish its batch.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        self.server.stop(true).await;
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+pub async fn start(spec: ServiceSpec, config: &HostConfig) -> Result<RunningService> {
+    let pool = PgPoolOptions::new()
+        .max_connections(10)
+        .connect(&config.database_url)
+        .await
+        .with_context(|| format!("{}: connecting to its database", spec.name))?;
+    let store = EventStore::new(pool.clone(), spec.source());
+    store
+        .migrate()
+        .await
+        .with_context(|| format!("{}: migrating", spec.name))?;
+
+    let shutdown = CancellationToken::new();
+    let relay = Relay::new(store, &config.brokers, RelayConfig::default())?;
+    let relay_task = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move { relay.run(shutdown).await }
+    });
+
+    let kafka_probe = ClientConfig::new()
+        .set("bootstrap.servers", &config.brokers)
+        .create()?;
+    let dependencies = web::Data::new(Dependencies {
+        pool,
+        kafka: Arc::new(kafka_probe),
+    });
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(dependencies.clone())
+            .configure(operations::configure)
+    })
+    .workers(2)
+    .disable_signals()
+    .bind(config.bind)
+    .with_context(|| format!("{}: binding {}", spec.name, config.bind))?;
+    let address = server.addrs()[0];
+    let server = server.run();
+    let handle = server.handle();
+    let server_task = tokio::spawn(async move {
+        if let Err(err) = server.await {
+            tracing::error!(%err, "http server stopped");
+        }
+    });
+    Ok(RunningService {
+        spec,
+        address,
+        server: handle,
+        tasks: vec![relay_task, server_task],
+        shutdown,
+    })
+}

@@ -1,0 +1,203 @@
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use sqlx::postgres::PgPoolOptions;
+use trustsafe_events::{Actor, audit::RecordRead, topics};
+use trustsafe_eventstore::{AppendContext, EventStore, ExpectedVersion, NewEvent};
+use uuid::Uuid;
+
+struct Ports {
+    http: u16,
+    kafka: u16,
+    postgres: u16,
+}
+
+/// Ports nobody listens on; `http` is followed by three more free ones for the services.
+fn free_ports() -> Ports {
+    let free = |port: u16| TcpListener::bind(("127.0.0.1", port)).is_ok();
+    let base = (20000..60000)
+        .step_by(7)
+        .map(|port: u16| port + (std::process::id() % 7) as u16)
+        .find(|&port| (port..port + 6).all(free))
+        .expect("six free ports");
+    Ports {
+        http: base,
+        kafka: base + 4,
+        postgres: base + 5,
+    }
+}
+
+fn start_dev(data_dir: &Path, ports: &Ports) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_trustsafe"))
+        .arg("dev")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["--http-port", &ports.http.to_string()])
+        .args(["--kafka-port", &ports.kafka.to_string()])
+        .args(["--postgres-port", &ports.postgres.to_string()])
+        .env_remove("DATABASE_URL")
+        .env_remove("KAFKA_BROKERS")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("trustsafe dev starts")
+}
+
+async fn wait_ready(ports: &Ports, child: &mut Child) {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for service_port in ports.http + 1..=ports.http + 3 {
+        let url = format!("http://127.0.0.1:{service_port}/readyz");
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("trustsafe dev exited early: {status}");
+            }
+            let response = client.get(&url).send().await;
+            if let Ok(response) = response
+                && response.status() == 200
+            {
+                let body: serde_json::Value = response.json().await.unwrap();
+                assert_eq!(body["checks"]["broker"], "ok");
+                assert_eq!(body["checks"]["database"], "ok");
+                break;
+            }
+            assert!(Instant::now() < deadline, "{url} not ready within two minutes");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// Ctrl-C, as a person would press it; everything must stop cleanly.
+fn interrupt(mut child: Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "trustsafe dev exited with {status} on Ctrl-C");
+            return;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("trustsafe dev did not stop within a minute of Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The ids of every record on the audit topic.
+async fn audit_topic_ids(brokers: &str, expected: usize) -> Vec<String> {
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("e2e-{}", Uuid::now_v7()))
+        .create()
+        .unwrap();
+    let mut assignment = TopicPartitionList::new();
+    for partition in 0..3 {
+        assignment
+            .add_partition_offset(topics::AUDIT, partition, Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&assignment).unwrap();
+    let mut ids = Vec::new();
+    while ids.len() < expected {
+        let message = tokio::time::timeout(Duration::from_secs(20), consumer.recv())
+            .await
+            .expect("the record is on the topic")
+            .unwrap();
+        use rdkafka::message::Headers;
+        let id = message
+            .headers()
+            .unwrap()
+            .iter()
+            .find(|header| header.key == "ce_id")
+            .unwrap()
+            .value
+            .unwrap();
+        ids.push(String::from_utf8(id.to_vec()).unwrap());
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_runs_everything_stops_on_ctrl_c_and_finds_its_data_again() {
+    // Under /tmp: when run as root, PostgreSQL runs as the postgres user, who must reach the data.
+    let data_dir = std::env::temp_dir().join(format!("trustsafe-e2e-{}", Uuid::now_v7().simple()));
+    let ports = free_ports();
+    let brokers = format!("127.0.0.1:{}", ports.kafka);
+
+    let mut dev = start_dev(&data_dir, &ports);
+    wait_ready(&ports, &mut dev).await;
+
+    // Write to the incident service's own database; its relay publishes to the shared log.
+    let incident_db = format!(
+        "postgres://postgres@127.0.0.1:{}/trustsafe_incident",
+        ports.postgres
+    );
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&incident_db)
+        .await
+        .unwrap();
+    let store = EventStore::new(pool.clone(), "/trustsafe/incident");
+    let read = RecordRead {
+        record_kind: "incident".into(),
+        record_id: "case-1".into(),
+        school_id: "raps".into(),
+        reader: "dsl-raps".into(),
+        role: "dsl".into(),
+        read_at: Utc::now(),
+    };
+    let event = NewEvent::new(&read, Utc::now());
+    let context = AppendContext {
+        trust_id: "viking".into(),
+        school_id: Some("raps".into()),
+        actor: Actor::person("dsl-raps", "dsl"),
+        correlation_id: Uuid::now_v7(),
+        causation_id: None,
+    };
+    store
+        .append(
+            "audit-raps",
+            ExpectedVersion::NoStream,
+            &context,
+            &[event.clone()],
+        )
+        .await
+        .unwrap();
+    let published = audit_topic_ids(&brokers, 1).await;
+    assert_eq!(published, [event.event_id.to_string()]);
+    pool.close().await;
+    interrupt(dev);
+
+    // Second start on the same data dir: the database and the log are as they were.
+    let mut dev = start_dev(&data_dir, &ports);
+    wait_ready(&ports, &mut dev).await;
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&incident_db)
+        .await
+        .unwrap();
+    let store = EventStore::new(pool.clone(), "/trustsafe/incident");
+    assert_eq!(
+        store.load("audit-raps").await.unwrap().len(),
+        1,
+        "the event store kept its event"
+    );
+    assert_eq!(
+        audit_topic_ids(&brokers, 1).await,
+        published,
+        "the broker kept its record"
+    );
+    pool.close().await;
+    interrupt(dev);
+    let _ = std::fs::remove_dir_all(&data_dir);
+}

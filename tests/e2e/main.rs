@@ -1,0 +1,3 @@
+//! End-to-end tests of the `trustsafe` binary as a newcomer runs it: real processes, real ports.
+
+mod dev;
