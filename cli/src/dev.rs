@@ -1,6 +1,7 @@
 //! `trustsafe dev`: the whole platform in one process.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use trustsafe_devstack::ensure_database;
@@ -8,13 +9,6 @@ use trustsafe_servicekit::{HostConfig, ServiceSpec, Tenancy};
 
 use crate::StackArgs;
 use crate::stack::Stack;
-
-/// The services this workspace has, each with its own database and HTTP port.
-pub const SERVICES: [ServiceSpec; 3] = [
-    ServiceSpec { name: "incident" },
-    ServiceSpec { name: "filtering" },
-    ServiceSpec { name: "aup" },
-];
 
 #[derive(clap::Args)]
 pub struct DevArgs {
@@ -38,20 +32,29 @@ pub async fn run(args: DevArgs) -> Result<()> {
     };
     let stack = Stack::start(&args.stack.options()).await?;
 
-    let mut running = Vec::new();
-    for (n, spec) in SERVICES.iter().enumerate() {
-        let database_url = ensure_database(&stack.admin_database_url, &spec.database()).await?;
-        let port = args
-            .http_port
-            .checked_add(1 + n as u16)
-            .context("--http-port is too high")?;
-        let config = HostConfig {
-            database_url,
-            brokers: stack.brokers.clone(),
-            bind: SocketAddr::new(args.http_host, port),
-        };
-        running.push(trustsafe_servicekit::start(*spec, &config).await?);
-    }
+    let tenancy = Arc::new(tenancy);
+    // Each service gets its own database and the next HTTP port after the gateway's.
+    let host = |spec: ServiceSpec, offset: u16| {
+        let (stack, tenancy) = (&stack, tenancy.clone());
+        async move {
+            let database_url = ensure_database(&stack.admin_database_url, &spec.database()).await?;
+            let port = args
+                .http_port
+                .checked_add(offset)
+                .context("--http-port is too high")?;
+            Ok::<_, anyhow::Error>(HostConfig {
+                database_url,
+                brokers: stack.brokers.clone(),
+                bind: SocketAddr::new(args.http_host, port),
+                tenancy,
+            })
+        }
+    };
+    let running = vec![
+        trustsafe_incident::start(&host(trustsafe_incident::SPEC, 1).await?).await?,
+        trustsafe_filtering::start(&host(trustsafe_filtering::SPEC, 2).await?).await?,
+        trustsafe_aup::start(&host(trustsafe_aup::SPEC, 3).await?).await?,
+    ];
 
     println!(
         "trustsafe dev is running (data in {})",

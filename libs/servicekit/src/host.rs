@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use trustsafe_eventstore::{EventStore, Relay, RelayConfig};
 
+use crate::Tenancy;
 use crate::operations::{self, Dependencies};
 
 /// What makes one service itself.
@@ -35,6 +36,8 @@ pub struct HostConfig {
     pub database_url: String,
     pub brokers: String,
     pub bind: SocketAddr,
+    /// The trusts and schools, shared by every service of the process.
+    pub tenancy: Arc<Tenancy>,
 }
 
 pub struct RunningService {
@@ -82,9 +85,11 @@ pub async fn start(spec: ServiceSpec, config: &HostConfig) -> Result<RunningServ
         pool,
         kafka: Arc::new(kafka_probe),
     });
+    let tenancy = web::Data::from(config.tenancy.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(dependencies.clone())
+            .app_data(tenancy.clone())
             .configure(operations::configure)
     })
     .workers(2)

@@ -1,0 +1,13 @@
+//! The incident service: online-safety concerns and each school's Designated Safeguarding Lead workflow.
+//!
+//! It owns the database `trustsafe_incident` and publishes its events from there to the shared log. So far
+//! it is the host every service starts from: its event store, its outbox relay and the operations
+//! endpoints (`/healthz`, `/readyz`, `/metrics`); its domain, API and store modules come next.
+
+use trustsafe_servicekit::{HostConfig, RunningService, ServiceSpec};
+
+pub const SPEC: ServiceSpec = ServiceSpec { name: "incident" };
+
+pub async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
+    trustsafe_servicekit::start(SPEC, config).await
+}
