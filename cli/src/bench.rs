@@ -5,8 +5,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureProducer;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use trustsafe_devstack::ensure_database;
@@ -299,19 +298,7 @@ async fn produce_raw(brokers: &str, records: &[KafkaRecord]) -> Result<f64> {
     let started = Instant::now();
     let mut deliveries = Vec::with_capacity(records.len());
     for record in records {
-        let headers = record
-            .headers
-            .iter()
-            .fold(OwnedHeaders::new(), |headers, (key, value)| {
-                headers.insert(Header {
-                    key,
-                    value: Some(value),
-                })
-            });
-        let message = FutureRecord::to(RAW_TOPIC)
-            .key(&record.key)
-            .payload(&record.value)
-            .headers(headers);
+        let message = kafka::future_record(RAW_TOPIC, record);
         deliveries.push(producer.send_result(message).map_err(|(err, _)| err)?);
     }
     for delivery in deliveries {

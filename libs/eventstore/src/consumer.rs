@@ -12,7 +12,6 @@ use rdkafka::Message;
 use rdkafka::Offset;
 use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::Headers;
 use rdkafka::topic_partition_list::TopicPartitionList;
 use sqlx::{PgConnection, PgPool};
 use thiserror::Error;
@@ -141,7 +140,7 @@ impl<P: Projection> Consumer<P> {
             };
             let (topic, partition, offset) =
                 (message.topic().to_owned(), message.partition(), message.offset());
-            let record = record_of(&message);
+            let record = kafka::record_of(&message);
             drop(message);
             if self
                 .handle_until_done(&record, &topic, partition, offset, &shutdown)
@@ -338,7 +337,7 @@ impl<P: Projection> Consumer<P> {
             let message = consumer.recv().await?;
             let key = (message.topic().to_owned(), message.partition());
             let offset = message.offset();
-            let record = record_of(&message);
+            let record = kafka::record_of(&message);
             drop(message);
             let Some(end) = remaining.get(&key).copied() else {
                 continue;
@@ -398,29 +397,4 @@ async fn checkpoint(
     .execute(tx)
     .await?;
     Ok(())
-}
-
-fn record_of(message: &impl Message) -> KafkaRecord {
-    let headers = message
-        .headers()
-        .map(|headers| {
-            headers
-                .iter()
-                .map(|header| {
-                    (
-                        header.key.to_owned(),
-                        header.value.map(<[u8]>::to_vec).unwrap_or_default(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    KafkaRecord {
-        key: message
-            .key()
-            .map(|key| String::from_utf8_lossy(key).into_owned())
-            .unwrap_or_default(),
-        headers,
-        value: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
-    }
 }

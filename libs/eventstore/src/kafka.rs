@@ -3,9 +3,13 @@
 use std::time::Duration;
 
 use rdkafka::ClientConfig;
+use rdkafka::Message;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
+use rdkafka::message::{Header, Headers, OwnedHeaders};
+use rdkafka::producer::FutureRecord;
 use rdkafka::types::RDKafkaErrorCode;
+use trustsafe_events::KafkaRecord;
 
 /// The relay's producer: idempotent (no duplicates or reordering from its own retries), acks from
 /// every in-sync replica, and a short linger so an event reaches the topic within milliseconds.
@@ -69,4 +73,47 @@ pub async fn ensure_topics(
         }
     }
     Ok(())
+}
+
+/// A record ready for the producer: key, headers and value borrowed from `record`.
+pub fn future_record<'a>(topic: &'a str, record: &'a KafkaRecord) -> FutureRecord<'a, str, [u8]> {
+    let headers = record
+        .headers
+        .iter()
+        .fold(OwnedHeaders::new(), |headers, (key, value)| {
+            headers.insert(Header {
+                key,
+                value: Some(value),
+            })
+        });
+    FutureRecord::to(topic)
+        .key(record.key.as_str())
+        .payload(record.value.as_slice())
+        .headers(headers)
+}
+
+/// A consumed message as the contract's record type (what `trustsafe_events::from_kafka` reads).
+pub fn record_of(message: &impl Message) -> KafkaRecord {
+    let headers = message
+        .headers()
+        .map(|headers| {
+            headers
+                .iter()
+                .map(|header| {
+                    (
+                        header.key.to_owned(),
+                        header.value.map(<[u8]>::to_vec).unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    KafkaRecord {
+        key: message
+            .key()
+            .map(|key| String::from_utf8_lossy(key).into_owned())
+            .unwrap_or_default(),
+        headers,
+        value: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+    }
 }

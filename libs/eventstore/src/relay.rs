@@ -11,8 +11,7 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use rdkafka::error::KafkaError;
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::producer::{FutureProducer, Producer};
 use sqlx::postgres::PgListener;
 use sqlx::{Connection, PgConnection, Row};
 use tokio_util::sync::CancellationToken;
@@ -169,19 +168,7 @@ impl Relay {
                 let position: i64 = row.try_get("global_position")?;
                 let topic: String = row.try_get("topic")?;
                 let record = to_kafka(&envelope_from_row(row, self.store.source())?);
-                let headers = record
-                    .headers
-                    .iter()
-                    .fold(OwnedHeaders::new(), |headers, (key, value)| {
-                        headers.insert(Header {
-                            key,
-                            value: Some(value),
-                        })
-                    });
-                let message = FutureRecord::to(&topic)
-                    .key(&record.key)
-                    .payload(&record.value)
-                    .headers(headers);
+                let message = kafka::future_record(&topic, &record);
                 match self.producer.send_result(message) {
                     Ok(delivery) => deliveries.push((position, delivery)),
                     Err((err, _)) => {

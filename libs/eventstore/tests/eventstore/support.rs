@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use rdkafka::producer::FutureProducer;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use trustsafe_devstack::{BrokerStorage, EmbeddedBroker, ensure_database};
@@ -126,20 +125,7 @@ pub async fn read_topic(brokers: &str, topic: &str, count: usize, within: Durati
                 )
             })
             .unwrap();
-        let record = KafkaRecord {
-            key: String::from_utf8_lossy(message.key().unwrap_or_default()).into_owned(),
-            headers: message
-                .headers()
-                .map(|headers| {
-                    use rdkafka::message::Headers;
-                    headers
-                        .iter()
-                        .map(|h| (h.key.to_owned(), h.value.unwrap_or_default().to_vec()))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            value: message.payload().unwrap_or_default().to_vec(),
-        };
+        let record = kafka::record_of(&message);
         distinct.insert(header(&record, "ce_id"));
         records.push(record);
     }
@@ -171,23 +157,8 @@ pub async fn produce(brokers: &str, topic: &str, records: &[KafkaRecord]) {
         .create()
         .unwrap();
     for record in records {
-        let headers = record
-            .headers
-            .iter()
-            .fold(OwnedHeaders::new(), |headers, (key, value)| {
-                headers.insert(Header {
-                    key,
-                    value: Some(value),
-                })
-            });
         producer
-            .send(
-                FutureRecord::to(topic)
-                    .key(&record.key)
-                    .payload(&record.value)
-                    .headers(headers),
-                Duration::from_secs(5),
-            )
+            .send(kafka::future_record(topic, record), Duration::from_secs(5))
             .await
             .unwrap();
     }
