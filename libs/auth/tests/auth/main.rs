@@ -1,0 +1,5 @@
+//! Token verification over real HTTP: a JWKS server, a protected service, and a client.
+
+mod dev_identity;
+mod support;
+mod tokens;
