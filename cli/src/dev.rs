@@ -4,10 +4,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use trustsafe_auth::dev::{self, DevIdentity};
+use trustsafe_auth::{AuthConfig, Authenticator};
 use trustsafe_devstack::ensure_database;
 use trustsafe_servicekit::{HostConfig, ServiceSpec, Tenancy};
 
 use crate::StackArgs;
+use crate::identity;
 use crate::stack::Stack;
 
 #[derive(clap::Args)]
@@ -32,10 +35,22 @@ pub async fn run(args: DevArgs) -> Result<()> {
     };
     let stack = Stack::start(&args.stack.options()).await?;
 
+    let identity =
+        DevIdentity::load_or_create(&args.stack.data_dir.join("identity")).context("the dev signing key")?;
+    let authenticator = Arc::new(Authenticator::new(AuthConfig {
+        issuer: dev::DEV_ISSUER.into(),
+        audience: dev::AUDIENCE.into(),
+        keys: identity.key_source(),
+        dev_mode: true,
+    })?);
+    let demo_tokens: Vec<(String, String)> = identity::demo_grants(&tenancy)
+        .iter()
+        .map(|grant| (grant.describe(), identity::mint(&identity, grant, None)))
+        .collect();
     let tenancy = Arc::new(tenancy);
     // Each service gets its own database and the next HTTP port after the gateway's.
     let host = |spec: ServiceSpec, offset: u16| {
-        let (stack, tenancy) = (&stack, tenancy.clone());
+        let (stack, tenancy, authenticator) = (&stack, tenancy.clone(), authenticator.clone());
         async move {
             let database_url = ensure_database(&stack.admin_database_url, &spec.database()).await?;
             let port = args
@@ -47,6 +62,7 @@ pub async fn run(args: DevArgs) -> Result<()> {
                 brokers: stack.brokers.clone(),
                 bind: SocketAddr::new(args.http_host, port),
                 tenancy,
+                authenticator,
             })
         }
     };
@@ -94,6 +110,23 @@ pub async fn run(args: DevArgs) -> Result<()> {
             service.spec.name
         );
     }
+    let tokens_file = args.stack.data_dir.join("demo-tokens.txt");
+    let listing: String = demo_tokens
+        .iter()
+        .map(|(who, token)| format!("{who}\t{token}\n"))
+        .collect();
+    std::fs::write(&tokens_file, &listing).context("writing the demo tokens")?;
+    println!(
+        "demo users (tokens valid 7 days, also in {}):",
+        tokens_file.display()
+    );
+    for (who, token) in &demo_tokens {
+        println!("  {who:<34} {token}");
+    }
+    println!(
+        "more: trustsafe token --data-dir {} --school raps --role dsl",
+        args.stack.data_dir.display()
+    );
     println!("Ctrl-C stops everything.");
 
     stop_requested().await?;

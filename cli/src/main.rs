@@ -2,6 +2,7 @@
 
 mod bench;
 mod dev;
+mod identity;
 mod stack;
 
 use std::path::PathBuf;
@@ -24,6 +25,8 @@ enum Command {
     /// Run every service in this process, with an embedded broker and (unless DATABASE_URL is set) a
     /// private PostgreSQL. Ctrl-C stops everything; a second start finds its data again.
     Dev(dev::DevArgs),
+    /// Print a signed dev token (alone on the last line) for a role at a school or trust.
+    Token(identity::TokenArgs),
     /// Measure a part of the platform against its raw baseline, in one run.
     Bench {
         #[command(subcommand)]
@@ -54,13 +57,25 @@ impl StackArgs {
     }
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let _telemetry = trustsafe_telemetry::init("trustsafe");
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            // The chain of causes, without a backtrace: this is for the person at the terminal.
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         match cli.command {
             Command::Dev(args) => dev::run(args).await,
+            Command::Token(args) => identity::token(args),
             Command::Bench { target } => bench::run(target).await,
         }
     })

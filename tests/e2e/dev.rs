@@ -136,6 +136,13 @@ async fn dev_runs_everything_stops_on_ctrl_c_and_finds_its_data_again() {
 
     let mut dev = start_dev(&data_dir, &ports);
     wait_ready(&ports, &mut dev).await;
+    let demo_tokens = std::fs::read_to_string(data_dir.join("demo-tokens.txt")).unwrap();
+    assert!(
+        demo_tokens
+            .lines()
+            .any(|line| line.starts_with("viking trust_safeguarding_lead\t")),
+        "{demo_tokens}"
+    );
 
     // Write to the incident service's own database; its relay publishes to the shared log.
     let incident_db = format!(

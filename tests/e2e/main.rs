@@ -1,3 +1,4 @@
 //! End-to-end tests of the `trustsafe` binary as a newcomer runs it: real processes, real ports.
 
 mod dev;
+mod token;

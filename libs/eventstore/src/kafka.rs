@@ -53,7 +53,28 @@ pub async fn ensure_topics(
         .set("bootstrap.servers", brokers)
         .create()
         .map_err(|err| format!("admin client: {err}"))?;
-    let new_topics: Vec<NewTopic> = topics
+    // Only ask for the missing ones: brokers log an error for every "already exists".
+    let admin = std::sync::Arc::new(admin);
+    let existing: Vec<String> = {
+        let admin = admin.clone();
+        tokio::task::spawn_blocking(move || admin.inner().fetch_metadata(None, Duration::from_secs(10)))
+            .await
+            .map_err(|err| err.to_string())?
+            .map_err(|err| format!("metadata from {brokers}: {err}"))?
+            .topics()
+            .iter()
+            .map(|topic| topic.name().to_owned())
+            .collect()
+    };
+    let missing: Vec<&str> = topics
+        .iter()
+        .copied()
+        .filter(|topic| !existing.iter().any(|t| t == topic))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let new_topics: Vec<NewTopic> = missing
         .iter()
         .map(|topic| {
             NewTopic::new(topic, partitions, TopicReplication::Fixed(replication))

@@ -9,6 +9,7 @@ use rdkafka::ClientConfig;
 use sqlx::postgres::PgPoolOptions;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use trustsafe_auth::Authenticator;
 use trustsafe_eventstore::{EventStore, Relay, RelayConfig};
 
 use crate::Tenancy;
@@ -31,13 +32,15 @@ impl ServiceSpec {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct HostConfig {
     pub database_url: String,
     pub brokers: String,
     pub bind: SocketAddr,
     /// The trusts and schools, shared by every service of the process.
     pub tenancy: Arc<Tenancy>,
+    /// Verifies the bearer tokens of every request; each service checks grants itself.
+    pub authenticator: Arc<Authenticator>,
 }
 
 pub struct RunningService {
@@ -86,10 +89,12 @@ pub async fn start(spec: ServiceSpec, config: &HostConfig) -> Result<RunningServ
         kafka: Arc::new(kafka_probe),
     });
     let tenancy = web::Data::from(config.tenancy.clone());
+    let authenticator = web::Data::from(config.authenticator.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(dependencies.clone())
             .app_data(tenancy.clone())
+            .app_data(authenticator.clone())
             .configure(operations::configure)
     })
     .workers(2)
