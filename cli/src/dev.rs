@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use trustsafe_auth::dev::{self, DevIdentity};
 use trustsafe_auth::{AuthConfig, Authenticator};
 use trustsafe_devstack::ensure_database;
+use trustsafe_gateway::{GatewayConfig, Upstream};
 use trustsafe_servicekit::{HostConfig, ServiceSpec, Tenancy};
 
 use crate::StackArgs;
@@ -17,7 +18,7 @@ use crate::stack::Stack;
 pub struct DevArgs {
     #[command(flatten)]
     stack: StackArgs,
-    /// The front door (the gateway, once it exists); the services listen on the ports after it.
+    /// The gateway's port; the services listen on the ports after it.
     #[arg(long, env = "TRUSTSAFE_HTTP_PORT", default_value_t = 8080)]
     http_port: u16,
     /// Address to listen on.
@@ -66,11 +67,33 @@ pub async fn run(args: DevArgs) -> Result<()> {
             })
         }
     };
-    let running = vec![
+    let services = vec![
         trustsafe_incident::start(&host(trustsafe_incident::SPEC, 1).await?).await?,
         trustsafe_filtering::start(&host(trustsafe_filtering::SPEC, 2).await?).await?,
         trustsafe_aup::start(&host(trustsafe_aup::SPEC, 3).await?).await?,
     ];
+
+    // The front door, routing each school resource to the service that owns it.
+    let mut gateway = GatewayConfig::new(
+        SocketAddr::new(args.http_host, args.http_port),
+        tenancy.clone(),
+        authenticator,
+    );
+    gateway.jwks = Some(identity.jwks());
+    let owners = [
+        (trustsafe_incident::SPEC, trustsafe_incident::SCHOOL_RESOURCES),
+        (trustsafe_filtering::SPEC, trustsafe_filtering::SCHOOL_RESOURCES),
+        (trustsafe_aup::SPEC, trustsafe_aup::SCHOOL_RESOURCES),
+    ];
+    for ((spec, resources), service) in owners.into_iter().zip(&services) {
+        gateway.upstreams.push(Upstream {
+            name: spec.name,
+            base_url: format!("http://{}", service.address),
+            school_resources: resources.to_vec(),
+            trust_resources: Vec::new(),
+        });
+    }
+    let gateway = trustsafe_gateway::start(gateway).await?;
 
     println!(
         "trustsafe dev is running (data in {})",
@@ -103,7 +126,11 @@ pub async fn run(args: DevArgs) -> Result<()> {
             schools.join(", ")
         );
     }
-    for service in &running {
+    println!(
+        "  gateway     http://{}/api/v1/…  /healthz  /readyz  /metrics  /.well-known/jwks.json",
+        gateway.address
+    );
+    for service in &services {
         let base = format!("http://{}", service.address);
         println!(
             "  {:<11} {base}/healthz  {base}/readyz  {base}/metrics",
@@ -131,7 +158,8 @@ pub async fn run(args: DevArgs) -> Result<()> {
 
     stop_requested().await?;
     eprintln!("stopping…");
-    for service in running {
+    gateway.stop().await;
+    for service in services {
         service.stop().await;
     }
     stack.stop().await;

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::{Context, Result};
 use rdkafka::ClientConfig;
 use sqlx::postgres::PgPoolOptions;
@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use trustsafe_auth::Authenticator;
 use trustsafe_eventstore::{EventStore, Relay, RelayConfig};
+use trustsafe_problem::Problem;
 
 use crate::Tenancy;
 use crate::operations::{self, Dependencies};
@@ -96,6 +97,7 @@ pub async fn start(spec: ServiceSpec, config: &HostConfig) -> Result<RunningServ
             .app_data(tenancy.clone())
             .app_data(authenticator.clone())
             .configure(operations::configure)
+            .default_service(web::route().to(|| async { Err::<HttpResponse, _>(Problem::not_found()) }))
     })
     .workers(2)
     .disable_signals()

@@ -23,7 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Up: the process answers. Nothing else is checked, so a broker outage never restarts a service.
 #[get("/healthz")]
-async fn healthz() -> HttpResponse {
+pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "up"}))
 }
 
@@ -51,7 +51,7 @@ async fn readyz(dependencies: web::Data<Dependencies>) -> HttpResponse {
 
 /// Prometheus text format, from the process-wide default registry.
 #[get("/metrics")]
-async fn metrics() -> HttpResponse {
+pub async fn metrics() -> HttpResponse {
     let encoder = prometheus::TextEncoder::new();
     match encoder.encode_to_string(&prometheus::gather()) {
         Ok(text) => HttpResponse::Ok()

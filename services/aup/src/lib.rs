@@ -8,6 +8,17 @@ use trustsafe_servicekit::{HostConfig, RunningService, ServiceSpec};
 
 pub const SPEC: ServiceSpec = ServiceSpec { name: "aup" };
 
+/// The resources under `/api/v1/schools/{school_id}/` this service owns (acceptable use, the MIS roster, access and loans): the
+/// gateway routes them here.
+pub const SCHOOL_RESOURCES: &[&str] = &[
+    "aup-documents",
+    "agreements",
+    "people",
+    "access-grants",
+    "visitor-passes",
+    "device-loans",
+];
+
 pub async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
     trustsafe_servicekit::start(SPEC, config).await
 }

@@ -8,6 +8,15 @@ use trustsafe_servicekit::{HostConfig, RunningService, ServiceSpec};
 
 pub const SPEC: ServiceSpec = ServiceSpec { name: "filtering" };
 
+/// The resources under `/api/v1/schools/{school_id}/` this service owns (breaches, alerts, the policy change log and checks): the
+/// gateway routes them here.
+pub const SCHOOL_RESOURCES: &[&str] = &[
+    "filtering-breaches",
+    "monitoring-alerts",
+    "filtering-policy-changes",
+    "filter-checks",
+];
+
 pub async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
     trustsafe_servicekit::start(SPEC, config).await
 }

@@ -8,6 +8,10 @@ use trustsafe_servicekit::{HostConfig, RunningService, ServiceSpec};
 
 pub const SPEC: ServiceSpec = ServiceSpec { name: "incident" };
 
+/// The resources under `/api/v1/schools/{school_id}/` this service owns (online-safety concerns and the school's DSL workflow): the
+/// gateway routes them here.
+pub const SCHOOL_RESOURCES: &[&str] = &["incidents", "workflow"];
+
 pub async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
     trustsafe_servicekit::start(SPEC, config).await
 }

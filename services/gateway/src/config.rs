@@ -1,0 +1,49 @@
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use trustsafe_auth::Authenticator;
+use trustsafe_servicekit::Tenancy;
+
+/// A service behind the gateway and the first path segments it owns after
+/// `/api/v1/schools/{school_id}/` or `/api/v1/trusts/{trust_id}/`.
+#[derive(Clone, Debug)]
+pub struct Upstream {
+    pub name: &'static str,
+    pub base_url: String,
+    pub school_resources: Vec<&'static str>,
+    pub trust_resources: Vec<&'static str>,
+}
+
+#[derive(Clone)]
+pub struct GatewayConfig {
+    pub bind: SocketAddr,
+    pub upstreams: Vec<Upstream>,
+    pub tenancy: Arc<Tenancy>,
+    pub authenticator: Arc<Authenticator>,
+    /// The dev identity's JWKS, served at `/.well-known/jwks.json` (dev mode only).
+    pub jwks: Option<serde_json::Value>,
+    /// Largest request body passed on; more is 413.
+    pub body_limit: usize,
+    /// How long an upstream may take to answer before the caller gets 504.
+    pub upstream_timeout: Duration,
+    /// Requests per second per caller, and the burst allowed above it.
+    pub rate_per_second: u32,
+    pub rate_burst: u32,
+}
+
+impl GatewayConfig {
+    pub fn new(bind: SocketAddr, tenancy: Arc<Tenancy>, authenticator: Arc<Authenticator>) -> Self {
+        Self {
+            bind,
+            upstreams: Vec::new(),
+            tenancy,
+            authenticator,
+            jwks: None,
+            body_limit: 1024 * 1024,
+            upstream_timeout: Duration::from_secs(10),
+            rate_per_second: 50,
+            rate_burst: 100,
+        }
+    }
+}

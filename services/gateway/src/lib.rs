@@ -1,0 +1,12 @@
+//! The gateway: the one door schools, the trust and MIS systems use. It authenticates every request,
+//! answers 404 for a school or trust the caller has no grant on (existence is never revealed),
+//! rate-limits per caller, and streams the request to the service that owns the path. The owning
+//! service checks the caller again, in detail: this is defence in depth, not the only check.
+
+mod config;
+mod metrics;
+mod proxy;
+mod server;
+
+pub use config::{GatewayConfig, Upstream};
+pub use server::{RunningGateway, start};

@@ -1,0 +1,137 @@
+//! The gateway's HTTP server: the API routes, operations endpoints and the headers every answer gets.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{App, HttpResponse, HttpServer, get, web};
+use anyhow::{Context, Result};
+use serde_json::json;
+use trustsafe_problem::Problem;
+use trustsafe_servicekit::operations;
+
+use crate::config::GatewayConfig;
+use crate::metrics::REQUESTS;
+use crate::proxy::{self, Proxy};
+
+pub struct RunningGateway {
+    pub address: SocketAddr,
+    server: actix_web::dev::ServerHandle,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningGateway {
+    pub async fn stop(self) {
+        self.server.stop(true).await;
+        let _ = self.task.await;
+    }
+}
+
+pub async fn start(config: GatewayConfig) -> Result<RunningGateway> {
+    let bind = config.bind;
+    let authenticator = web::Data::from(config.authenticator.clone());
+    let proxy = web::Data::new(Proxy::new(config)?);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(authenticator.clone())
+            .app_data(proxy.clone())
+            .wrap(security_headers())
+            .wrap_fn(|req, service| {
+                let started = Instant::now();
+                let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+                let response = service.call(req);
+                async move {
+                    let response: ServiceResponse = response.await?;
+                    let status = response.status().as_u16().to_string();
+                    REQUESTS
+                        .with_label_values(&[&route, &status])
+                        .observe(started.elapsed().as_secs_f64());
+                    Ok(response)
+                }
+            })
+            .service(operations::healthz)
+            .service(operations::metrics)
+            .service(readyz)
+            .service(jwks)
+            .route(
+                "/api/v1/schools/{school_id}/{rest:.+}",
+                web::route().to(proxy::school),
+            )
+            .route(
+                "/api/v1/trusts/{trust_id}/{rest:.+}",
+                web::route().to(proxy::trust),
+            )
+            .default_service(web::route().to(|| async { Err::<HttpResponse, _>(Problem::not_found()) }))
+    })
+    .workers(2)
+    .disable_signals()
+    .bind(bind)
+    .with_context(|| format!("gateway: binding {bind}"))?;
+    let address = server.addrs()[0];
+    let server = server.run();
+    let handle = server.handle();
+    let task = tokio::spawn(async move {
+        if let Err(err) = server.await {
+            tracing::error!(%err, "gateway stopped");
+        }
+    });
+    Ok(RunningGateway {
+        address,
+        server: handle,
+        task,
+    })
+}
+
+/// Answers carry sensitive records: never cached, never framed, never sniffed.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("Cache-Control", "no-store"))
+        .add((
+            "Content-Security-Policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ))
+}
+
+/// Ready when every service behind the gateway says it is ready (database and broker included).
+#[get("/readyz")]
+async fn readyz(proxy: web::Data<Proxy>) -> HttpResponse {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .expect("a client");
+    let checks = futures::future::join_all(proxy.config.upstreams.iter().map(|upstream| {
+        let url = format!("{}/readyz", upstream.base_url.trim_end_matches('/'));
+        let client = client.clone();
+        async move {
+            let ready =
+                matches!(client.get(url).send().await, Ok(response) if response.status().is_success());
+            (upstream.name, if ready { "ok" } else { "unavailable" })
+        }
+    }))
+    .await;
+    let ready = checks.iter().all(|(_, state)| *state == "ok");
+    let body = json!({
+        "status": if ready { "ready" } else { "not_ready" },
+        "checks": checks.into_iter().map(|(name, state)| (name.to_owned(), json!(state))).collect::<serde_json::Map<_, _>>()
+    });
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// The dev identity's public keys, so other tools can verify dev tokens (404 outside dev mode).
+#[get("/.well-known/jwks.json")]
+async fn jwks(proxy: web::Data<Proxy>) -> Result<HttpResponse, Problem> {
+    proxy
+        .config
+        .jwks
+        .as_ref()
+        .map(|jwks| HttpResponse::Ok().json(jwks))
+        .ok_or_else(Problem::not_found)
+}

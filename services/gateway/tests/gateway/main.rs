@@ -1,0 +1,4 @@
+//! The gateway over real HTTP, in front of a real upstream server.
+
+mod routing;
+mod support;
