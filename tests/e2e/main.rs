@@ -1,4 +1,5 @@
 //! End-to-end tests of the `trustsafe` binary as a newcomer runs it: real processes, real ports.
 
 mod dev;
+mod openapi;
 mod token;

@@ -207,3 +207,16 @@ mod tests {
         );
     }
 }
+
+/// The body of every error, as the OpenAPI documents describe it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemDocument {
+    /// A stable URI per kind of error, e.g. `urn:trustsafe:problem:not-found`.
+    pub r#type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Field → message, for validation errors.
+    pub errors: Option<BTreeMap<String, String>>,
+}

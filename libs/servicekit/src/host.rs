@@ -24,6 +24,19 @@ pub struct ServiceSpec {
 }
 
 impl ServiceSpec {
+    /// The service's OpenAPI document so far: its title and the operations endpoints. A service
+    /// merges its own API into it.
+    pub fn openapi(&self, description: &str) -> utoipa::openapi::OpenApi {
+        use utoipa::OpenApi;
+        let mut doc = operations::OperationsApi::openapi();
+        doc.info = utoipa::openapi::InfoBuilder::new()
+            .title(format!("trustsafe {} service", self.name))
+            .version("1.0.0")
+            .description(Some(description))
+            .build();
+        doc
+    }
+
     pub fn database(&self) -> String {
         format!("trustsafe_{}", self.name)
     }
@@ -63,7 +76,12 @@ impl RunningService {
     }
 }
 
-pub async fn start(spec: ServiceSpec, config: &HostConfig) -> Result<RunningService> {
+/// Starts `spec` with its OpenAPI document served at `/openapi.json`.
+pub async fn start(
+    spec: ServiceSpec,
+    config: &HostConfig,
+    openapi: utoipa::openapi::OpenApi,
+) -> Result<RunningService> {
     let pool = PgPoolOptions::new()
         .max_connections(10)
         .connect(&config.database_url)
@@ -91,12 +109,20 @@ pub async fn start(spec: ServiceSpec, config: &HostConfig) -> Result<RunningServ
     });
     let tenancy = web::Data::from(config.tenancy.clone());
     let authenticator = web::Data::from(config.authenticator.clone());
+    let openapi = web::Data::new(openapi);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(dependencies.clone())
             .app_data(tenancy.clone())
             .app_data(authenticator.clone())
             .configure(operations::configure)
+            .app_data(openapi.clone())
+            .route(
+                "/openapi.json",
+                web::get().to(|doc: web::Data<utoipa::openapi::OpenApi>| async move {
+                    HttpResponse::Ok().json(doc.get_ref())
+                }),
+            )
             .default_service(web::route().to(|| async { Err::<HttpResponse, _>(Problem::not_found()) }))
     })
     .workers(2)

@@ -21,13 +21,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(healthz).service(readyz).service(metrics);
 }
 
+/// The operations endpoints every service (and the gateway) has.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(healthz, readyz, metrics), tags((name = "operations", description = "Health, readiness and metrics")))]
+pub struct OperationsApi;
+
 /// Up: the process answers. Nothing else is checked, so a broker outage never restarts a service.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "The process answers")))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "up"}))
 }
 
 /// Ready: the database and the broker both answer within two seconds.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses(
+    (status = 200, description = "Ready: every dependency answers"),
+    (status = 503, description = "Not ready; the body names the dependency that does not answer")
+))]
 #[get("/readyz")]
 async fn readyz(dependencies: web::Data<Dependencies>) -> HttpResponse {
     let database =
@@ -50,6 +60,9 @@ async fn readyz(dependencies: web::Data<Dependencies>) -> HttpResponse {
 }
 
 /// Prometheus text format, from the process-wide default registry.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses(
+    (status = 200, description = "Prometheus text exposition format", content_type = "text/plain")
+))]
 #[get("/metrics")]
 pub async fn metrics() -> HttpResponse {
     let encoder = prometheus::TextEncoder::new();

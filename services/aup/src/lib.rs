@@ -19,6 +19,11 @@ pub const SCHOOL_RESOURCES: &[&str] = &[
     "device-loans",
 ];
 
+/// This service's OpenAPI document, served at `/openapi.json` and merged by the gateway.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    SPEC.openapi("Acceptable-use documents and agreements, people from the MIS, access grants, visitor passes and device loans.")
+}
+
 pub async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
-    trustsafe_servicekit::start(SPEC, config).await
+    trustsafe_servicekit::start(SPEC, config, openapi()).await
 }

@@ -17,6 +17,11 @@ pub const SCHOOL_RESOURCES: &[&str] = &[
     "filter-checks",
 ];
 
+/// This service's OpenAPI document, served at `/openapi.json` and merged by the gateway.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    SPEC.openapi("Filtering breaches, monitoring alerts, the filtering-policy change log and filter checks.")
+}
+
 pub async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
-    trustsafe_servicekit::start(SPEC, config).await
+    trustsafe_servicekit::start(SPEC, config, openapi()).await
 }

@@ -5,8 +5,10 @@
 
 mod config;
 mod metrics;
+mod openapi;
 mod proxy;
 mod server;
 
 pub use config::{GatewayConfig, Upstream};
+pub use openapi::{gateway_document, merged_document};
 pub use server::{RunningGateway, start};

@@ -8,11 +8,13 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpResponse, HttpServer, get, web};
 use anyhow::{Context, Result};
 use serde_json::json;
-use trustsafe_problem::Problem;
+use trustsafe_problem::{Kind, Problem};
 use trustsafe_servicekit::operations;
+use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::GatewayConfig;
 use crate::metrics::REQUESTS;
+use crate::openapi::{gateway_document, merged_document};
 use crate::proxy::{self, Proxy};
 
 pub struct RunningGateway {
@@ -54,6 +56,15 @@ pub async fn start(config: GatewayConfig) -> Result<RunningGateway> {
             .service(operations::metrics)
             .service(readyz)
             .service(jwks)
+            .route(
+                "/openapi.json",
+                web::get().to(|| async { HttpResponse::Ok().json(gateway_document()) }),
+            )
+            .route("/api/openapi.json", web::get().to(api_document))
+            .service(
+                SwaggerUi::new("/api/docs/{_:.*}")
+                    .config(utoipa_swagger_ui::Config::from("/api/openapi.json")),
+            )
             .route(
                 "/api/v1/schools/{school_id}/{rest:.+}",
                 web::route().to(proxy::school),
@@ -126,12 +137,43 @@ async fn readyz(proxy: web::Data<Proxy>) -> HttpResponse {
 }
 
 /// The dev identity's public keys, so other tools can verify dev tokens (404 outside dev mode).
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "identity", responses(
+    (status = 200, description = "A JWK set", content_type = "application/json"),
+    (status = 404, description = "Not in dev mode", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json")
+))]
 #[get("/.well-known/jwks.json")]
-async fn jwks(proxy: web::Data<Proxy>) -> Result<HttpResponse, Problem> {
+pub(crate) async fn jwks(proxy: web::Data<Proxy>) -> Result<HttpResponse, Problem> {
     proxy
         .config
         .jwks
         .as_ref()
         .map(|jwks| HttpResponse::Ok().json(jwks))
         .ok_or_else(Problem::not_found)
+}
+
+/// The whole public API: each service's document, fetched now, merged with the gateway's.
+async fn api_document(proxy: web::Data<Proxy>) -> Result<HttpResponse, Problem> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("a client");
+    let fetches = proxy.config.upstreams.iter().map(|upstream| {
+        let url = format!("{}/openapi.json", upstream.base_url.trim_end_matches('/'));
+        let client = client.clone();
+        async move {
+            let unavailable = || {
+                Problem::new(
+                    Kind::BadGateway,
+                    format!("The {} service's API document is unavailable.", upstream.name),
+                )
+            };
+            let response = client.get(url).send().await.map_err(|_| unavailable())?;
+            response
+                .json::<utoipa::openapi::OpenApi>()
+                .await
+                .map_err(|_| unavailable())
+        }
+    });
+    let documents = futures::future::try_join_all(fetches).await?;
+    Ok(HttpResponse::Ok().json(merged_document(documents)))
 }

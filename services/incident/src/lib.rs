@@ -12,6 +12,11 @@ pub const SPEC: ServiceSpec = ServiceSpec { name: "incident" };
 /// gateway routes them here.
 pub const SCHOOL_RESOURCES: &[&str] = &["incidents", "workflow"];
 
+/// This service's OpenAPI document, served at `/openapi.json` and merged by the gateway.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    SPEC.openapi("Online-safety concerns and each school's Designated Safeguarding Lead workflow.")
+}
+
 pub async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
-    trustsafe_servicekit::start(SPEC, config).await
+    trustsafe_servicekit::start(SPEC, config, openapi()).await
 }
