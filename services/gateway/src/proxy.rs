@@ -160,33 +160,37 @@ async fn forward(
     let request_id = request_id(&req);
     request = request.header(REQUEST_ID.as_str(), request_id.as_str());
 
-    // The actix payload lives on this thread; a channel carries it to the (Send) client body, and
-    // stops it at the limit.
-    let (mut sender, receiver) = futures::channel::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
+    let has_body =
+        declared.is_some_and(|length| length > 0) || req.headers().contains_key(header::TRANSFER_ENCODING);
     let over_limit = Arc::new(AtomicBool::new(false));
-    let flag = over_limit.clone();
-    actix_web::rt::spawn(async move {
-        let mut seen = 0;
-        while let Some(chunk) = body.next().await {
-            let item = match chunk {
-                Ok(chunk) => {
-                    seen += chunk.len();
-                    if seen > limit {
-                        flag.store(true, Ordering::SeqCst);
-                        Err(std::io::Error::other("body over the limit"))
-                    } else {
-                        Ok(chunk)
+    if has_body {
+        // The actix payload lives on this thread; a channel carries it to the (Send) client body, and
+        // stops it at the limit.
+        let (mut sender, receiver) = futures::channel::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
+        let flag = over_limit.clone();
+        actix_web::rt::spawn(async move {
+            let mut seen = 0;
+            while let Some(chunk) = body.next().await {
+                let item = match chunk {
+                    Ok(chunk) => {
+                        seen += chunk.len();
+                        if seen > limit {
+                            flag.store(true, Ordering::SeqCst);
+                            Err(std::io::Error::other("body over the limit"))
+                        } else {
+                            Ok(chunk)
+                        }
                     }
+                    Err(err) => Err(std::io::Error::other(err.to_string())),
+                };
+                let stop = item.is_err();
+                if sender.send(item).await.is_err() || stop {
+                    break;
                 }
-                Err(err) => Err(std::io::Error::other(err.to_string())),
-            };
-            let stop = item.is_err();
-            if sender.send(item).await.is_err() || stop {
-                break;
             }
-        }
-    });
-    request = request.body(reqwest::Body::wrap_stream(receiver));
+        });
+        request = request.body(reqwest::Body::wrap_stream(receiver));
+    }
 
     let response = match request.send().await {
         Ok(response) => response,

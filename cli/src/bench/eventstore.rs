@@ -1,10 +1,9 @@
-//! `trustsafe bench …`: each figure printed beside its raw baseline from the same run, as a ratio.
+//! `trustsafe bench eventstore`: appends against raw INSERTs, the relay against raw produce.
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
-use indicatif::{ProgressBar, ProgressStyle};
 use rdkafka::producer::FutureProducer;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
@@ -13,13 +12,8 @@ use trustsafe_events::{Actor, KafkaRecord, audit::RecordRead, to_kafka};
 use trustsafe_eventstore::{AppendContext, EventStore, ExpectedVersion, NewEvent, Relay, RelayConfig, kafka};
 use uuid::Uuid;
 
+use super::{bar, memory};
 use crate::stack::{Stack, StackOptions};
-
-#[derive(clap::Subcommand)]
-pub enum Target {
-    /// Appends/s against raw INSERTs, relay publishes/s against raw produce, and peak memory.
-    Eventstore(EventstoreArgs),
-}
 
 #[derive(clap::Args)]
 pub struct EventstoreArgs {
@@ -45,13 +39,7 @@ pub struct EventstoreArgs {
 const BENCH_TOPIC: &str = "trustsafe.bench.v1";
 const RAW_TOPIC: &str = "trustsafe.bench-raw.v1";
 
-pub async fn run(target: Target) -> Result<()> {
-    match target {
-        Target::Eventstore(args) => eventstore(args).await,
-    }
-}
-
-async fn eventstore(args: EventstoreArgs) -> Result<()> {
+pub async fn run(args: EventstoreArgs) -> Result<()> {
     // The bench's own embedded broker on a free port, so it can run beside `trustsafe dev`.
     let options = StackOptions {
         data_dir: args.data_dir.clone(),
@@ -324,43 +312,4 @@ where
     progress.finish_and_clear();
     let elapsed = started.elapsed().max(Duration::from_micros(1));
     Ok(count as f64 / elapsed.as_secs_f64())
-}
-
-fn bar(len: u64, label: &str) -> ProgressBar {
-    let bar = ProgressBar::new(len);
-    bar.set_style(
-        ProgressStyle::with_template("{msg:34} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_message(label.to_owned());
-    bar
-}
-
-struct Memory {
-    rss_mib: u64,
-    peak_mib: u64,
-}
-
-/// This process's resident memory now and at its peak, from /proc.
-fn memory() -> Memory {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|line| {
-                line.strip_prefix(name)?
-                    .trim()
-                    .strip_suffix("kB")?
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-            })
-            .unwrap_or(0)
-            / 1024
-    };
-    Memory {
-        rss_mib: field("VmRSS:"),
-        peak_mib: field("VmHWM:"),
-    }
 }

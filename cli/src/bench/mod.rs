@@ -1,0 +1,60 @@
+//! `trustsafe bench …`: each figure printed beside its raw baseline from the same run, as a ratio.
+
+mod eventstore;
+mod gateway;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(clap::Subcommand)]
+pub enum Target {
+    /// Appends/s against raw INSERTs, relay publishes/s against raw produce, and peak memory.
+    Eventstore(eventstore::EventstoreArgs),
+    /// An authenticated GET through the gateway against the same GET straight to the service.
+    Gateway(gateway::GatewayArgs),
+}
+
+pub async fn run(target: Target) -> anyhow::Result<()> {
+    match target {
+        Target::Eventstore(args) => eventstore::run(args).await,
+        Target::Gateway(args) => gateway::run(args).await,
+    }
+}
+
+pub(crate) fn bar(len: u64, label: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:34} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(label.to_owned());
+    bar
+}
+
+pub(crate) struct Memory {
+    pub rss_mib: u64,
+    pub peak_mib: u64,
+}
+
+/// This process's resident memory now and at its peak, from /proc.
+pub(crate) fn memory() -> Memory {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| {
+                line.strip_prefix(name)?
+                    .trim()
+                    .strip_suffix("kB")?
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .unwrap_or(0)
+            / 1024
+    };
+    Memory {
+        rss_mib: field("VmRSS:"),
+        peak_mib: field("VmHWM:"),
+    }
+}
