@@ -220,7 +220,11 @@ async fn forward(
         }
     }
     reply.insert_header((REQUEST_ID, request_id));
-    Ok(reply.streaming(response.bytes_stream()))
+    // Keep the upstream's length when it gave one: the caller then gets a plain body, not chunks.
+    Ok(match response.content_length() {
+        Some(length) => reply.body(actix_web::body::SizedStream::new(length, response.bytes_stream())),
+        None => reply.streaming(response.bytes_stream()),
+    })
 }
 
 fn too_large(limit: usize) -> Problem {
