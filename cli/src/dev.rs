@@ -127,7 +127,7 @@ pub async fn run(args: DevArgs) -> Result<()> {
         );
     }
     println!(
-        "  gateway     http://{}/api/v1/…  /healthz  /readyz  /metrics  /.well-known/jwks.json",
+        "  gateway     http://{}/api/v1/…  /api/docs/  /healthz  /readyz  /metrics  /.well-known/jwks.json",
         gateway.address
     );
     for service in &services {
