@@ -130,13 +130,7 @@ pub async fn start(
     .bind(config.bind)
     .with_context(|| format!("{}: binding {}", spec.name, config.bind))?;
     let address = server.addrs()[0];
-    let server = server.run();
-    let handle = server.handle();
-    let server_task = tokio::spawn(async move {
-        if let Err(err) = server.await {
-            tracing::error!(%err, "http server stopped");
-        }
-    });
+    let (handle, server_task) = spawn_server(server.run(), spec.name);
     Ok(RunningService {
         spec,
         address,
@@ -144,4 +138,18 @@ pub async fn start(
         tasks: vec![relay_task, server_task],
         shutdown,
     })
+}
+
+/// Runs a started actix server in the background: its handle (to stop it) and its task.
+pub fn spawn_server(
+    server: actix_web::dev::Server,
+    name: &'static str,
+) -> (actix_web::dev::ServerHandle, JoinHandle<()>) {
+    let handle = server.handle();
+    let task = tokio::spawn(async move {
+        if let Err(err) = server.await {
+            tracing::error!(%err, name, "http server stopped");
+        }
+    });
+    (handle, task)
 }

@@ -80,13 +80,7 @@ pub async fn start(config: GatewayConfig) -> Result<RunningGateway> {
     .bind(bind)
     .with_context(|| format!("gateway: binding {bind}"))?;
     let address = server.addrs()[0];
-    let server = server.run();
-    let handle = server.handle();
-    let task = tokio::spawn(async move {
-        if let Err(err) = server.await {
-            tracing::error!(%err, "gateway stopped");
-        }
-    });
+    let (handle, task) = trustsafe_servicekit::spawn_server(server.run(), "gateway");
     Ok(RunningGateway {
         address,
         server: handle,
