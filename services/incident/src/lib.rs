@@ -4,6 +4,8 @@
 //! it is the host every service starts from: its event store, its outbox relay and the operations
 //! endpoints (`/healthz`, `/readyz`, `/metrics`); its domain, API and store modules come next.
 
+pub mod domain;
+
 use trustsafe_servicekit::{HostConfig, RunningService, ServiceSpec};
 
 pub const SPEC: ServiceSpec = ServiceSpec { name: "incident" };
