@@ -168,7 +168,7 @@ pub async fn run(args: DevArgs) -> Result<()> {
 }
 
 /// Ctrl-C in a terminal, SIGTERM from a process manager.
-async fn stop_requested() -> Result<()> {
+pub async fn stop_requested() -> Result<()> {
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         interrupted = tokio::signal::ctrl_c() => interrupted.context("waiting for Ctrl-C"),

@@ -3,6 +3,7 @@
 mod bench;
 mod dev;
 mod identity;
+mod serve;
 mod stack;
 
 use std::path::PathBuf;
@@ -25,6 +26,8 @@ enum Command {
     /// Run every service in this process, with an embedded broker and (unless DATABASE_URL is set) a
     /// private PostgreSQL. Ctrl-C stops everything; a second start finds its data again.
     Dev(dev::DevArgs),
+    /// Run one service as its own process, configured from the environment (production).
+    Serve(serve::ServeArgs),
     /// Print a signed dev token (alone on the last line) for a role at a school or trust.
     Token(identity::TokenArgs),
     /// Measure a part of the platform against its raw baseline, in one run.
@@ -76,6 +79,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         match cli.command {
             Command::Dev(args) => dev::run(args).await,
             Command::Token(args) => identity::token(args),
+            Command::Serve(args) => serve::run(args).await,
             Command::Bench { target } => bench::run(target).await,
         }
     })

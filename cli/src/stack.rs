@@ -58,12 +58,7 @@ impl Stack {
                 (broker.bootstrap_servers(), Some(broker))
             }
         };
-        let partitions = env_number("TRUSTSAFE_TOPIC_PARTITIONS", 3)?;
-        let replication = env_number("TRUSTSAFE_TOPIC_REPLICATION", 1)?;
-        kafka::ensure_topics(&brokers, &topics::ALL, partitions, replication)
-            .await
-            .map_err(anyhow::Error::msg)
-            .context("creating the topics")?;
+        create_topics(&brokers).await?;
         Ok(Self {
             admin_database_url,
             brokers,
@@ -91,6 +86,16 @@ impl Stack {
             }
         }
     }
+}
+
+/// Creates the platform's topics that do not exist yet (`TRUSTSAFE_TOPIC_PARTITIONS`, `…_REPLICATION`).
+pub async fn create_topics(brokers: &str) -> Result<()> {
+    let partitions = env_number("TRUSTSAFE_TOPIC_PARTITIONS", 3)?;
+    let replication = env_number("TRUSTSAFE_TOPIC_REPLICATION", 1)?;
+    kafka::ensure_topics(brokers, &topics::ALL, partitions, replication)
+        .await
+        .map_err(anyhow::Error::msg)
+        .context("creating the topics")
 }
 
 fn env_number(name: &str, default: i32) -> Result<i32> {

@@ -2,4 +2,5 @@
 
 mod dev;
 mod openapi;
+mod serve;
 mod token;

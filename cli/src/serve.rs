@@ -1,0 +1,113 @@
+//! `trustsafe serve <service>`: one service as its own process, configured from the environment, as
+//! production runs it (docker-compose.yml, Kubernetes) against Apache Kafka and PostgreSQL.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use trustsafe_auth::{AuthConfig, Authenticator, KeySource};
+use trustsafe_gateway::{GatewayConfig, Upstream};
+use trustsafe_servicekit::{HostConfig, ServiceSpec, Tenancy};
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// gateway, incident, filtering or aup.
+    service: String,
+    /// Where to listen.
+    #[arg(long, env = "TRUSTSAFE_HTTP_ADDR", default_value = "0.0.0.0:8080")]
+    http_addr: SocketAddr,
+    /// The trusts and schools.
+    #[arg(long, env = "TRUSTSAFE_TENANCY_FILE")]
+    tenancy: PathBuf,
+    /// The token issuer (`iss`) to accept.
+    #[arg(long, env = "TRUSTSAFE_AUTH_ISSUER")]
+    issuer: String,
+    /// The audience (`aud`) tokens must name.
+    #[arg(long, env = "TRUSTSAFE_AUTH_AUDIENCE", default_value = "trustsafe")]
+    audience: String,
+    /// Where the issuer publishes its keys.
+    #[arg(long, env = "TRUSTSAFE_AUTH_JWKS_URL", conflicts_with = "public_key")]
+    jwks_url: Option<String>,
+    /// Or one public key (PEM: RSA, EC P-256 or Ed25519).
+    #[arg(long, env = "TRUSTSAFE_AUTH_PUBLIC_KEY_FILE")]
+    public_key: Option<PathBuf>,
+}
+
+/// The services behind the gateway, each with the environment variable of its base URL.
+const UPSTREAMS: [(ServiceSpec, &[&str], &str); 3] = [
+    (
+        trustsafe_incident::SPEC,
+        trustsafe_incident::SCHOOL_RESOURCES,
+        "TRUSTSAFE_INCIDENT_URL",
+    ),
+    (
+        trustsafe_filtering::SPEC,
+        trustsafe_filtering::SCHOOL_RESOURCES,
+        "TRUSTSAFE_FILTERING_URL",
+    ),
+    (
+        trustsafe_aup::SPEC,
+        trustsafe_aup::SCHOOL_RESOURCES,
+        "TRUSTSAFE_AUP_URL",
+    ),
+];
+
+fn required(name: &str) -> Result<String> {
+    std::env::var(name).with_context(|| format!("{name} is not set"))
+}
+
+pub async fn run(args: ServeArgs) -> Result<()> {
+    let tenancy = Arc::new(Tenancy::load(&args.tenancy)?);
+    let keys = match (&args.jwks_url, &args.public_key) {
+        (Some(url), None) => KeySource::jwks_url(url),
+        (None, Some(path)) => {
+            let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            KeySource::public_key_pem(&pem)?
+        }
+        _ => bail!("set TRUSTSAFE_AUTH_JWKS_URL or TRUSTSAFE_AUTH_PUBLIC_KEY_FILE"),
+    };
+    let authenticator = Arc::new(Authenticator::new(AuthConfig {
+        issuer: args.issuer.clone(),
+        audience: args.audience.clone(),
+        keys,
+        dev_mode: false,
+    })?);
+
+    if args.service == "gateway" {
+        let mut config = GatewayConfig::new(args.http_addr, tenancy, authenticator);
+        for (spec, resources, variable) in UPSTREAMS {
+            config.upstreams.push(Upstream {
+                name: spec.name,
+                base_url: required(variable)?,
+                school_resources: resources.to_vec(),
+                trust_resources: Vec::new(),
+            });
+        }
+        let gateway = trustsafe_gateway::start(config).await?;
+        eprintln!("gateway listening on {}", gateway.address);
+        crate::dev::stop_requested().await?;
+        gateway.stop().await;
+        return Ok(());
+    }
+
+    let brokers = required("KAFKA_BROKERS")?;
+    let config = HostConfig {
+        database_url: required("DATABASE_URL")?,
+        brokers: brokers.clone(),
+        bind: args.http_addr,
+        tenancy,
+        authenticator,
+    };
+    crate::stack::create_topics(&brokers).await?;
+    let service = match args.service.as_str() {
+        "incident" => trustsafe_incident::start(&config).await?,
+        "filtering" => trustsafe_filtering::start(&config).await?,
+        "aup" => trustsafe_aup::start(&config).await?,
+        other => bail!("no service {other:?}: gateway, incident, filtering or aup"),
+    };
+    eprintln!("{} listening on {}", args.service, service.address);
+    crate::dev::stop_requested().await?;
+    service.stop().await;
+    Ok(())
+}
