@@ -29,8 +29,14 @@ pub fn committed(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_default()).unwrap_or(Value::Null)
 }
 
+/// The package directory as cargo gives it when running the test, not as it was when compiled: the
+/// build cache is shared between checkouts, so a compile-time path can name another (even deleted) one.
+pub fn manifest_dir() -> PathBuf {
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"))
+}
+
 fn openapi_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../openapi")
+    manifest_dir().join("../openapi")
 }
 
 /// `TRUSTSAFE_BLESS=1 cargo test -p trustsafe --test e2e openapi` rewrites them after a deliberate change.

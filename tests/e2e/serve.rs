@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use trustsafe_devstack::{BrokerStorage, EmbeddedBroker, ensure_database};
 
 fn repo(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+    crate::openapi::manifest_dir().join("..").join(path)
 }
 
 fn serve(service: &str, port: u16) -> Command {
