@@ -127,6 +127,16 @@ async fn audit_topic_ids(brokers: &str, expected: usize) -> Vec<String> {
     ids
 }
 
+/// The incident service's own event store, opened from outside the process.
+async fn incident_store(url: &str) -> EventStore {
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect(url)
+        .await
+        .unwrap();
+    EventStore::new(pool, "/trustsafe/incident")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dev_runs_everything_stops_on_ctrl_c_and_finds_its_data_again() {
     // Under /tmp: when run as root, PostgreSQL runs as the postgres user, who must reach the data.
@@ -149,12 +159,7 @@ async fn dev_runs_everything_stops_on_ctrl_c_and_finds_its_data_again() {
         "postgres://postgres@127.0.0.1:{}/trustsafe_incident",
         ports.postgres
     );
-    let pool = PgPoolOptions::new()
-        .max_connections(2)
-        .connect(&incident_db)
-        .await
-        .unwrap();
-    let store = EventStore::new(pool.clone(), "/trustsafe/incident");
+    let store = incident_store(&incident_db).await;
     let read = RecordRead {
         record_kind: "incident".into(),
         record_id: "case-1".into(),
@@ -182,18 +187,13 @@ async fn dev_runs_everything_stops_on_ctrl_c_and_finds_its_data_again() {
         .unwrap();
     let published = audit_topic_ids(&brokers, 1).await;
     assert_eq!(published, [event.event_id.to_string()]);
-    pool.close().await;
+    store.pool().close().await;
     interrupt(dev);
 
     // Second start on the same data dir: the database and the log are as they were.
     let mut dev = start_dev(&data_dir, &ports);
     wait_ready(&ports, &mut dev).await;
-    let pool = PgPoolOptions::new()
-        .max_connections(2)
-        .connect(&incident_db)
-        .await
-        .unwrap();
-    let store = EventStore::new(pool.clone(), "/trustsafe/incident");
+    let store = incident_store(&incident_db).await;
     assert_eq!(
         store.load("audit-raps").await.unwrap().len(),
         1,
@@ -204,7 +204,7 @@ async fn dev_runs_everything_stops_on_ctrl_c_and_finds_its_data_again() {
         published,
         "the broker kept its record"
     );
-    pool.close().await;
+    store.pool().close().await;
     interrupt(dev);
     let _ = std::fs::remove_dir_all(&data_dir);
 }

@@ -95,10 +95,6 @@ impl Authenticator {
         })
     }
 
-    pub fn keys(&self) -> &KeySource {
-        &self.keys
-    }
-
     pub async fn authenticate(&self, token: &str) -> Result<Caller, AuthError> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)

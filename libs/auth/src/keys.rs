@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm};
@@ -38,7 +37,6 @@ pub struct JwksSource {
     url: String,
     client: reqwest::Client,
     state: Mutex<JwksState>,
-    fetches: AtomicU64,
     refresh_interval: Duration,
 }
 
@@ -94,7 +92,6 @@ impl KeySource {
                 .build()
                 .expect("a default HTTP client"),
             state: Mutex::new(JwksState::default()),
-            fetches: AtomicU64::new(0),
             refresh_interval: REFRESH_INTERVAL,
         }))
     }
@@ -105,14 +102,6 @@ impl KeySource {
             source.refresh_interval = interval;
         }
         self
-    }
-
-    /// How many times the JWKS was fetched (0 for static keys).
-    pub fn jwks_fetches(&self) -> u64 {
-        match &self.0 {
-            Source::Static(_) => 0,
-            Source::Jwks(source) => source.fetches.load(Ordering::Relaxed),
-        }
     }
 
     pub(crate) async fn find(&self, kid: Option<&str>) -> Result<Arc<VerifyingKey>, AuthError> {
@@ -142,7 +131,6 @@ impl JwksSource {
             return Err(AuthError::UnknownKey);
         }
         state.last_fetch = Some(Instant::now());
-        self.fetches.fetch_add(1, Ordering::Relaxed);
         let set = self.fetch().await?;
         state.keys = set
             .keys
