@@ -34,7 +34,20 @@ fn kind<E: Event>() -> EventKind {
 
 /// All event types, in a stable order.
 pub fn catalog() -> Vec<EventKind> {
-    vec![kind::<crate::audit::RecordRead>()]
+    use crate::{audit, filtering, incident};
+    vec![
+        kind::<audit::RecordRead>(),
+        kind::<incident::IncidentReported>(),
+        kind::<incident::IncidentAcknowledged>(),
+        kind::<incident::IncidentStepCompleted>(),
+        kind::<incident::IncidentReferralRecorded>(),
+        kind::<incident::IncidentNoteAdded>(),
+        kind::<incident::IncidentEscalatedToTrust>(),
+        kind::<incident::IncidentClosed>(),
+        kind::<incident::IncidentReopened>(),
+        kind::<incident::WorkflowChanged>(),
+        kind::<filtering::BreachEscalated>(),
+    ]
 }
 
 pub fn kind_of(event_type: &str) -> Option<EventKind> {

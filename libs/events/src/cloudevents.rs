@@ -4,7 +4,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use uuid::Uuid;
 
-use crate::{Actor, DecodeError, Envelope, TraceContext};
+use crate::{Actor, DecodeError, Envelope, TraceContext, publishable};
 
 pub const SPEC_VERSION: &str = "1.0";
 pub const CONTENT_TYPE: &str = "application/json";
@@ -31,6 +31,8 @@ fn time(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
+/// The record of an envelope. Its data goes without the restricted part: that never leaves the
+/// producing service's own store.
 pub fn to_kafka(envelope: &Envelope) -> KafkaRecord {
     let mut headers: Vec<(String, String)> = vec![
         ("ce_specversion".into(), SPEC_VERSION.into()),
@@ -65,7 +67,7 @@ pub fn to_kafka(envelope: &Envelope) -> KafkaRecord {
             .map(|(name, value)| (name, value.into_bytes()))
             .collect(),
         // A JSON value always serialises.
-        value: serde_json::to_vec(&envelope.data).expect("JSON value serialises"),
+        value: serde_json::to_vec(&publishable(&envelope.data)).expect("JSON value serialises"),
     }
 }
 
@@ -190,6 +192,16 @@ mod tests {
             "absent optional attributes are left out"
         );
         assert_eq!(from_kafka(&record).unwrap(), original);
+    }
+
+    #[test]
+    fn the_restricted_part_never_reaches_the_wire() {
+        let mut original = envelope();
+        original.data = json!({"incident_id": "x", "restricted": {"summary": "Jo Bloggs was groomed"}});
+        let record = to_kafka(&original);
+        let text = String::from_utf8(record.value.clone()).unwrap();
+        assert!(!text.contains("restricted") && !text.contains("Bloggs"), "{text}");
+        assert_eq!(from_kafka(&record).unwrap().data, json!({"incident_id": "x"}));
     }
 
     #[test]

@@ -97,7 +97,7 @@ pub fn asyncapi_document() -> Value {
         "info": {
             "title": "trustsafe event log",
             "version": "1.0.0",
-            "description": "The topics the trustsafe services share. One topic per producing service; the key is the stream id, so a stream keeps to one partition, in order. Delivery is at least once: consumers deduplicate by ce_id."
+            "description": "The topics the trustsafe services share. One topic per producing service; the key is the stream id, so a stream keeps to one partition, in order. Delivery is at least once: consumers deduplicate by ce_id. A payload's `restricted` part (narrative, names, references) stays in the producing service's own store and is never published: schemas show it because the store keeps it."
         },
         "defaultContentType": "application/json",
         "servers": {"dev": {"host": "127.0.0.1:9092", "protocol": "kafka", "description": "trustsafe dev's embedded broker"}},

@@ -11,12 +11,30 @@ mod envelope;
 mod error;
 
 pub mod audit;
+pub mod filtering;
+pub mod incident;
 
 pub use catalog::{Event, EventKind, catalog, kind_of};
 pub use cloudevents::{KafkaRecord, from_kafka, to_kafka};
 pub use contract::{asyncapi_document, event_schemas};
 pub use envelope::{Actor, Envelope, TraceContext};
 pub use error::DecodeError;
+
+/// The part of an event's data that never leaves its service's own store: the relay removes it before
+/// publishing, so the shared log carries facts (categories, times, deadlines), never narrative or names.
+pub const RESTRICTED_FIELD: &str = "restricted";
+
+/// The event data as published: without its restricted part.
+pub fn publishable(data: &serde_json::Value) -> serde_json::Value {
+    match data {
+        serde_json::Value::Object(fields) if fields.contains_key(RESTRICTED_FIELD) => {
+            let mut fields = fields.clone();
+            fields.remove(RESTRICTED_FIELD);
+            serde_json::Value::Object(fields)
+        }
+        other => other.clone(),
+    }
+}
 
 /// The topics of the shared log, one per producing service. Keys are stream ids.
 pub mod topics {

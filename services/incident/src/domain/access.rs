@@ -1,0 +1,157 @@
+//! Who may see a concern and who handles it. A concern about the DSL or the headteacher goes to the
+//! trust safeguarding lead alone (whistleblowing): at RAPS the DSL is the head of school, and nobody
+//! sees a concern about themselves.
+
+use std::collections::BTreeSet;
+
+use trustsafe_auth::{SchoolRole, TrustRole};
+use trustsafe_events::incident::SubjectStaffRole;
+
+/// The person asking, as far as one school is concerned: their roles there and in its trust.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Viewer {
+    pub subject: String,
+    pub school_roles: BTreeSet<SchoolRole>,
+    pub trust_roles: BTreeSet<TrustRole>,
+}
+
+impl Viewer {
+    pub fn is_dsl(&self) -> bool {
+        self.school_roles.contains(&SchoolRole::Dsl) || self.school_roles.contains(&SchoolRole::DeputyDsl)
+    }
+
+    pub fn is_headteacher(&self) -> bool {
+        self.school_roles.contains(&SchoolRole::Headteacher)
+    }
+
+    pub fn is_trust_lead(&self) -> bool {
+        self.trust_roles.contains(&TrustRole::TrustSafeguardingLead)
+    }
+
+    /// Works at the school, so may report a concern there.
+    pub fn is_staff(&self) -> bool {
+        self.school_roles.iter().any(|role| {
+            matches!(
+                role,
+                SchoolRole::Dsl
+                    | SchoolRole::DeputyDsl
+                    | SchoolRole::Staff
+                    | SchoolRole::Technician
+                    | SchoolRole::Headteacher
+            )
+        })
+    }
+
+    /// The school role this person acts in, most senior first (for the record of who did what).
+    pub fn school_role(&self) -> Option<SchoolRole> {
+        [
+            SchoolRole::Dsl,
+            SchoolRole::DeputyDsl,
+            SchoolRole::Headteacher,
+            SchoolRole::Staff,
+            SchoolRole::Technician,
+            SchoolRole::Governor,
+        ]
+        .into_iter()
+        .find(|role| self.school_roles.contains(role))
+    }
+}
+
+/// Who handles a concern.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// The school's DSL and deputies.
+    Dsl,
+    /// About a member of staff: the headteacher and the DSL (and deputies).
+    DslAndHeadteacher,
+    /// About the DSL or the headteacher: the trust safeguarding lead only.
+    TrustLead,
+}
+
+impl Route {
+    pub fn of(subject_staff_role: Option<SubjectStaffRole>) -> Route {
+        match subject_staff_role {
+            None => Route::Dsl,
+            Some(SubjectStaffRole::Staff) => Route::DslAndHeadteacher,
+            Some(SubjectStaffRole::Dsl | SubjectStaffRole::Headteacher) => Route::TrustLead,
+        }
+    }
+
+    /// The id the read model keeps, so lists can filter in SQL the same way.
+    pub fn id(self) -> &'static str {
+        match self {
+            Route::Dsl => "dsl",
+            Route::DslAndHeadteacher => "dsl_and_headteacher",
+            Route::TrustLead => "trust_lead",
+        }
+    }
+
+    fn handled_by(self, viewer: &Viewer) -> Option<&'static str> {
+        let school_role = || {
+            if viewer.school_roles.contains(&SchoolRole::Dsl) {
+                Some("dsl")
+            } else if viewer.school_roles.contains(&SchoolRole::DeputyDsl) {
+                Some("deputy_dsl")
+            } else {
+                None
+            }
+        };
+        match self {
+            Route::Dsl => school_role(),
+            Route::DslAndHeadteacher => school_role().or(viewer.is_headteacher().then_some("headteacher")),
+            Route::TrustLead => viewer.is_trust_lead().then_some("trust_safeguarding_lead"),
+        }
+    }
+}
+
+/// How much of a concern someone may see and do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Acts on it and sees everything: the DSL and deputies, the headteacher for concerns about
+    /// staff, the trust safeguarding lead for concerns about the DSL or the head.
+    Handler { role: &'static str },
+    /// The trust safeguarding lead, once the school escalated it: sees everything, adds notes.
+    TrustReader,
+    /// The member of staff who reported it: their report and where it stands, no more.
+    Reporter,
+}
+
+impl Access {
+    /// The grant a read is audited under.
+    pub fn role(self) -> &'static str {
+        match self {
+            Access::Handler { role } => role,
+            Access::TrustReader => "trust_safeguarding_lead",
+            Access::Reporter => "reporter",
+        }
+    }
+
+    pub fn sees_everything(self) -> bool {
+        !matches!(self, Access::Reporter)
+    }
+}
+
+/// What decides access to one concern.
+pub struct Visibility<'a> {
+    pub route: Route,
+    pub reported_by: &'a str,
+    pub escalated: bool,
+    /// The MIS references of people alleged to be involved.
+    pub alleged: &'a [String],
+}
+
+impl Visibility<'_> {
+    /// None: the concern does not exist for this person (404).
+    pub fn access(&self, viewer: &Viewer) -> Option<Access> {
+        if self.alleged.iter().any(|person| *person == viewer.subject) {
+            return None;
+        }
+        if let Some(role) = self.route.handled_by(viewer) {
+            return Some(Access::Handler { role });
+        }
+        if self.escalated && viewer.is_trust_lead() {
+            return Some(Access::TrustReader);
+        }
+        (self.reported_by == viewer.subject).then_some(Access::Reporter)
+    }
+}

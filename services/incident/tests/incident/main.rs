@@ -1,0 +1,1 @@
+//! Incident service tests over real HTTP through the gateway, against a real PostgreSQL and broker.
