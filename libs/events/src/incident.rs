@@ -88,6 +88,10 @@ pub enum SubjectStaffRole {
     Headteacher,
 }
 
+impl SubjectStaffRole {
+    pub const ALL: [SubjectStaffRole; 3] = [Self::Staff, Self::Dsl, Self::Headteacher];
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PersonKind {
@@ -98,6 +102,16 @@ pub enum PersonKind {
     External,
 }
 
+impl PersonKind {
+    pub const ALL: [PersonKind; 5] = [
+        Self::Pupil,
+        Self::Staff,
+        Self::Parent,
+        Self::Visitor,
+        Self::External,
+    ];
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PersonRole {
@@ -105,6 +119,10 @@ pub enum PersonRole {
     Alleged,
     Witness,
     Reporter,
+}
+
+impl PersonRole {
+    pub const ALL: [PersonRole; 4] = [Self::Victim, Self::Alleged, Self::Witness, Self::Reporter];
 }
 
 /// Someone involved in a concern, by their reference in the school's MIS (never a name on the log).
@@ -133,6 +151,20 @@ pub enum Agency {
     /// Child Sexual Exploitation Team.
     Cset,
     Other,
+}
+
+impl Agency {
+    pub const ALL: [Agency; 9] = [
+        Self::Lado,
+        Self::Police,
+        Self::ChildrensSocialCare,
+        Self::EducationSafeguardingTeam,
+        Self::Iwf,
+        Self::Ceop,
+        Self::Prevent,
+        Self::Cset,
+        Self::Other,
+    ];
 }
 
 /// How a concern came to be recorded.

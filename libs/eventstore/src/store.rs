@@ -87,9 +87,12 @@ impl EventStore {
         }
     }
 
-    /// Creates or upgrades the store's tables.
+    /// Creates or upgrades the store's tables. A service keeps its own tables beside them with its
+    /// own migrations, numbered apart (from 1001), so each migrator passes over the other's.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations").run(&self.pool).await?;
+        let mut migrator = sqlx::migrate!("./migrations");
+        migrator.set_ignore_missing(true);
+        migrator.run(&self.pool).await?;
         Ok(())
     }
 

@@ -18,6 +18,8 @@ pub enum Kind {
     Validation,
     /// 401: no token, or a token that does not verify.
     Unauthorized,
+    /// 403: you may see the record, but not do this to it. (A record you may not see is 404.)
+    Forbidden,
     /// 404: not found, or not yours: existence is never revealed.
     NotFound,
     /// 409: someone else changed it first.
@@ -45,6 +47,7 @@ impl Kind {
         match self {
             Kind::Validation => "validation",
             Kind::Unauthorized => "unauthorized",
+            Kind::Forbidden => "forbidden",
             Kind::NotFound => "not-found",
             Kind::Conflict => "conflict",
             Kind::PreconditionFailed => "precondition-failed",
@@ -62,6 +65,7 @@ impl Kind {
         match self {
             Kind::Validation => StatusCode::BAD_REQUEST,
             Kind::Unauthorized => StatusCode::UNAUTHORIZED,
+            Kind::Forbidden => StatusCode::FORBIDDEN,
             Kind::NotFound => StatusCode::NOT_FOUND,
             Kind::Conflict => StatusCode::CONFLICT,
             Kind::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
@@ -79,6 +83,7 @@ impl Kind {
         match self {
             Kind::Validation => "The request is malformed",
             Kind::Unauthorized => "Authentication required",
+            Kind::Forbidden => "Not permitted",
             Kind::NotFound => "Not found",
             Kind::Conflict => "Conflict",
             Kind::PreconditionFailed => "The record has changed",

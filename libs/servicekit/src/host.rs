@@ -1,5 +1,6 @@
 //! Runs one service: its database (migrated), its outbox relay and its HTTP server.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -66,7 +67,8 @@ pub struct RunningService {
 }
 
 impl RunningService {
-    /// Stops taking requests, finishes those in flight, and lets the relay finish its batch.
+    /// Stops taking requests, finishes those in flight, and lets the relay and the other background
+    /// tasks finish what they are doing.
     pub async fn stop(self) {
         self.shutdown.cancel();
         self.server.stop(true).await;
@@ -76,68 +78,114 @@ impl RunningService {
     }
 }
 
-/// Starts `spec` with its OpenAPI document served at `/openapi.json`.
+/// A service being assembled: its database connected and migrated, its outbox relay running. The
+/// service adds its own tables, background tasks and routes, then [`ServiceBase::serve`]s.
+pub struct ServiceBase {
+    pub spec: ServiceSpec,
+    pub store: EventStore,
+    pub config: HostConfig,
+    shutdown: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl ServiceBase {
+    pub async fn connect(spec: ServiceSpec, config: &HostConfig) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .connect(&config.database_url)
+            .await
+            .with_context(|| format!("{}: connecting to its database", spec.name))?;
+        let store = EventStore::new(pool, spec.source());
+        store
+            .migrate()
+            .await
+            .with_context(|| format!("{}: migrating", spec.name))?;
+        let mut base = Self {
+            spec,
+            store: store.clone(),
+            config: config.clone(),
+            shutdown: CancellationToken::new(),
+            tasks: Vec::new(),
+        };
+        let relay = Relay::new(store, &config.brokers, RelayConfig::default())?;
+        base.spawn(|shutdown| async move { relay.run(shutdown).await });
+        Ok(base)
+    }
+
+    /// Runs `task` beside the service; it is told to finish through its token when the service stops.
+    pub fn spawn<F, Fut>(&mut self, task: F)
+    where
+        F: FnOnce(CancellationToken) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.tasks.push(tokio::spawn(task(self.shutdown.clone())));
+    }
+
+    /// Serves the operations endpoints, `/openapi.json` and the service's own routes (`api`).
+    pub async fn serve<F>(self, openapi: utoipa::openapi::OpenApi, api: F) -> Result<RunningService>
+    where
+        F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+    {
+        let Self {
+            spec,
+            store,
+            config,
+            shutdown,
+            mut tasks,
+        } = self;
+        let kafka_probe = ClientConfig::new()
+            .set("bootstrap.servers", &config.brokers)
+            .create()?;
+        let dependencies = web::Data::new(Dependencies {
+            pool: store.pool().clone(),
+            kafka: Arc::new(kafka_probe),
+        });
+        let tenancy = web::Data::from(config.tenancy.clone());
+        let authenticator = web::Data::from(config.authenticator.clone());
+        let openapi = web::Data::new(openapi);
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(dependencies.clone())
+                .app_data(tenancy.clone())
+                .app_data(authenticator.clone())
+                .configure(operations::configure)
+                .configure(api.clone())
+                .app_data(openapi.clone())
+                .route(
+                    "/openapi.json",
+                    web::get().to(|doc: web::Data<utoipa::openapi::OpenApi>| async move {
+                        HttpResponse::Ok().json(doc.get_ref())
+                    }),
+                )
+                .default_service(web::route().to(|| async { Err::<HttpResponse, _>(Problem::not_found()) }))
+        })
+        .workers(2)
+        .disable_signals()
+        .bind(config.bind)
+        .with_context(|| format!("{}: binding {}", spec.name, config.bind))?;
+        let address = server.addrs()[0];
+        let (handle, server_task) = spawn_server(server.run(), spec.name);
+        tasks.push(server_task);
+        Ok(RunningService {
+            spec,
+            address,
+            server: handle,
+            tasks,
+            shutdown,
+        })
+    }
+}
+
+/// Starts a service that has nothing of its own yet but its event store: the host alone.
 pub async fn start(
     spec: ServiceSpec,
     config: &HostConfig,
     openapi: utoipa::openapi::OpenApi,
 ) -> Result<RunningService> {
-    let pool = PgPoolOptions::new()
-        .max_connections(10)
-        .connect(&config.database_url)
+    ServiceBase::connect(spec, config)
+        .await?
+        .serve(openapi, |_| {})
         .await
-        .with_context(|| format!("{}: connecting to its database", spec.name))?;
-    let store = EventStore::new(pool.clone(), spec.source());
-    store
-        .migrate()
-        .await
-        .with_context(|| format!("{}: migrating", spec.name))?;
-
-    let shutdown = CancellationToken::new();
-    let relay = Relay::new(store, &config.brokers, RelayConfig::default())?;
-    let relay_task = tokio::spawn({
-        let shutdown = shutdown.clone();
-        async move { relay.run(shutdown).await }
-    });
-
-    let kafka_probe = ClientConfig::new()
-        .set("bootstrap.servers", &config.brokers)
-        .create()?;
-    let dependencies = web::Data::new(Dependencies {
-        pool,
-        kafka: Arc::new(kafka_probe),
-    });
-    let tenancy = web::Data::from(config.tenancy.clone());
-    let authenticator = web::Data::from(config.authenticator.clone());
-    let openapi = web::Data::new(openapi);
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(dependencies.clone())
-            .app_data(tenancy.clone())
-            .app_data(authenticator.clone())
-            .configure(operations::configure)
-            .app_data(openapi.clone())
-            .route(
-                "/openapi.json",
-                web::get().to(|doc: web::Data<utoipa::openapi::OpenApi>| async move {
-                    HttpResponse::Ok().json(doc.get_ref())
-                }),
-            )
-            .default_service(web::route().to(|| async { Err::<HttpResponse, _>(Problem::not_found()) }))
-    })
-    .workers(2)
-    .disable_signals()
-    .bind(config.bind)
-    .with_context(|| format!("{}: binding {}", spec.name, config.bind))?;
-    let address = server.addrs()[0];
-    let (handle, server_task) = spawn_server(server.run(), spec.name);
-    Ok(RunningService {
-        spec,
-        address,
-        server: handle,
-        tasks: vec![relay_task, server_task],
-        shutdown,
-    })
 }
 
 /// Runs a started actix server in the background: its handle (to stop it) and its task.

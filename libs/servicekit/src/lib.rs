@@ -5,5 +5,5 @@ mod host;
 pub mod operations;
 pub mod tenancy;
 
-pub use host::{HostConfig, RunningService, ServiceSpec, spawn_server, start};
+pub use host::{HostConfig, RunningService, ServiceBase, ServiceSpec, spawn_server, start};
 pub use tenancy::Tenancy;

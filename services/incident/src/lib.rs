@@ -1,12 +1,27 @@
 //! The incident service: online-safety concerns and each school's Designated Safeguarding Lead workflow.
 //!
-//! It owns the database `trustsafe_incident` and publishes its events from there to the shared log. So far
-//! it is the host every service starts from: its event store, its outbox relay and the operations
-//! endpoints (`/healthz`, `/readyz`, `/metrics`); its domain, API and store modules come next.
+//! It owns the database `trustsafe_incident`: the concern and workflow streams, and tables kept in step
+//! with them. Its events reach the shared log through the outbox relay (their restricted parts never
+//! do); it reacts to filtering breaches escalated on `trustsafe.filtering.v1`.
 
+mod api;
 pub mod domain;
+mod error;
+mod incidents;
+pub mod reactions;
+mod store;
 
-use trustsafe_servicekit::{HostConfig, RunningService, ServiceSpec};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::web;
+use trustsafe_eventstore::{Consumer, ConsumerConfig};
+use trustsafe_servicekit::{HostConfig, RunningService, ServiceBase, ServiceSpec};
+use utoipa::OpenApi;
+
+pub use error::IncidentError;
+pub use incidents::Incidents;
+pub use store::IncidentStore;
 
 pub const SPEC: ServiceSpec = ServiceSpec { name: "incident" };
 
@@ -16,9 +31,41 @@ pub const SCHOOL_RESOURCES: &[&str] = &["incidents", "workflow"];
 
 /// This service's OpenAPI document, served at `/openapi.json` and merged by the gateway.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    SPEC.openapi("Online-safety concerns and each school's Designated Safeguarding Lead workflow.")
+    let mut doc =
+        SPEC.openapi("Online-safety concerns and each school's Designated Safeguarding Lead workflow.");
+    doc.merge(api::IncidentApi::openapi());
+    doc
 }
 
 pub async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
-    trustsafe_servicekit::start(SPEC, config, openapi()).await
+    let mut base = ServiceBase::connect(SPEC, config).await?;
+    let store = IncidentStore::new(base.store.clone());
+    store.migrate().await?;
+
+    let consumer = Consumer::new(
+        store.pool().clone(),
+        Arc::new(reactions::BreachEscalations {
+            store: store.clone(),
+            tenancy: config.tenancy.clone(),
+        }),
+        ConsumerConfig::new(&config.brokers),
+    );
+    base.spawn(|shutdown| async move {
+        // The consumer returns only when it cannot go on (the broker refused it): start it again.
+        while !shutdown.is_cancelled() {
+            if let Err(err) = consumer.run(shutdown.clone()).await {
+                tracing::warn!(%err, "filtering consumer stopped; restarting");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = shutdown.cancelled() => {}
+                }
+            }
+        }
+    });
+
+    let incidents = web::Data::new(Incidents::new(store, config.tenancy.clone()));
+    base.serve(openapi(), move |cfg| {
+        cfg.app_data(incidents.clone()).configure(api::configure);
+    })
+    .await
 }

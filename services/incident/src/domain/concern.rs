@@ -74,7 +74,7 @@ impl Stamp {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Waiting for the DSL's acknowledgement.
@@ -86,6 +86,13 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Status; 4] = [
+        Status::Reported,
+        Status::Acknowledged,
+        Status::Closed,
+        Status::Reopened,
+    ];
+
     pub fn id(self) -> &'static str {
         match self {
             Status::Reported => "reported",

@@ -1,0 +1,189 @@
+//! Reading requests: a bounded JSON body whose errors name every bad field, `If-Match`, and
+//! `Idempotency-Key`. Everything a client can get wrong is a problem+json answer, never a panic.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, web};
+use futures::StreamExt;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use trustsafe_problem::{Kind, Problem};
+use utoipa::PartialSchema;
+use utoipa::openapi::{RefOr, Schema};
+
+/// The largest body a concern's request may have (a long description fits many times over).
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+fn too_large() -> Problem {
+    Problem::new(
+        Kind::PayloadTooLarge,
+        format!("Bodies are limited to {BODY_LIMIT} bytes."),
+    )
+}
+
+/// The body as JSON, read up to [`BODY_LIMIT`]. An empty body is `{}` when `empty_ok`.
+pub async fn json_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    empty_ok: bool,
+) -> Result<Value, Problem> {
+    if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
+        let content_type = content_type.to_str().unwrap_or_default().to_ascii_lowercase();
+        if !(content_type.starts_with("application/json") || content_type.contains("+json")) {
+            return Err(
+                Problem::new(Kind::Validation, "Send the body as application/json.")
+                    .with_error("Content-Type", format!("{content_type} is not JSON")),
+            );
+        }
+    }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > BODY_LIMIT) {
+        return Err(too_large());
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|err| Problem::new(Kind::Validation, format!("The body could not be read: {err}")))?;
+        if body.len() + chunk.len() > BODY_LIMIT {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return if empty_ok {
+            Ok(Value::Object(Default::default()))
+        } else {
+            Err(Problem::new(Kind::Validation, "A JSON body is required."))
+        };
+    }
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|err| Problem::new(Kind::Validation, format!("The body is not valid JSON: {err}.")))?;
+    if !value.is_object() {
+        return Err(Problem::new(Kind::Validation, "The body must be a JSON object."));
+    }
+    Ok(value)
+}
+
+/// The body as `T`: every required field that is missing is named at once, then any field of the
+/// wrong shape (or one `T` does not have: a body cannot set the school, the version or the author).
+pub fn typed<T: DeserializeOwned + PartialSchema>(body: Value) -> Result<T, Problem> {
+    let required = match T::schema() {
+        RefOr::T(Schema::Object(object)) => object.required,
+        _ => Vec::new(),
+    };
+    let missing: Vec<String> = required
+        .into_iter()
+        .filter(|field| body.get(field).is_none_or(Value::is_null))
+        .collect();
+    if !missing.is_empty() {
+        let mut problem = Problem::new(
+            Kind::Validation,
+            format!("Required fields are missing: {}.", missing.join(", ")),
+        );
+        for field in missing {
+            problem = problem.with_error(field, "is required");
+        }
+        return Err(problem);
+    }
+    named(body)
+}
+
+/// The body as `T`, naming the field that does not fit.
+pub fn named<T: DeserializeOwned>(body: Value) -> Result<T, Problem> {
+    serde_path_to_error::deserialize(body).map_err(|err| {
+        let path = err.path().to_string();
+        let field = if path == "." { "body".to_owned() } else { path };
+        let message = err.into_inner().to_string();
+        Problem::new(Kind::Validation, format!("{field}: {message}.")).with_error(field, message)
+    })
+}
+
+/// `If-Match: "3"` → 3. Absent or `*`: no expectation.
+pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, Problem> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or_default().trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    text.trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<i64>()
+        .map(Some)
+        .map_err(|_| {
+            Problem::new(
+                Kind::Validation,
+                "If-Match must be an ETag this API gave, such as \"3\".",
+            )
+            .with_error("If-Match", format!("{text:?} is not one of our ETags"))
+        })
+}
+
+pub fn etag(version: i64) -> (header::HeaderName, String) {
+    (header::ETAG, format!("\"{version}\""))
+}
+
+/// `Idempotency-Key`: 1 to 255 visible ASCII characters.
+pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, Problem> {
+    let Some(value) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().unwrap_or_default();
+    if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(Problem::new(
+            Kind::Validation,
+            "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+        )
+        .with_error("Idempotency-Key", "malformed"));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// Field names under which clients send files.
+const FILE_FIELDS: [&str; 10] = [
+    "attachment",
+    "attachments",
+    "image",
+    "images",
+    "photo",
+    "photos",
+    "screenshot",
+    "screenshots",
+    "file",
+    "files",
+];
+
+/// Whether a body carries (or tries to carry) an image or other file: a file field, or an image as a
+/// data URI in any text.
+pub fn offers_images(body: &Value) -> bool {
+    match body {
+        Value::Object(fields) => fields.iter().any(|(name, value)| {
+            FILE_FIELDS.contains(&name.to_ascii_lowercase().as_str()) || offers_images(value)
+        }),
+        Value::Array(items) => items.iter().any(offers_images),
+        Value::String(text) => text.contains("data:image/"),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn images_are_found_as_fields_or_data_uris_anywhere() {
+        assert!(offers_images(&json!({"summary": "x", "attachments": []})));
+        assert!(offers_images(
+            &json!({"people": [{"note": "see data:image/png;base64,iVBORw0"}]})
+        ));
+        assert!(offers_images(&json!({"Image": "x"})));
+        assert!(!offers_images(
+            &json!({"summary": "an image was shared", "description": "png"})
+        ));
+    }
+}

@@ -1,0 +1,346 @@
+//! The service's core: who is asking, for which school; load, decide, save. Handlers stay thin over it.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use trustsafe_auth::{Caller, SchoolRole};
+use trustsafe_events::Actor;
+use trustsafe_events::incident::{Category, Workflow};
+use trustsafe_eventstore::{AppendContext, ExpectedVersion};
+use trustsafe_servicekit::Tenancy;
+use uuid::Uuid;
+
+use crate::domain::DomainError;
+use crate::domain::access::{Access, Viewer};
+use crate::domain::concern::{self, Command, Concern, ConcernEvent, Context, NewReport};
+use crate::domain::workflow;
+use crate::error::IncidentError;
+use crate::store::{IncidentStore, ListFilter, ListedConcern, Loaded};
+
+/// A create's Idempotency-Key and the request it came with.
+pub struct Idempotency {
+    pub key: String,
+    pub request: serde_json::Value,
+}
+
+/// The answer to a create, as first given (a retry with the same key gets it again).
+pub struct Created {
+    pub status: u16,
+    pub body: serde_json::Value,
+    pub location: String,
+}
+
+pub struct Incidents {
+    store: IncidentStore,
+    tenancy: Arc<Tenancy>,
+    defaults: Workflow,
+}
+
+impl Incidents {
+    pub fn new(store: IncidentStore, tenancy: Arc<Tenancy>) -> Self {
+        Self {
+            store,
+            tenancy,
+            defaults: workflow::defaults(),
+        }
+    }
+
+    pub fn store(&self) -> &IncidentStore {
+        &self.store
+    }
+
+    /// The caller as far as `school_id` is concerned, and the school's trust. A school that is not
+    /// in the tenancy, or on which the caller holds nothing, is not found.
+    pub fn viewer(&self, caller: &Caller, school_id: &str) -> Result<(Viewer, String), IncidentError> {
+        let (trust, _) = self.tenancy.school(school_id).ok_or(DomainError::NotFound)?;
+        let viewer = Viewer {
+            subject: caller.subject.clone(),
+            school_roles: caller.school_roles(school_id).collect(),
+            trust_roles: caller.grants.trusts.get(&trust.id).cloned().unwrap_or_default(),
+        };
+        if viewer.school_roles.is_empty() && viewer.trust_roles.is_empty() {
+            return Err(DomainError::NotFound.into());
+        }
+        Ok((viewer, trust.id.clone()))
+    }
+
+    fn context(viewer: &Viewer, trust_id: &str, school_id: &str, role: &str) -> AppendContext {
+        AppendContext {
+            trust_id: trust_id.to_owned(),
+            school_id: Some(school_id.to_owned()),
+            actor: Actor::person(viewer.subject.clone(), role),
+            correlation_id: Uuid::now_v7(),
+            causation_id: None,
+        }
+    }
+
+    /// The school's workflow and its version (0: the policies' defaults).
+    async fn workflow_on(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        school_id: &str,
+    ) -> Result<(Workflow, i64), IncidentError> {
+        Ok(self
+            .store
+            .workflow(conn, school_id)
+            .await?
+            .unwrap_or_else(|| (self.defaults.clone(), 0)))
+    }
+
+    /// Records a new concern. `render` makes the answer's body, kept for a retry with the same key.
+    pub async fn report(
+        &self,
+        caller: &Caller,
+        school_id: &str,
+        new: NewReport,
+        idempotency: Option<Idempotency>,
+        render: impl FnOnce(&Concern, Access) -> serde_json::Value,
+    ) -> Result<Created, IncidentError> {
+        let (viewer, trust_id) = self.viewer(caller, school_id)?;
+        let mut tx = self.store.pool().begin().await?;
+        if let Some(idempotency) = &idempotency {
+            let key = (school_id, viewer.subject.as_str(), idempotency.key.as_str());
+            if let Some(first) = self
+                .store
+                .claim_idempotency_key(&mut tx, key, &idempotency.request)
+                .await?
+            {
+                return if first.request == idempotency.request {
+                    Ok(Created {
+                        status: first.status,
+                        body: first.response,
+                        location: first.location.unwrap_or_default(),
+                    })
+                } else {
+                    Err(IncidentError::KeyReused)
+                };
+            }
+        }
+        let workflow = self.workflow_on(&mut tx, school_id).await?;
+        let now = Utc::now();
+        let id = Uuid::now_v7();
+        let reported = concern::report(new, Some(&viewer), (&workflow.0, workflow.1), id, now)?;
+        let role = viewer.school_role().map(role_name).unwrap_or("staff");
+        let context = Self::context(&viewer, &trust_id, school_id, role);
+        let concern = Concern::reported(school_id, reported.clone(), &context.actor, now);
+        self.store
+            .save_concern(
+                &mut tx,
+                &concern,
+                ExpectedVersion::NoStream,
+                &context,
+                &[ConcernEvent::Reported(reported)],
+                now,
+            )
+            .await?;
+        let body = render(&concern, concern.access(&viewer).unwrap_or(Access::Reporter));
+        let location = format!("/api/v1/schools/{school_id}/incidents/{id}");
+        if let Some(idempotency) = &idempotency {
+            let key = (school_id, viewer.subject.as_str(), idempotency.key.as_str());
+            self.store
+                .keep_answer(&mut tx, key, 201, &body, &location)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Created {
+            status: 201,
+            body,
+            location,
+        })
+    }
+
+    /// A concern the caller may see, each read audited on `trustsafe.audit.v1` before it is answered.
+    pub async fn read(
+        &self,
+        caller: &Caller,
+        school_id: &str,
+        id: Uuid,
+        record_kind: &str,
+    ) -> Result<(Loaded, Access), IncidentError> {
+        let (viewer, trust_id) = self.viewer(caller, school_id)?;
+        let loaded = self
+            .store
+            .concern(school_id, id)
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        let access = loaded.concern.access(&viewer).ok_or(DomainError::NotFound)?;
+        let context = Self::context(&viewer, &trust_id, school_id, access.role());
+        self.store
+            .audit_read(&context, id, record_kind, access.role(), Utc::now())
+            .await?;
+        Ok((loaded, access))
+    }
+
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        school_id: &str,
+        filter: &ListFilter,
+    ) -> Result<Vec<ListedConcern>, IncidentError> {
+        let (viewer, _) = self.viewer(caller, school_id)?;
+        Ok(self.store.list(school_id, &viewer, filter, Utc::now()).await?)
+    }
+
+    /// Changes a concern: `if_match` is the version the caller last saw, if they said.
+    pub async fn command(
+        &self,
+        caller: &Caller,
+        school_id: &str,
+        id: Uuid,
+        if_match: Option<i64>,
+        command: Command,
+    ) -> Result<(Concern, Access), IncidentError> {
+        let (viewer, trust_id) = self.viewer(caller, school_id)?;
+        let concern = self
+            .store
+            .concern(school_id, id)
+            .await?
+            .ok_or(DomainError::NotFound)?
+            .concern;
+        let access = concern.access(&viewer).ok_or(DomainError::NotFound)?;
+        if let Some(expected) = if_match
+            && expected != concern.version
+        {
+            return Err(IncidentError::Stale {
+                current: concern.version,
+            });
+        }
+        let now = Utc::now();
+        let events = concern.handle(
+            command,
+            &Context {
+                viewer: &viewer,
+                now,
+                new_id: Uuid::now_v7(),
+            },
+        )?;
+        let context = Self::context(&viewer, &trust_id, school_id, access.role());
+        let mut after = concern.clone();
+        for event in &events {
+            after.apply(event, &context.actor);
+        }
+        let mut tx = self.store.pool().begin().await?;
+        self.store
+            .save_concern(
+                &mut tx,
+                &after,
+                ExpectedVersion::Exactly(concern.version),
+                &context,
+                &events,
+                now,
+            )
+            .await?;
+        tx.commit().await?;
+        Ok((after, access))
+    }
+
+    /// Why a body carrying files is refused: for a new concern of `category`, or for concern `id`. A
+    /// concern the caller may not see is still not found.
+    pub async fn refuse_images(&self, caller: &Caller, school_id: &str, target: ImagesFor) -> IncidentError {
+        let refusal = async {
+            let (viewer, _) = self.viewer(caller, school_id)?;
+            let category = match target {
+                ImagesFor::Report(category) => category,
+                ImagesFor::Concern(id) => {
+                    let concern = self
+                        .store
+                        .concern(school_id, id)
+                        .await?
+                        .ok_or(DomainError::NotFound)?
+                        .concern;
+                    concern.access(&viewer).ok_or(DomainError::NotFound)?;
+                    concern.report.category
+                }
+            };
+            let mut conn = self.store.pool().acquire().await?;
+            let (workflow, _) = self.workflow_on(&mut conn, school_id).await?;
+            Err::<(), _>(images_refusal(&workflow, category).into())
+        };
+        refusal.await.expect_err("images are always refused")
+    }
+
+    /// The school's workflow, for its DSL, deputies and headteacher.
+    pub async fn workflow(&self, caller: &Caller, school_id: &str) -> Result<(Workflow, i64), IncidentError> {
+        let (viewer, _) = self.viewer(caller, school_id)?;
+        if !(viewer.is_dsl() || viewer.is_headteacher()) {
+            return Err(DomainError::NotFound.into());
+        }
+        let mut conn = self.store.pool().acquire().await?;
+        self.workflow_on(&mut conn, school_id).await
+    }
+
+    /// Sets the school's workflow (the DSL or the headteacher), within what the policies require.
+    pub async fn set_workflow(
+        &self,
+        caller: &Caller,
+        school_id: &str,
+        if_match: Option<i64>,
+        workflow: Workflow,
+    ) -> Result<(Workflow, i64), IncidentError> {
+        let (viewer, trust_id) = self.viewer(caller, school_id)?;
+        let role = if viewer.school_roles.contains(&SchoolRole::Dsl) {
+            "dsl"
+        } else if viewer.is_headteacher() {
+            "headteacher"
+        } else if viewer.is_dsl() {
+            return Err(DomainError::Forbidden(
+                "Only the DSL or the headteacher changes the workflow.".into(),
+            )
+            .into());
+        } else {
+            return Err(DomainError::NotFound.into());
+        };
+        workflow::check(&workflow, &self.defaults).map_err(|errors| DomainError::Refused {
+            detail: "The workflow breaks what the policies require; see errors.".into(),
+            errors,
+        })?;
+        let mut tx = self.store.pool().begin().await?;
+        let (_, current) = self.workflow_on(&mut tx, school_id).await?;
+        if let Some(expected) = if_match
+            && expected != current
+        {
+            return Err(IncidentError::Stale { current });
+        }
+        let context = Self::context(&viewer, &trust_id, school_id, role);
+        let version = self
+            .store
+            .save_workflow(&mut tx, school_id, current, &context, &workflow, Utc::now())
+            .await?;
+        tx.commit().await?;
+        Ok((workflow, version))
+    }
+}
+
+/// What a body carrying files is about.
+pub enum ImagesFor {
+    Report(Category),
+    Concern(Uuid),
+}
+
+/// Files are not kept with concerns. Where the policies forbid keeping images at all (nudes,
+/// indecent images), the refusal says so and what to do instead.
+fn images_refusal(workflow: &Workflow, category: Category) -> DomainError {
+    if workflow::procedure(workflow, category).images_accepted {
+        return DomainError::invalid(
+            "attachments",
+            "are not accepted: describe what you saw in the description",
+        );
+    }
+    DomainError::refused(format!(
+        "Images are never accepted for {} concerns: staff must not view, copy, keep or send them \
+         (RAPS 11.2, 11.4; Claremont 9.1, 9.3). Leave the device secured, and record the external report \
+         reference (IWF, CEOP or police) instead.",
+        category.id()
+    ))
+}
+
+pub fn role_name(role: SchoolRole) -> &'static str {
+    match role {
+        SchoolRole::Dsl => "dsl",
+        SchoolRole::DeputyDsl => "deputy_dsl",
+        SchoolRole::Staff => "staff",
+        SchoolRole::Technician => "technician",
+        SchoolRole::Headteacher => "headteacher",
+        SchoolRole::Governor => "governor",
+    }
+}
