@@ -2,6 +2,9 @@
 
 mod access;
 mod audit;
+mod breaches;
+mod concurrency;
 mod lifecycle;
 mod support;
 mod unhappy;
+mod workflow;
