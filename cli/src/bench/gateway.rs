@@ -13,7 +13,7 @@ use trustsafe_gateway::{GatewayConfig, Upstream};
 use trustsafe_problem::Problem;
 use trustsafe_servicekit::Tenancy;
 
-use super::bar;
+use super::{bar, quantile_ms};
 
 #[derive(clap::Args)]
 pub struct GatewayArgs {
@@ -193,11 +193,9 @@ async fn load(url: &str, token: &str, args: &GatewayArgs, label: &str) -> Result
         bail!("{label}: {failures} requests failed");
     }
     latencies.sort();
-    let at =
-        |quantile: f64| latencies[((latencies.len() - 1) as f64 * quantile) as usize].as_secs_f64() * 1000.0;
     Ok(Stats {
-        p50_ms: at(0.5),
-        p99_ms: at(0.99),
+        p50_ms: quantile_ms(&latencies, 0.5),
+        p99_ms: quantile_ms(&latencies, 0.99),
         per_second: latencies.len() as f64 / duration.as_secs_f64(),
     })
 }

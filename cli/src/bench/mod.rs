@@ -2,6 +2,9 @@
 
 mod eventstore;
 mod gateway;
+mod incidents;
+
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -11,12 +14,23 @@ pub enum Target {
     Eventstore(eventstore::EventstoreArgs),
     /// An authenticated GET through the gateway against the same GET straight to the service.
     Gateway(gateway::GatewayArgs),
+    /// Concerns reported through the gateway at a steady rate, against raw appends of the same event.
+    Incidents(incidents::IncidentsArgs),
 }
 
 pub async fn run(target: Target) -> anyhow::Result<()> {
     match target {
         Target::Eventstore(args) => eventstore::run(args).await,
         Target::Gateway(args) => gateway::run(args).await,
+        Target::Incidents(args) => incidents::run(args).await,
+    }
+}
+
+/// The `quantile` (0 to 1) of sorted latencies, in milliseconds.
+pub(crate) fn quantile_ms(sorted: &[Duration], quantile: f64) -> f64 {
+    match sorted.len() {
+        0 => f64::NAN,
+        len => sorted[((len - 1) as f64 * quantile) as usize].as_secs_f64() * 1000.0,
     }
 }
 

@@ -27,7 +27,7 @@ impl Drop for TelemetryGuard {
 
 /// What is logged when `RUST_LOG` is unset: our own news, and only warnings from the embedded
 /// broker and the HTTP server, which are chatty at info.
-const DEFAULT_FILTER: &str = "info,tansu_storage=warn,tansu_broker=warn,tansu_sans_io=warn,actix_server=warn";
+const DEFAULT_FILTER: &str = "info,tansu_storage=warn,tansu_broker=warn,tansu_sans_io=warn,actix_server=warn,sqlx::postgres::notice=warn";
 
 /// Logs to stderr (filtered by `RUST_LOG`, default [`DEFAULT_FILTER`]), and exports spans over OTLP when
 /// `OTEL_EXPORTER_OTLP_ENDPOINT` is set. Safe to call more than once: later calls change nothing.
