@@ -6,9 +6,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
-use sqlx::postgres::PgPoolOptions;
-use trustsafe_events::{Actor, audit::RecordRead, topics};
-use trustsafe_eventstore::{AppendContext, EventStore, ExpectedVersion, NewEvent};
+use trustsafe_events::topics;
 use uuid::Uuid;
 
 struct Ports {
@@ -127,16 +125,6 @@ async fn audit_topic_ids(brokers: &str, expected: usize) -> Vec<String> {
     ids
 }
 
-/// The incident service's own event store, opened from outside the process.
-async fn incident_store(url: &str) -> EventStore {
-    let pool = PgPoolOptions::new()
-        .max_connections(2)
-        .connect(url)
-        .await
-        .unwrap();
-    EventStore::new(pool, "/trustsafe/incident")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dev_runs_everything_stops_on_ctrl_c_and_finds_its_data_again() {
     // Under /tmp: when run as root, PostgreSQL runs as the postgres user, who must reach the data.
@@ -154,57 +142,59 @@ async fn dev_runs_everything_stops_on_ctrl_c_and_finds_its_data_again() {
         "{demo_tokens}"
     );
 
-    // Write to the incident service's own database; its relay publishes to the shared log.
-    let incident_db = format!(
-        "postgres://postgres@127.0.0.1:{}/trustsafe_incident",
-        ports.postgres
-    );
-    let store = incident_store(&incident_db).await;
-    let read = RecordRead {
-        record_kind: "incident".into(),
-        record_id: "case-1".into(),
-        school_id: "raps".into(),
-        reader: "dsl-raps".into(),
-        role: "dsl".into(),
-        read_at: Utc::now(),
+    // A member of staff reports through the gateway with their demo token; the DSL reads it, and
+    // that read is audited on the shared log.
+    let token = |who: &str| {
+        demo_tokens
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{who}\t")))
+            .unwrap_or_else(|| panic!("a demo token for {who}"))
+            .to_owned()
     };
-    let event = NewEvent::new(&read, Utc::now());
-    let context = AppendContext {
-        trust_id: "viking".into(),
-        school_id: Some("raps".into()),
-        actor: Actor::person("dsl-raps", "dsl"),
-        correlation_id: Uuid::now_v7(),
-        causation_id: None,
-    };
-    store
-        .append(
-            "audit-raps",
-            ExpectedVersion::NoStream,
-            &context,
-            &[event.clone()],
-        )
+    let gateway = format!("http://127.0.0.1:{}", ports.http);
+    let client = reqwest::Client::new();
+    let reported = client
+        .post(format!("{gateway}/api/v1/schools/raps/incidents"))
+        .bearer_auth(token("raps staff"))
+        .json(&serde_json::json!({
+            "category": "cyberbullying",
+            "summary": "Unkind messages in the Year 6 group chat",
+            "description": "A pupil showed me the messages at lunch.",
+            "occurred_at": Utc::now(),
+            "people": [{"person_ref": "UPN-E2E1", "kind": "pupil", "role": "victim"}]
+        }))
+        .send()
         .await
         .unwrap();
+    assert_eq!(reported.status(), 201);
+    let location = format!("{gateway}{}", reported.headers()["location"].to_str().unwrap());
+    let read = |location: String| {
+        let (client, dsl) = (client.clone(), token("raps dsl"));
+        async move {
+            let response = client.get(location).bearer_auth(dsl).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let concern = read(location.clone()).await;
+    assert_eq!(concern["status"], "reported");
     let published = audit_topic_ids(&brokers, 1).await;
-    assert_eq!(published, [event.event_id.to_string()]);
-    store.pool().close().await;
     interrupt(dev);
 
     // Second start on the same data dir: the database and the log are as they were.
     let mut dev = start_dev(&data_dir, &ports);
     wait_ready(&ports, &mut dev).await;
-    let store = incident_store(&incident_db).await;
     assert_eq!(
-        store.load("audit-raps").await.unwrap().len(),
-        1,
-        "the event store kept its event"
+        read(location).await["id"],
+        concern["id"],
+        "the concern is still there"
     );
+    let after = audit_topic_ids(&brokers, 2).await;
     assert_eq!(
-        audit_topic_ids(&brokers, 1).await,
-        published,
-        "the broker kept its record"
+        after[..1],
+        published[..],
+        "the broker kept its record, and the second read joined it"
     );
-    store.pool().close().await;
     interrupt(dev);
     let _ = std::fs::remove_dir_all(&data_dir);
 }

@@ -6,6 +6,7 @@ use trustsafe_events::incident::Workflow;
 use trustsafe_problem::Problem;
 
 use super::request::{etag, if_match, json_body, named};
+use super::schema::WorkflowDocument;
 use crate::incidents::Incidents;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -22,7 +23,7 @@ fn answer(workflow: &Workflow, version: i64) -> HttpResponse {
 /// the policies' defaults.
 #[utoipa::path(operation_id = "get_workflow", get, path = "/api/v1/schools/{school_id}/workflow", tag = "workflow",
     params(("school_id" = String, Path)),
-    responses((status = 200, description = "The workflow; ETag is its version", body = inline(Object), content_type = "application/json",
+    responses((status = 200, description = "The workflow; ETag is its version", body = WorkflowDocument,
                headers(("ETag" = String)))))]
 pub async fn get(
     caller: Caller,
@@ -39,9 +40,9 @@ pub async fn get(
 #[utoipa::path(operation_id = "put_workflow", put, path = "/api/v1/schools/{school_id}/workflow", tag = "workflow",
     params(("school_id" = String, Path),
            ("If-Match" = Option<String>, Header, description = "The ETag last read: 412 if it has changed since")),
-    request_body(content = inline(Object), description = "The whole workflow, as GET gives it"),
+    request_body(content = WorkflowDocument, description = "The whole workflow, as GET gives it"),
     responses(
-        (status = 200, description = "The workflow now; ETag is its new version", body = inline(Object), content_type = "application/json", headers(("ETag" = String))),
+        (status = 200, description = "The workflow now; ETag is its new version", body = WorkflowDocument, headers(("ETag" = String))),
         (status = 400, description = "Malformed JSON or a field of the wrong shape", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json"),
         (status = 403, description = "A deputy may read the workflow, not change it", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json"),
         (status = 409, description = "Changed by someone else at the same moment", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json"),
