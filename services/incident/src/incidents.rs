@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use trustsafe_auth::{Caller, SchoolRole};
 use trustsafe_events::Actor;
 use trustsafe_events::incident::{Category, Workflow};
@@ -43,10 +42,6 @@ impl Incidents {
             tenancy,
             defaults: workflow::defaults(),
         }
-    }
-
-    pub fn store(&self) -> &IncidentStore {
-        &self.store
     }
 
     /// The caller as far as `school_id` is concerned, and the school's trust. A school that is not
@@ -117,7 +112,7 @@ impl Incidents {
             }
         }
         let workflow = self.workflow_on(&mut tx, school_id).await?;
-        let now = Utc::now();
+        let now = crate::clock::now();
         let id = Uuid::now_v7();
         let reported = concern::report(new, Some(&viewer), (&workflow.0, workflow.1), id, now)?;
         let role = viewer.school_role().map(role_name).unwrap_or("staff");
@@ -166,7 +161,7 @@ impl Incidents {
         let access = loaded.concern.access(&viewer).ok_or(DomainError::NotFound)?;
         let context = Self::context(&viewer, &trust_id, school_id, access.role());
         self.store
-            .audit_read(&context, id, record_kind, access.role(), Utc::now())
+            .audit_read(&context, id, record_kind, access.role(), crate::clock::now())
             .await?;
         Ok((loaded, access))
     }
@@ -178,7 +173,10 @@ impl Incidents {
         filter: &ListFilter,
     ) -> Result<Vec<ListedConcern>, IncidentError> {
         let (viewer, _) = self.viewer(caller, school_id)?;
-        Ok(self.store.list(school_id, &viewer, filter, Utc::now()).await?)
+        Ok(self
+            .store
+            .list(school_id, &viewer, filter, crate::clock::now())
+            .await?)
     }
 
     /// Changes a concern: `if_match` is the version the caller last saw, if they said.
@@ -205,7 +203,7 @@ impl Incidents {
                 current: concern.version,
             });
         }
-        let now = Utc::now();
+        let now = crate::clock::now();
         let events = concern.handle(
             command,
             &Context {
@@ -304,7 +302,14 @@ impl Incidents {
         let context = Self::context(&viewer, &trust_id, school_id, role);
         let version = self
             .store
-            .save_workflow(&mut tx, school_id, current, &context, &workflow, Utc::now())
+            .save_workflow(
+                &mut tx,
+                school_id,
+                current,
+                &context,
+                &workflow,
+                crate::clock::now(),
+            )
             .await?;
         tx.commit().await?;
         Ok((workflow, version))

@@ -5,6 +5,7 @@
 //! do); it reacts to filtering breaches escalated on `trustsafe.filtering.v1`.
 
 mod api;
+mod clock;
 pub mod domain;
 mod error;
 mod incidents;
@@ -19,9 +20,8 @@ use trustsafe_eventstore::{Consumer, ConsumerConfig};
 use trustsafe_servicekit::{HostConfig, RunningService, ServiceBase, ServiceSpec};
 use utoipa::OpenApi;
 
-pub use error::IncidentError;
-pub use incidents::Incidents;
-pub use store::IncidentStore;
+use crate::incidents::Incidents;
+use crate::store::IncidentStore;
 
 pub const SPEC: ServiceSpec = ServiceSpec { name: "incident" };
 

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use sqlx::PgConnection;
 use trustsafe_events::filtering::{BreachEscalated, EscalationTrigger};
 use trustsafe_events::incident::{Category, ConcernSource};
@@ -118,7 +117,7 @@ impl Projection for BreachEscalations {
                 severity: breach.severity,
             },
         };
-        let now = Utc::now();
+        let now = crate::clock::now();
         let reported = concern::report(new, None, (&workflow, version), id, now)
             .map_err(|err| HandlerError::Reject(err.to_string()))?;
         let context = AppendContext {

@@ -3,11 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool, Row};
+use trustsafe_events::Envelope;
 use trustsafe_events::audit::RecordRead;
-use trustsafe_events::incident::{
-    IncidentAcknowledged, IncidentClosed, IncidentReopened, IncidentReported, Workflow, WorkflowChanged,
-};
-use trustsafe_events::{Envelope, Event};
+use trustsafe_events::incident::{Workflow, WorkflowChanged};
 use trustsafe_eventstore::{AppendContext, AppendError, EventStore, ExpectedVersion, NewEvent, StoreError};
 use uuid::Uuid;
 
@@ -38,17 +36,6 @@ pub fn new_event(event: &ConcernEvent, at: DateTime<Utc>) -> NewEvent {
         ConcernEvent::Closed(event) => NewEvent::new(event, at),
         ConcernEvent::Reopened(event) => NewEvent::new(event, at),
     }
-}
-
-/// Which of a concern's events a reporter may see in its history: where it stands, not what was done.
-pub fn reporter_sees(event_type: &str) -> bool {
-    [
-        IncidentReported::TYPE,
-        IncidentAcknowledged::TYPE,
-        IncidentClosed::TYPE,
-        IncidentReopened::TYPE,
-    ]
-    .contains(&event_type)
 }
 
 /// A concern and the envelopes it was built from.
@@ -104,10 +91,6 @@ impl IncidentStore {
 
     pub fn pool(&self) -> &PgPool {
         self.events.pool()
-    }
-
-    pub fn events(&self) -> &EventStore {
-        &self.events
     }
 
     /// Creates or upgrades the service's own tables (the event store's are migrated by the host).

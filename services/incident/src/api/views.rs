@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::schema;
 use crate::domain::access::Access;
 use crate::domain::concern::{Concern, Stamp, Status};
-use crate::store::{ListedConcern, reporter_sees};
+use crate::store::ListedConcern;
 
 #[derive(Serialize, ToSchema)]
 pub struct PersonView {
@@ -361,7 +361,7 @@ pub struct History {
 pub fn history(id: Uuid, envelopes: &[Envelope], access: Access) -> History {
     let entries = envelopes
         .iter()
-        .filter(|envelope| access.sees_everything() || reporter_sees(&envelope.event_type))
+        .filter(|envelope| access.sees_in_history(&envelope.event_type))
         .map(|envelope| HistoryEntry {
             version: envelope.stream_version,
             event: short_name(&envelope.event_type),

@@ -5,7 +5,10 @@
 use std::collections::BTreeSet;
 
 use trustsafe_auth::{SchoolRole, TrustRole};
-use trustsafe_events::incident::SubjectStaffRole;
+use trustsafe_events::Event;
+use trustsafe_events::incident::{
+    IncidentAcknowledged, IncidentClosed, IncidentReopened, IncidentReported, SubjectStaffRole,
+};
 
 /// The person asking, as far as one school is concerned: their roles there and in its trust.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,6 +131,19 @@ impl Access {
 
     pub fn sees_everything(self) -> bool {
         !matches!(self, Access::Reporter)
+    }
+
+    /// Whether an event of this type shows in the concern's history: a reporter sees where it
+    /// stands (reported, acknowledged, closed, reopened), not what was done.
+    pub fn sees_in_history(self, event_type: &str) -> bool {
+        self.sees_everything()
+            || [
+                IncidentReported::TYPE,
+                IncidentAcknowledged::TYPE,
+                IncidentClosed::TYPE,
+                IncidentReopened::TYPE,
+            ]
+            .contains(&event_type)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Bad requests get a clear problem+json answer, never a 500, and nothing stored changes.
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use trustsafe_auth::SchoolRole;
 
 use crate::support::*;
