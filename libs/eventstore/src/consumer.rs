@@ -95,7 +95,7 @@ impl Outcome {
     }
 }
 
-/// Where a rebuild is: records read of the records that were in the topics when it began.
+/// Where a rebuild is: records read, of about as many as the topics held when it began.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RebuildProgress {
     pub done: u64,
@@ -300,6 +300,10 @@ impl<P: Projection> Consumer<P> {
     /// Empties the read model and applies every record of its topics from offset zero, then commits
     /// the group's offsets at the end so the live consumer carries on from there. Run it while this
     /// projection's live consumer is stopped.
+    ///
+    /// A partition is done at its end-of-partition event, not at its high watermark: tansu 0.6 reports
+    /// the watermark as the last batch's first offset + 1, short of the end whenever that batch held
+    /// several records. Watermarks only size the progress report.
     pub async fn rebuild(&self, mut progress: impl FnMut(RebuildProgress)) -> Result<u64, ConsumerError> {
         let name = self.projection.name();
         let mut tx = self.pool.begin().await?;
@@ -312,51 +316,61 @@ impl<P: Projection> Consumer<P> {
         }
         tx.commit().await?;
 
-        let consumer = Arc::new(self.kafka_consumer()?);
+        let consumer: Arc<StreamConsumer> = Arc::new(
+            kafka::consumer_config(&self.config.brokers, name)
+                .set("enable.partition.eof", "true")
+                .create()?,
+        );
         let topics = self.projection.topics();
         let ends = {
-            let consumer = consumer.clone();
+            let (consumer, topics) = (consumer.clone(), topics.clone());
             tokio::task::spawn_blocking(move || end_offsets(&consumer, &topics))
                 .await
                 .expect("watermark lookup does not panic")?
         };
-        let total: u64 = ends.values().map(|end| *end as u64).sum();
-        let mut assignment = TopicPartitionList::new();
-        let mut remaining = HashMap::new();
-        for ((topic, partition), end) in &ends {
-            assignment.add_partition_offset(topic, *partition, Offset::Beginning)?;
-            if *end > 0 {
-                remaining.insert((topic.clone(), *partition), *end);
-            }
-        }
-        consumer.assign(&assignment)?;
+        let mut total: u64 = ends.values().map(|end| *end as u64).sum();
         let mut done = 0;
         progress(RebuildProgress { done, total });
         let never = CancellationToken::new();
-        while !remaining.is_empty() {
-            let message = consumer.recv().await?;
-            let key = (message.topic().to_owned(), message.partition());
-            let offset = message.offset();
-            let record = kafka::record_of(&message);
-            drop(message);
-            let Some(end) = remaining.get(&key).copied() else {
-                continue;
-            };
-            self.handle_until_done(&record, &key.0, key.1, offset, &never)
-                .await;
-            done += 1;
-            progress(RebuildProgress { done, total });
-            if offset + 1 >= end {
-                remaining.remove(&key);
+        let mut committed = TopicPartitionList::new();
+        // One topic at a time: an end-of-partition event names the partition but not its topic.
+        for topic in &topics {
+            let mut assignment = TopicPartitionList::new();
+            let mut open = std::collections::HashSet::new();
+            for (_, partition) in ends.keys().filter(|(of, _)| of == topic) {
+                assignment.add_partition_offset(topic, *partition, Offset::Beginning)?;
+                open.insert(*partition);
+            }
+            consumer.assign(&assignment)?;
+            let mut next_offsets = HashMap::new();
+            while !open.is_empty() {
+                let message = match consumer.recv().await {
+                    Err(KafkaError::PartitionEOF(partition)) => {
+                        open.remove(&partition);
+                        continue;
+                    }
+                    other => other?,
+                };
+                let (partition, offset) = (message.partition(), message.offset());
+                let record = kafka::record_of(&message);
+                drop(message);
+                self.handle_until_done(&record, topic, partition, offset, &never)
+                    .await;
+                next_offsets.insert(partition, offset + 1);
+                done += 1;
+                total = total.max(done);
+                progress(RebuildProgress { done, total });
+            }
+            for (partition, next) in next_offsets {
+                committed.add_partition_offset(topic, partition, Offset::Offset(next))?;
             }
         }
-        let mut committed = TopicPartitionList::new();
-        for ((topic, partition), end) in &ends {
-            committed.add_partition_offset(topic, *partition, Offset::Offset(*end))?;
+        progress(RebuildProgress { done, total: done });
+        if committed.count() > 0 {
+            tokio::task::spawn_blocking(move || consumer.commit(&committed, CommitMode::Sync))
+                .await
+                .expect("commit does not panic")?;
         }
-        tokio::task::spawn_blocking(move || consumer.commit(&committed, CommitMode::Sync))
-            .await
-            .expect("commit does not panic")?;
         Ok(done)
     }
 }
