@@ -71,6 +71,7 @@ pub async fn run(args: DevArgs) -> Result<()> {
         trustsafe_incident::start(&host(trustsafe_incident::SPEC, 1).await?).await?,
         trustsafe_filtering::start(&host(trustsafe_filtering::SPEC, 2).await?).await?,
         trustsafe_aup::start(&host(trustsafe_aup::SPEC, 3).await?).await?,
+        trustsafe_reporting::start(&host(trustsafe_reporting::SPEC, 4).await?).await?,
     ];
 
     // The front door, routing each school resource to the service that owns it.
@@ -80,18 +81,10 @@ pub async fn run(args: DevArgs) -> Result<()> {
         authenticator,
     );
     gateway.jwks = Some(identity.jwks());
-    let owners = [
-        (trustsafe_incident::SPEC, trustsafe_incident::SCHOOL_RESOURCES),
-        (trustsafe_filtering::SPEC, trustsafe_filtering::SCHOOL_RESOURCES),
-        (trustsafe_aup::SPEC, trustsafe_aup::SCHOOL_RESOURCES),
-    ];
-    for ((spec, resources), service) in owners.into_iter().zip(&services) {
-        gateway.upstreams.push(Upstream {
-            name: spec.name,
-            base_url: format!("http://{}", service.address),
-            school_resources: resources.to_vec(),
-            trust_resources: Vec::new(),
-        });
+    for service in &services {
+        gateway
+            .upstreams
+            .push(upstream(service.spec, format!("http://{}", service.address)));
     }
     let gateway = trustsafe_gateway::start(gateway).await?;
 
@@ -165,6 +158,26 @@ pub async fn run(args: DevArgs) -> Result<()> {
     stack.stop().await;
     eprintln!("stopped");
     Ok(())
+}
+
+/// A service behind the gateway, with the resources it owns under a school's and a trust's paths.
+pub fn upstream(spec: ServiceSpec, base_url: String) -> Upstream {
+    let (school, trust): (&[&str], &[&str]) = match spec.name {
+        "incident" => (trustsafe_incident::SCHOOL_RESOURCES, &[]),
+        "filtering" => (trustsafe_filtering::SCHOOL_RESOURCES, &[]),
+        "aup" => (trustsafe_aup::SCHOOL_RESOURCES, &[]),
+        "reporting" => (
+            trustsafe_reporting::SCHOOL_RESOURCES,
+            trustsafe_reporting::TRUST_RESOURCES,
+        ),
+        _ => (&[], &[]),
+    };
+    Upstream {
+        name: spec.name,
+        base_url,
+        school_resources: school.to_vec(),
+        trust_resources: trust.to_vec(),
+    }
 }
 
 /// Ctrl-C in a terminal, SIGTERM from a process manager.

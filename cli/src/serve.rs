@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use trustsafe_auth::{AuthConfig, Authenticator, KeySource};
-use trustsafe_gateway::{GatewayConfig, Upstream};
+use trustsafe_gateway::GatewayConfig;
 use trustsafe_servicekit::{HostConfig, ServiceSpec, Tenancy};
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
-    /// gateway, incident, filtering or aup.
+    /// gateway, incident, filtering, aup or reporting.
     service: String,
     /// Where to listen.
     #[arg(long, env = "TRUSTSAFE_HTTP_ADDR", default_value = "0.0.0.0:8080")]
@@ -35,22 +35,11 @@ pub struct ServeArgs {
 }
 
 /// The services behind the gateway, each with the environment variable of its base URL.
-const UPSTREAMS: [(ServiceSpec, &[&str], &str); 3] = [
-    (
-        trustsafe_incident::SPEC,
-        trustsafe_incident::SCHOOL_RESOURCES,
-        "TRUSTSAFE_INCIDENT_URL",
-    ),
-    (
-        trustsafe_filtering::SPEC,
-        trustsafe_filtering::SCHOOL_RESOURCES,
-        "TRUSTSAFE_FILTERING_URL",
-    ),
-    (
-        trustsafe_aup::SPEC,
-        trustsafe_aup::SCHOOL_RESOURCES,
-        "TRUSTSAFE_AUP_URL",
-    ),
+const UPSTREAMS: [(ServiceSpec, &str); 4] = [
+    (trustsafe_incident::SPEC, "TRUSTSAFE_INCIDENT_URL"),
+    (trustsafe_filtering::SPEC, "TRUSTSAFE_FILTERING_URL"),
+    (trustsafe_aup::SPEC, "TRUSTSAFE_AUP_URL"),
+    (trustsafe_reporting::SPEC, "TRUSTSAFE_REPORTING_URL"),
 ];
 
 fn required(name: &str) -> Result<String> {
@@ -76,13 +65,10 @@ pub async fn run(args: ServeArgs) -> Result<()> {
 
     if args.service == "gateway" {
         let mut config = GatewayConfig::new(args.http_addr, tenancy, authenticator);
-        for (spec, resources, variable) in UPSTREAMS {
-            config.upstreams.push(Upstream {
-                name: spec.name,
-                base_url: required(variable)?,
-                school_resources: resources.to_vec(),
-                trust_resources: Vec::new(),
-            });
+        for (spec, variable) in UPSTREAMS {
+            config
+                .upstreams
+                .push(crate::dev::upstream(spec, required(variable)?));
         }
         let gateway = trustsafe_gateway::start(config).await?;
         eprintln!("gateway listening on {}", gateway.address);
@@ -104,7 +90,8 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         "incident" => trustsafe_incident::start(&config).await?,
         "filtering" => trustsafe_filtering::start(&config).await?,
         "aup" => trustsafe_aup::start(&config).await?,
-        other => bail!("no service {other:?}: gateway, incident, filtering or aup"),
+        "reporting" => trustsafe_reporting::start(&config).await?,
+        other => bail!("no service {other:?}: gateway, incident, filtering, aup or reporting"),
     };
     eprintln!("{} listening on {}", args.service, service.address);
     crate::dev::stop_requested().await?;

@@ -15,18 +15,18 @@ struct Ports {
     postgres: u16,
 }
 
-/// Ports nobody listens on; `http` is followed by three more free ones for the services.
+/// Ports nobody listens on; `http` is followed by four more free ones for the services.
 fn free_ports() -> Ports {
     let free = |port: u16| TcpListener::bind(("127.0.0.1", port)).is_ok();
     let base = (20000..60000)
         .step_by(7)
         .map(|port: u16| port + (std::process::id() % 7) as u16)
-        .find(|&port| (port..port + 6).all(free))
-        .expect("six free ports");
+        .find(|&port| (port..port + 7).all(free))
+        .expect("seven free ports");
     Ports {
         http: base,
-        kafka: base + 4,
-        postgres: base + 5,
+        kafka: base + 5,
+        postgres: base + 6,
     }
 }
 
@@ -49,7 +49,7 @@ fn start_dev(data_dir: &Path, ports: &Ports) -> Child {
 async fn wait_ready(ports: &Ports, child: &mut Child) {
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(120);
-    for service_port in ports.http + 1..=ports.http + 3 {
+    for service_port in ports.http + 1..=ports.http + 4 {
         let url = format!("http://127.0.0.1:{service_port}/readyz");
         loop {
             if let Some(status) = child.try_wait().unwrap() {

@@ -9,12 +9,14 @@ pub fn documents() -> BTreeMap<&'static str, Value> {
         trustsafe_incident::openapi(),
         trustsafe_filtering::openapi(),
         trustsafe_aup::openapi(),
+        trustsafe_reporting::openapi(),
     ];
     let json = |doc: &utoipa::openapi::OpenApi| serde_json::to_value(doc).unwrap();
     let mut documents = BTreeMap::from([
         ("incident.json", json(&services[0])),
         ("filtering.json", json(&services[1])),
         ("aup.json", json(&services[2])),
+        ("reporting.json", json(&services[3])),
         ("gateway.json", json(&trustsafe_gateway::gateway_document())),
     ]);
     documents.insert(

@@ -1,0 +1,4 @@
+//! Reporting tests: the read models from a real broker, through the gateway over real HTTP.
+
+mod dashboards;
+mod support;
