@@ -3,6 +3,7 @@
 mod bench;
 mod dev;
 mod identity;
+mod replay;
 mod serve;
 mod stack;
 
@@ -30,6 +31,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Print a signed dev token (alone on the last line) for a role at a school or trust.
     Token(identity::TokenArgs),
+    /// Rebuild a read model from offset zero of the shared log (stop `trustsafe dev` first).
+    Replay(replay::ReplayArgs),
     /// Measure a part of the platform against its raw baseline, in one run.
     Bench {
         #[command(subcommand)]
@@ -80,6 +83,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Dev(args) => dev::run(args).await,
             Command::Token(args) => identity::token(args),
             Command::Serve(args) => serve::run(args).await,
+            Command::Replay(args) => replay::run(args).await,
             Command::Bench { target } => bench::run(target).await,
         }
     })

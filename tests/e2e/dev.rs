@@ -196,5 +196,24 @@ async fn dev_runs_everything_stops_on_ctrl_c_and_finds_its_data_again() {
         "the broker kept its record, and the second read joined it"
     );
     interrupt(dev);
+
+    // With dev stopped, the reporting read model is rebuilt from the log: the one concern's report.
+    let replay = Command::new(env!("CARGO_BIN_EXE_trustsafe"))
+        .args(["replay", "reporting", "--data-dir"])
+        .arg(&data_dir)
+        .args(["--kafka-port", &ports.kafka.to_string()])
+        .args(["--postgres-port", &ports.postgres.to_string()])
+        .env_remove("DATABASE_URL")
+        .env_remove("KAFKA_BROKERS")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&replay.stdout);
+    assert!(
+        replay.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    assert!(printed.contains("reporting rebuilt from 1 events"), "{printed}");
     let _ = std::fs::remove_dir_all(&data_dir);
 }

@@ -8,11 +8,14 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rdkafka::ClientContext;
 use rdkafka::Message;
 use rdkafka::Offset;
-use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
+use rdkafka::consumer::{CommitMode, Consumer as _, ConsumerContext, StreamConsumer};
 use rdkafka::error::KafkaError;
+use rdkafka::statistics::Statistics;
 use rdkafka::topic_partition_list::TopicPartitionList;
+use rdkafka::types::RDKafkaErrorCode;
 use sqlx::{PgConnection, PgPool};
 use thiserror::Error;
 use tokio_util::sync::CancellationToken;
@@ -117,8 +120,12 @@ impl<P: Projection> Consumer<P> {
         }
     }
 
-    fn kafka_consumer(&self) -> Result<StreamConsumer, KafkaError> {
-        kafka::consumer_config(&self.config.brokers, self.projection.name()).create()
+    fn kafka_consumer(&self) -> Result<StreamConsumer<LiveContext>, KafkaError> {
+        kafka::consumer_config(&self.config.brokers, self.projection.name())
+            .set("statistics.interval.ms", STATISTICS_INTERVAL_MS)
+            .create_with_context(LiveContext {
+                consumer: self.projection.name().to_owned(),
+            })
     }
 
     /// Consumes as a member of the group until `shutdown` is cancelled.
@@ -316,10 +323,10 @@ impl<P: Projection> Consumer<P> {
         }
         tx.commit().await?;
 
-        let consumer: Arc<StreamConsumer> = Arc::new(
+        let consumer: Arc<StreamConsumer<RebuildContext>> = Arc::new(
             kafka::consumer_config(&self.config.brokers, name)
                 .set("enable.partition.eof", "true")
-                .create()?,
+                .create_with_context(RebuildContext)?,
         );
         let topics = self.projection.topics();
         let ends = {
@@ -375,9 +382,56 @@ impl<P: Projection> Consumer<P> {
     }
 }
 
-/// The high watermark of every partition of `topics`: where a rebuild that starts now must reach.
-fn end_offsets(
-    consumer: &StreamConsumer,
+/// How often librdkafka reports a live consumer's statistics (its lag among them).
+const STATISTICS_INTERVAL_MS: &str = "2000";
+
+/// A live consumer's context: its lag, from librdkafka's statistics, becomes a metric.
+struct LiveContext {
+    consumer: String,
+}
+
+impl ClientContext for LiveContext {
+    fn stats(&self, statistics: Statistics) {
+        for (topic, of_topic) in &statistics.topics {
+            // Partition -1 is librdkafka's own bookkeeping; a lag of -1 means not known yet.
+            for (partition, figures) in of_topic
+                .partitions
+                .iter()
+                .filter(|(partition, _)| **partition >= 0)
+            {
+                if figures.consumer_lag >= 0 {
+                    metrics::CONSUMER_LAG
+                        .with_label_values(&[&self.consumer, topic, &partition.to_string()])
+                        .set(figures.consumer_lag);
+                }
+            }
+        }
+    }
+}
+
+impl ConsumerContext for LiveContext {}
+
+/// A rebuild's consumer: reaching the end of a partition is how it knows it is done, not an error to
+/// log (librdkafka's default context logs it as one).
+struct RebuildContext;
+
+impl ClientContext for RebuildContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        let end_of_partition = matches!(
+            error,
+            KafkaError::PartitionEOF(_) | KafkaError::Global(RDKafkaErrorCode::PartitionEOF)
+        );
+        if !end_of_partition {
+            tracing::error!(%error, reason, "kafka client error");
+        }
+    }
+}
+
+impl ConsumerContext for RebuildContext {}
+
+/// The high watermark of every partition of `topics`: about where a rebuild that starts now will end.
+fn end_offsets<C: ConsumerContext>(
+    consumer: &StreamConsumer<C>,
     topics: &[String],
 ) -> Result<HashMap<(String, i32), i64>, KafkaError> {
     let timeout = Duration::from_secs(10);

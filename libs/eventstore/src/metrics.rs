@@ -3,8 +3,8 @@
 use std::sync::LazyLock;
 
 use prometheus::{
-    IntCounter, IntCounterVec, IntGauge, Opts, register_int_counter, register_int_counter_vec,
-    register_int_gauge,
+    IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, register_int_counter, register_int_counter_vec,
+    register_int_gauge, register_int_gauge_vec,
 };
 
 pub static RELAY_PUBLISHED: LazyLock<IntCounter> = LazyLock::new(|| {
@@ -25,6 +25,16 @@ pub static OUTBOX_PENDING: LazyLock<IntGauge> = LazyLock::new(|| {
     register_int_gauge!(
         "trustsafe_outbox_pending",
         "Events in the outbox not yet acknowledged by the broker"
+    )
+    .unwrap()
+});
+pub static CONSUMER_LAG: LazyLock<IntGaugeVec> = LazyLock::new(|| {
+    register_int_gauge_vec!(
+        Opts::new(
+            "trustsafe_consumer_lag",
+            "Records on the log a consumer has yet to read, by consumer, topic and partition (librdkafka's figure)"
+        ),
+        &["consumer", "topic", "partition"]
     )
     .unwrap()
 });

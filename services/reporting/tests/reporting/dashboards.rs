@@ -181,6 +181,29 @@ async fn the_trust_dashboard_is_right_number_by_number() {
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
     }
 
+    // Operators see how far behind the log the read model is.
+    let mut lag_reported = false;
+    for _ in 0..50 {
+        let metrics = app
+            .client
+            .get(format!("{}/metrics", app.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics
+            .lines()
+            .any(|line| line.starts_with("trustsafe_consumer_lag{consumer=\"reporting.concerns\""))
+        {
+            lag_reported = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(lag_reported, "the consumer's lag is a metric");
+
     // One school's, for its DSL: the same figures as in the trust's.
     let dsl = app.school_token("raps-dsl", "raps", SchoolRole::Dsl);
     let own = app.json("/api/v1/schools/raps/dashboard", &dsl).await;

@@ -1,0 +1,60 @@
+//! `trustsafe replay reporting`: empties the reporting read model and rebuilds it from offset zero of
+//! the shared log, with progress. Run it while `trustsafe dev` (or the reporting service) is stopped.
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use sqlx::postgres::PgPoolOptions;
+use trustsafe_devstack::ensure_database;
+use trustsafe_eventstore::EventStore;
+
+use crate::StackArgs;
+use crate::stack::Stack;
+
+#[derive(clap::Args)]
+pub struct ReplayArgs {
+    /// The projection to rebuild: reporting.
+    projection: String,
+    #[command(flatten)]
+    stack: StackArgs,
+}
+
+pub async fn run(args: ReplayArgs) -> Result<()> {
+    if args.projection != "reporting" {
+        bail!("no projection {:?}: reporting", args.projection);
+    }
+    let stack = Stack::start(&args.stack.options()).await?;
+    let result = replay(&stack).await;
+    stack.stop().await;
+    result
+}
+
+async fn replay(stack: &Stack) -> Result<()> {
+    let spec = trustsafe_reporting::SPEC;
+    let url = ensure_database(&stack.admin_database_url, &spec.database()).await?;
+    let pool = PgPoolOptions::new().max_connections(4).connect(&url).await?;
+    EventStore::new(pool.clone(), spec.source()).migrate().await?;
+    trustsafe_reporting::migrate(&pool).await?;
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("replaying {msg} [{bar:30}] {pos}/{len} events {per_sec} eta {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message("reporting");
+    let started = std::time::Instant::now();
+    let events = trustsafe_reporting::consumer(pool.clone(), &stack.brokers)
+        .rebuild(|progress| {
+            bar.set_length(progress.total);
+            bar.set_position(progress.done);
+        })
+        .await
+        .context("replaying the reporting read model")?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "reporting rebuilt from {events} events in {seconds:.1} s ({:.0} events/s)",
+        events as f64 / seconds.max(1e-6)
+    );
+    pool.close().await;
+    Ok(())
+}
