@@ -32,8 +32,9 @@ const FORWARDED: [HeaderName; 8] = [
 ];
 
 /// Response headers passed back to the caller.
-const RETURNED: [HeaderName; 5] = [
+const RETURNED: [HeaderName; 6] = [
     header::CONTENT_TYPE,
+    header::CONTENT_DISPOSITION,
     header::ETAG,
     header::LOCATION,
     header::RETRY_AFTER,

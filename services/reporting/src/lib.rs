@@ -23,7 +23,7 @@ pub const SPEC: ServiceSpec = ServiceSpec { name: "reporting" };
 /// The resources under `/api/v1/schools/{school_id}/` this service owns.
 pub const SCHOOL_RESOURCES: &[&str] = &["dashboard"];
 /// The resources under `/api/v1/trusts/{trust_id}/` this service owns.
-pub const TRUST_RESOURCES: &[&str] = &["dashboard", "cases"];
+pub const TRUST_RESOURCES: &[&str] = &["dashboard", "cases", "reports", "policy-reviews"];
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = SPEC.openapi(

@@ -13,7 +13,7 @@ fn month(at: chrono::DateTime<Utc>) -> String {
 }
 
 /// Six concerns: three at RAPS, two at Chilton, none at Ramsgate Free, one at Claremont (another trust).
-fn scenario() -> Vec<Concern> {
+pub fn scenario() -> Vec<Concern> {
     let now = Utc::now();
     let days = |n: i64| now - Duration::days(n);
     let minutes = Duration::minutes;
@@ -68,14 +68,14 @@ fn scenario() -> Vec<Concern> {
     ]
 }
 
-fn records(concerns: &[Concern]) -> Vec<trustsafe_events::KafkaRecord> {
+pub fn records(concerns: &[Concern]) -> Vec<trustsafe_events::KafkaRecord> {
     concerns
         .iter()
         .flat_map(|concern| concern.events.clone())
         .collect()
 }
 
-fn event_count(concerns: &[Concern]) -> i64 {
+pub fn event_count(concerns: &[Concern]) -> i64 {
     concerns.iter().map(|concern| concern.events.len() as i64).sum()
 }
 

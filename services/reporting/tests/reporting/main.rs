@@ -1,4 +1,5 @@
 //! Reporting tests: the read models from a real broker, through the gateway over real HTTP.
 
 mod dashboards;
+mod governors;
 mod support;

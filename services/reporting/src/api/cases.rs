@@ -1,0 +1,117 @@
+//! The trust's pseudonymised case list.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use trustsafe_auth::{Caller, TrustRole};
+use trustsafe_problem::{Kind, Problem};
+use trustsafe_servicekit::Tenancy;
+use utoipa::ToSchema;
+
+use super::unavailable;
+use crate::store;
+
+#[derive(Serialize, ToSchema)]
+pub struct CaseView {
+    /// Stable per case, and not its id.
+    pub pseudonym: String,
+    pub school_id: String,
+    pub category: String,
+    pub status: String,
+    pub age_days: i64,
+    pub acknowledgement_overdue: bool,
+    pub overdue_steps: i64,
+    pub escalated: bool,
+    /// The case's detail, for an escalated case only.
+    pub detail: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CasePage {
+    pub items: Vec<CaseView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseQuery {
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+/// A page ends at a case's report time and pseudonym, never its id.
+fn cursor_of(case: &store::Case) -> String {
+    format!("{}_{}", case.reported_at.timestamp_micros(), case.pseudonym)
+}
+
+fn position_of(cursor: &str) -> Option<(DateTime<Utc>, String)> {
+    let (micros, pseudonym) = cursor.split_once('_')?;
+    Some((
+        DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+        pseudonym.to_owned(),
+    ))
+}
+
+/// The trust's concerns, pseudonymised: school, category, status, age and overdue flags; no names,
+/// no narrative. An escalated case links to its detail. For the trust safeguarding lead.
+#[utoipa::path(get, path = "/api/v1/trusts/{trust_id}/cases", operation_id = "list_trust_cases", tag = "reporting",
+    params(("trust_id" = String, Path), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1 to 200, default 50")),
+    responses((status = 200, description = "A page of cases, newest first", body = CasePage),
+              (status = 400, description = "A malformed cursor or limit", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json")))]
+pub async fn cases(
+    req: HttpRequest,
+    caller: Caller,
+    trust_id: web::Path<String>,
+    pool: web::Data<PgPool>,
+    tenancy: web::Data<Tenancy>,
+) -> Result<HttpResponse, Problem> {
+    let trust = tenancy.trust(&trust_id).ok_or_else(Problem::not_found)?;
+    if !caller.has_trust_role(&trust.id, TrustRole::TrustSafeguardingLead) {
+        return Err(Problem::not_found());
+    }
+    let query = web::Query::<CaseQuery>::from_query(req.query_string())
+        .map_err(|err| Problem::new(Kind::Validation, format!("The query is malformed: {err}.")))?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(Problem::new(Kind::Validation, "limit is 1 to 200.").with_error("limit", "out of range"));
+    }
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|cursor| {
+            position_of(cursor).ok_or_else(|| {
+                Problem::new(Kind::Validation, "The cursor is not one this API gave.")
+                    .with_error("cursor", "malformed")
+            })
+        })
+        .transpose()?;
+    let now = Utc::now();
+    let mut rows = store::cases(&pool, &trust.id, after, i64::from(limit) + 1, now)
+        .await
+        .map_err(unavailable)?;
+    let next_cursor = (rows.len() > limit as usize).then(|| {
+        rows.truncate(limit as usize);
+        cursor_of(rows.last().expect("a full page"))
+    });
+    let items = rows
+        .into_iter()
+        .map(|case| CaseView {
+            detail: case.escalated.then(|| {
+                format!(
+                    "/api/v1/schools/{}/incidents/{}",
+                    case.school_id, case.incident_id
+                )
+            }),
+            pseudonym: case.pseudonym,
+            school_id: case.school_id,
+            category: case.category,
+            status: case.status,
+            age_days: (now - case.reported_at).num_days(),
+            acknowledgement_overdue: case.acknowledgement_overdue,
+            overdue_steps: case.overdue_steps,
+            escalated: case.escalated,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(CasePage { items, next_cursor }))
+}

@@ -1,0 +1,149 @@
+//! The governors' termly report: figures only, small counts suppressed, as JSON or CSV.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::PgPool;
+use trustsafe_auth::{Caller, TrustRole};
+use trustsafe_problem::{Kind, Problem};
+use trustsafe_servicekit::Tenancy;
+use utoipa::ToSchema;
+
+use super::dashboards::view;
+use super::figures::{DashboardView, Detail, FiguresView};
+
+/// A term, `YYYY-autumn` (September to December), `YYYY-spring` (January to March) or `YYYY-summer`
+/// (April to August): its first and last days.
+pub fn term(text: &str) -> Option<(NaiveDate, NaiveDate)> {
+    let (year, season) = text.split_once('-')?;
+    let year: i32 = year.parse().ok().filter(|year| (2000..=2100).contains(year))?;
+    let date = |month, day| NaiveDate::from_ymd_opt(year, month, day);
+    match season {
+        "autumn" => Some((date(9, 1)?, date(12, 31)?)),
+        "spring" => Some((date(1, 1)?, date(3, 31)?)),
+        "summer" => Some((date(4, 1)?, date(8, 31)?)),
+        _ => None,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TermQuery {
+    term: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GovernorsReport {
+    pub trust_id: String,
+    pub term: String,
+    #[serde(flatten)]
+    pub figures: DashboardView,
+}
+
+/// The rows of the CSV: one per figure and key, for each school and the total.
+fn csv(report: &GovernorsReport) -> Result<Vec<u8>, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(["school_id", "school", "figure", "key", "value"])?;
+    let named = report
+        .figures
+        .schools
+        .iter()
+        .map(|school| (school.school_id.as_str(), school.name.as_str(), &school.figures))
+        .chain([("total", "All schools", &report.figures.total)]);
+    for (school_id, school, figures) in named {
+        let figures = serde_json::to_value::<&FiguresView>(figures).expect("figures serialise");
+        for (figure, value) in figures.as_object().into_iter().flatten() {
+            let mut row = |key: &str, value: &Value| {
+                let value = match value {
+                    Value::String(text) => text.clone(),
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                writer.write_record([school_id, school, figure.as_str(), key, value.as_str()])
+            };
+            match value {
+                Value::Object(by_key) => by_key.iter().try_for_each(|(key, value)| row(key, value))?,
+                other => row("", other)?,
+            }
+        }
+    }
+    writer.into_inner().map_err(|err| err.into_error().into())
+}
+
+/// The termly report to governors: per school and in total, figures only, counts from 1 to 4 as
+/// "<5". JSON, or CSV with `Accept: text/csv`. For the trust safeguarding lead and the trust's governors.
+#[utoipa::path(get, path = "/api/v1/trusts/{trust_id}/reports/governors", operation_id = "get_governors_report", tag = "reporting",
+    params(("trust_id" = String, Path), ("term" = String, Query, description = "e.g. 2026-autumn, 2027-spring, 2027-summer")),
+    responses((status = 200, description = "The report", content(
+                  (GovernorsReport = "application/json"),
+                  (String = "text/csv", example = "school_id,school,figure,key,value\nraps,Ramsgate Arts Primary School,concerns_by_category,cyberbullying,<5\n"))),
+              (status = 400, description = "No term, or a malformed one", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json")))]
+pub async fn report(
+    req: HttpRequest,
+    caller: Caller,
+    trust_id: web::Path<String>,
+    pool: web::Data<PgPool>,
+    tenancy: web::Data<Tenancy>,
+) -> Result<HttpResponse, Problem> {
+    let trust = tenancy.trust(&trust_id).ok_or_else(Problem::not_found)?;
+    let reader = [TrustRole::TrustSafeguardingLead, TrustRole::TrustGovernor]
+        .into_iter()
+        .any(|role| caller.has_trust_role(&trust.id, role));
+    if !reader {
+        return Err(Problem::not_found());
+    }
+    let query = web::Query::<TermQuery>::from_query(req.query_string())
+        .map_err(|err| Problem::new(Kind::Validation, format!("The query is malformed: {err}.")))?;
+    let named = query.term.clone().unwrap_or_default();
+    let period = term(&named).ok_or_else(|| {
+        Problem::new(
+            Kind::Validation,
+            "Say which term: term=2026-autumn, 2027-spring or 2027-summer.",
+        )
+        .with_error("term", "required, as YYYY-autumn, YYYY-spring or YYYY-summer")
+    })?;
+    let schools = trust.schools.iter().map(|school| school.id.clone()).collect();
+    let report = GovernorsReport {
+        trust_id: trust.id.clone(),
+        term: named,
+        figures: view(&pool, &tenancy, schools, period, Detail::SmallCountsSuppressed).await?,
+    };
+    let wants_csv = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/csv"));
+    if !wants_csv {
+        return Ok(HttpResponse::Ok().json(report));
+    }
+    let body = csv(&report)
+        .map_err(|err| Problem::new(Kind::Internal, format!("The CSV could not be written: {err}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"governors-report-{}-{}.csv\"",
+                report.trust_id, report.term
+            ),
+        ))
+        .body(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_are_the_school_year_s_three() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(term("2026-autumn"), Some((day(2026, 9, 1), day(2026, 12, 31))));
+        assert_eq!(term("2027-spring"), Some((day(2027, 1, 1), day(2027, 3, 31))));
+        assert_eq!(term("2027-summer"), Some((day(2027, 4, 1), day(2027, 8, 31))));
+        for bad in ["", "2026", "2026-winter", "autumn-2026", "99999-autumn"] {
+            assert_eq!(term(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Each school's online-safety policy: approved when, due for review when, and flagged once overdue.
+
+use actix_web::{HttpResponse, web};
+use chrono::{NaiveDate, Utc};
+use serde::Serialize;
+use trustsafe_auth::{Caller, TrustRole};
+use trustsafe_problem::Problem;
+use trustsafe_servicekit::Tenancy;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct PolicyReview {
+    pub school_id: String,
+    pub name: String,
+    pub approved: Option<NaiveDate>,
+    /// In the policy's own words, e.g. "Spring 2021".
+    pub approved_label: Option<String>,
+    pub next_review: Option<NaiveDate>,
+    pub next_review_label: Option<String>,
+    /// `overdue` once the review date has passed, `current` before, `not_recorded` without one.
+    pub status: &'static str,
+    pub days_overdue: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PolicyReviews {
+    pub trust_id: String,
+    pub as_of: NaiveDate,
+    pub schools: Vec<PolicyReview>,
+}
+
+/// The online-safety policy dates of every school of the trust (from the tenancy file), overdue
+/// reviews flagged. For the trust safeguarding lead and the trust's governors.
+#[utoipa::path(get, path = "/api/v1/trusts/{trust_id}/policy-reviews", operation_id = "list_policy_reviews", tag = "reporting",
+    params(("trust_id" = String, Path)),
+    responses((status = 200, description = "Each school's policy dates", body = PolicyReviews)))]
+pub async fn list(
+    caller: Caller,
+    trust_id: web::Path<String>,
+    tenancy: web::Data<Tenancy>,
+) -> Result<HttpResponse, Problem> {
+    let trust = tenancy.trust(&trust_id).ok_or_else(Problem::not_found)?;
+    let reader = [TrustRole::TrustSafeguardingLead, TrustRole::TrustGovernor]
+        .into_iter()
+        .any(|role| caller.has_trust_role(&trust.id, role));
+    if !reader {
+        return Err(Problem::not_found());
+    }
+    let today = Utc::now().date_naive();
+    let schools = trust
+        .schools
+        .iter()
+        .map(|school| {
+            let policy = &school.online_safety_policy;
+            let days_overdue = policy
+                .next_review
+                .map(|due| (today - due).num_days())
+                .filter(|days| *days > 0);
+            PolicyReview {
+                school_id: school.id.clone(),
+                name: school.name.clone(),
+                approved: policy.approved,
+                approved_label: policy.approved_label.clone(),
+                next_review: policy.next_review,
+                next_review_label: policy.next_review_label.clone(),
+                status: match (policy.next_review, days_overdue) {
+                    (None, _) => "not_recorded",
+                    (Some(_), Some(_)) => "overdue",
+                    (Some(_), None) => "current",
+                },
+                days_overdue,
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(PolicyReviews {
+        trust_id: trust.id.clone(),
+        as_of: today,
+        schools,
+    }))
+}
