@@ -91,7 +91,7 @@ fn parse<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
 }
 
 /// The demo users: a DSL, a staff member and a governor per school, each trust's safeguarding
-/// lead, and an MIS client per school.
+/// lead and a trust governor, and an MIS client per school.
 pub fn demo_grants(tenancy: &Tenancy) -> Vec<Grant> {
     let mut demo = Vec::new();
     for trust in &tenancy.trusts {
@@ -102,6 +102,7 @@ pub fn demo_grants(tenancy: &Tenancy) -> Vec<Grant> {
             demo.push(Grant::Scope(school.id.clone(), Scope::Mis));
         }
         demo.push(Grant::Trust(trust.id.clone(), TrustRole::TrustSafeguardingLead));
+        demo.push(Grant::Trust(trust.id.clone(), TrustRole::TrustGovernor));
     }
     demo
 }

@@ -9,19 +9,23 @@ use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use trustsafe_events::topics;
 use uuid::Uuid;
 
-struct Ports {
-    http: u16,
-    kafka: u16,
-    postgres: u16,
+pub struct Ports {
+    pub http: u16,
+    pub kafka: u16,
+    pub postgres: u16,
 }
 
-/// Ports nobody listens on; `http` is followed by four more free ones for the services.
-fn free_ports() -> Ports {
+/// Ports nobody listens on; `http` is followed by four more free ones for the services. Each call
+/// in this process gets its own range, so tests running side by side never pick the same one.
+pub fn free_ports() -> Ports {
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let nth = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let free = |port: u16| TcpListener::bind(("127.0.0.1", port)).is_ok();
     let base = (20000..60000)
         .step_by(7)
         .map(|port: u16| port + (std::process::id() % 7) as u16)
-        .find(|&port| (port..port + 7).all(free))
+        .filter(|&port| (port..port + 7).all(free))
+        .nth(nth)
         .expect("seven free ports");
     Ports {
         http: base,
@@ -30,7 +34,7 @@ fn free_ports() -> Ports {
     }
 }
 
-fn start_dev(data_dir: &Path, ports: &Ports) -> Child {
+pub fn start_dev(data_dir: &Path, ports: &Ports) -> Child {
     Command::new(env!("CARGO_BIN_EXE_trustsafe"))
         .arg("dev")
         .arg("--data-dir")
@@ -46,7 +50,7 @@ fn start_dev(data_dir: &Path, ports: &Ports) -> Child {
         .expect("trustsafe dev starts")
 }
 
-async fn wait_ready(ports: &Ports, child: &mut Child) {
+pub async fn wait_ready(ports: &Ports, child: &mut Child) {
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(120);
     for service_port in ports.http + 1..=ports.http + 4 {
@@ -71,7 +75,7 @@ async fn wait_ready(ports: &Ports, child: &mut Child) {
 }
 
 /// Ctrl-C, as a person would press it; everything must stop cleanly.
-fn interrupt(mut child: Child) {
+pub fn interrupt(mut child: Child) {
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

@@ -2,5 +2,6 @@
 
 mod dev;
 mod openapi;
+mod privacy;
 mod serve;
 mod token;
