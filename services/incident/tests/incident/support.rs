@@ -3,26 +3,22 @@
 //! front of it. Tests speak HTTP to the gateway, as schools and MIS systems do.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
-use rdkafka::producer::FutureProducer;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
-use trustsafe_auth::dev::{AUDIENCE, DEV_ISSUER, DevIdentity};
-use trustsafe_auth::{AuthConfig, Authenticator, Grants, SchoolRole, TrustRole};
-use trustsafe_devstack::{BrokerStorage, EmbeddedBroker, ensure_database};
-use trustsafe_events::{KafkaRecord, topics};
+use trustsafe_auth::{SchoolRole, TrustRole};
+use trustsafe_devstack::EmbeddedBroker;
+use trustsafe_events::KafkaRecord;
 use trustsafe_eventstore::kafka;
-use trustsafe_gateway::{GatewayConfig, RunningGateway, Upstream};
-use trustsafe_servicekit::{HostConfig, RunningService, Tenancy};
+use trustsafe_gateway::{RunningGateway, Upstream};
+use trustsafe_servicekit::RunningService;
+use trustsafe_testkit::{self as testkit, Identity};
 use uuid::Uuid;
-
-pub const PARTITIONS: i32 = 3;
 
 pub struct TestApp {
     /// The gateway, e.g. `http://127.0.0.1:41234`.
@@ -30,62 +26,29 @@ pub struct TestApp {
     pub pool: PgPool,
     pub broker: EmbeddedBroker,
     pub client: reqwest::Client,
-    identity: DevIdentity,
+    identity: Identity,
     service: Option<RunningService>,
     gateway: Option<RunningGateway>,
-    _keys: tempfile::TempDir,
-}
-
-fn admin_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        let database = format!("trustsafe_test_{}", Uuid::now_v7().simple());
-        let database_url = ensure_database(&admin_url(), &database)
+        let database_url = testkit::fresh_database().await;
+        let broker = testkit::broker().await;
+        let identity = Identity::new();
+        let service = trustsafe_incident::start(&identity.host(&database_url, &broker))
             .await
-            .expect("a test database");
-        let broker = EmbeddedBroker::start(BrokerStorage::Memory, 0)
-            .await
-            .expect("embedded broker");
-        kafka::ensure_topics(&broker.bootstrap_servers(), &topics::ALL, PARTITIONS, 1)
-            .await
-            .expect("topics");
-        let keys = tempfile::tempdir().unwrap();
-        let identity = DevIdentity::load_or_create(keys.path()).unwrap();
-        let authenticator = Arc::new(
-            Authenticator::new(AuthConfig {
-                issuer: DEV_ISSUER.into(),
-                audience: AUDIENCE.into(),
-                keys: identity.key_source(),
-                dev_mode: true,
-            })
-            .unwrap(),
-        );
-        let tenancy = Arc::new(Tenancy::example());
-        let service = trustsafe_incident::start(&HostConfig {
-            database_url: database_url.clone(),
-            brokers: broker.bootstrap_servers(),
-            bind: "127.0.0.1:0".parse().unwrap(),
-            tenancy: tenancy.clone(),
-            authenticator: authenticator.clone(),
-        })
-        .await
-        .expect("the incident service starts");
-        let mut config = GatewayConfig::new("127.0.0.1:0".parse().unwrap(), tenancy, authenticator);
-        config.upstreams = vec![Upstream {
-            name: "incident",
-            base_url: format!("http://{}", service.address),
-            school_resources: trustsafe_incident::SCHOOL_RESOURCES.to_vec(),
-            trust_resources: Vec::new(),
-        }];
-        // The tests act fast; the rate limit has its own tests in the gateway.
-        config.rate_per_second = 100_000;
-        config.rate_burst = 100_000;
-        let gateway = trustsafe_gateway::start(config)
-            .await
-            .expect("the gateway starts");
+            .expect("the incident service starts");
+        let gateway = testkit::gateway(
+            &identity,
+            Upstream {
+                name: "incident",
+                base_url: format!("http://{}", service.address),
+                school_resources: trustsafe_incident::SCHOOL_RESOURCES.to_vec(),
+                trust_resources: Vec::new(),
+            },
+        )
+        .await;
         let pool = PgPoolOptions::new()
             .max_connections(4)
             .connect(&database_url)
@@ -99,7 +62,6 @@ impl TestApp {
             identity,
             service: Some(service),
             gateway: Some(gateway),
-            _keys: keys,
         }
     }
 
@@ -112,21 +74,12 @@ impl TestApp {
         }
     }
 
-    /// A token for `subject` holding `roles` at `school`.
     pub fn school_token(&self, subject: &str, school: &str, roles: &[SchoolRole]) -> String {
-        let mut grants = Grants::default();
-        grants
-            .schools
-            .insert(school.into(), roles.iter().copied().collect());
-        self.identity
-            .mint(subject, None, &grants, Duration::from_secs(3600))
+        self.identity.school_token(subject, school, roles)
     }
 
     pub fn trust_token(&self, subject: &str, trust: &str, role: TrustRole) -> String {
-        let mut grants = Grants::default();
-        grants.trusts.insert(trust.into(), [role].into());
-        self.identity
-            .mint(subject, None, &grants, Duration::from_secs(3600))
+        self.identity.trust_token(subject, trust, role)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -229,7 +182,7 @@ impl TestApp {
             .create()
             .unwrap();
         let mut assignment = TopicPartitionList::new();
-        for partition in 0..PARTITIONS {
+        for partition in 0..testkit::PARTITIONS {
             assignment
                 .add_partition_offset(topic, partition, Offset::Beginning)
                 .unwrap();
@@ -257,16 +210,7 @@ impl TestApp {
 
     /// Produces records, as another service would.
     pub async fn produce(&self, topic: &str, records: &[KafkaRecord]) {
-        let producer: FutureProducer = ClientConfig::new()
-            .set("bootstrap.servers", self.broker.bootstrap_servers())
-            .create()
-            .unwrap();
-        for record in records {
-            producer
-                .send(kafka::future_record(topic, record), Duration::from_secs(5))
-                .await
-                .unwrap();
-        }
+        testkit::produce(&self.broker.bootstrap_servers(), topic, records).await;
     }
 }
 

@@ -349,7 +349,7 @@ async fn delivering_every_event_twice_or_replaying_from_zero_gives_the_same_read
     // A replay from offset zero into an empty database builds the same read model.
     let replayed = sqlx::postgres::PgPoolOptions::new()
         .max_connections(4)
-        .connect(&fresh_database().await)
+        .connect(&trustsafe_testkit::fresh_database().await)
         .await
         .unwrap();
     trustsafe_eventstore::EventStore::new(replayed.clone(), "/trustsafe/reporting")

@@ -1,25 +1,22 @@
 //! A fresh database, a real broker, the reporting service and the gateway in front of it; and the
 //! incident events of a seeded scenario, produced to the broker as the incident service publishes them.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rdkafka::producer::FutureProducer;
 use serde_json::Value;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
-use trustsafe_auth::dev::{AUDIENCE, DEV_ISSUER, DevIdentity};
-use trustsafe_auth::{AuthConfig, Authenticator, Grants, SchoolRole, TrustRole};
-use trustsafe_devstack::{BrokerStorage, EmbeddedBroker, ensure_database};
+use trustsafe_auth::{SchoolRole, TrustRole};
+use trustsafe_devstack::EmbeddedBroker;
 use trustsafe_events::incident::{
     Category, ConcernSource, IncidentAcknowledged, IncidentClosed, IncidentEscalatedToTrust,
     IncidentReported, IncidentStepCompleted, PlannedStep, ReportNarrative,
 };
 use trustsafe_events::{Actor, Envelope, Event, KafkaRecord, TraceContext, to_kafka, topics};
-use trustsafe_eventstore::kafka;
-use trustsafe_gateway::{GatewayConfig, RunningGateway, Upstream};
-use trustsafe_servicekit::{HostConfig, RunningService, Tenancy};
+use trustsafe_gateway::{RunningGateway, Upstream};
+use trustsafe_servicekit::RunningService;
+use trustsafe_testkit::{self as testkit, Identity};
 use uuid::Uuid;
 
 pub struct TestApp {
@@ -27,66 +24,29 @@ pub struct TestApp {
     pub pool: PgPool,
     pub broker: EmbeddedBroker,
     pub client: reqwest::Client,
-    identity: DevIdentity,
+    identity: Identity,
     service: Option<RunningService>,
     gateway: Option<RunningGateway>,
-    _keys: tempfile::TempDir,
-}
-
-pub fn admin_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-/// A fresh, empty database.
-pub async fn fresh_database() -> String {
-    let name = format!("trustsafe_test_{}", Uuid::now_v7().simple());
-    ensure_database(&admin_url(), &name)
-        .await
-        .expect("a test database")
 }
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        let database_url = fresh_database().await;
-        let broker = EmbeddedBroker::start(BrokerStorage::Memory, 0)
+        let database_url = testkit::fresh_database().await;
+        let broker = testkit::broker().await;
+        let identity = Identity::new();
+        let service = trustsafe_reporting::start(&identity.host(&database_url, &broker))
             .await
-            .expect("embedded broker");
-        kafka::ensure_topics(&broker.bootstrap_servers(), &topics::ALL, 3, 1)
-            .await
-            .expect("topics");
-        let keys = tempfile::tempdir().unwrap();
-        let identity = DevIdentity::load_or_create(keys.path()).unwrap();
-        let authenticator = Arc::new(
-            Authenticator::new(AuthConfig {
-                issuer: DEV_ISSUER.into(),
-                audience: AUDIENCE.into(),
-                keys: identity.key_source(),
-                dev_mode: true,
-            })
-            .unwrap(),
-        );
-        let tenancy = Arc::new(Tenancy::example());
-        let service = trustsafe_reporting::start(&HostConfig {
-            database_url: database_url.clone(),
-            brokers: broker.bootstrap_servers(),
-            bind: "127.0.0.1:0".parse().unwrap(),
-            tenancy: tenancy.clone(),
-            authenticator: authenticator.clone(),
-        })
-        .await
-        .expect("the reporting service starts");
-        let mut config = GatewayConfig::new("127.0.0.1:0".parse().unwrap(), tenancy, authenticator);
-        config.upstreams = vec![Upstream {
-            name: "reporting",
-            base_url: format!("http://{}", service.address),
-            school_resources: trustsafe_reporting::SCHOOL_RESOURCES.to_vec(),
-            trust_resources: trustsafe_reporting::TRUST_RESOURCES.to_vec(),
-        }];
-        config.rate_per_second = 100_000;
-        config.rate_burst = 100_000;
-        let gateway = trustsafe_gateway::start(config)
-            .await
-            .expect("the gateway starts");
+            .expect("the reporting service starts");
+        let gateway = testkit::gateway(
+            &identity,
+            Upstream {
+                name: "reporting",
+                base_url: format!("http://{}", service.address),
+                school_resources: trustsafe_reporting::SCHOOL_RESOURCES.to_vec(),
+                trust_resources: trustsafe_reporting::TRUST_RESOURCES.to_vec(),
+            },
+        )
+        .await;
         let pool = PgPoolOptions::new()
             .max_connections(4)
             .connect(&database_url)
@@ -100,7 +60,6 @@ impl TestApp {
             identity,
             service: Some(service),
             gateway: Some(gateway),
-            _keys: keys,
         }
     }
 
@@ -114,17 +73,11 @@ impl TestApp {
     }
 
     pub fn school_token(&self, subject: &str, school: &str, role: SchoolRole) -> String {
-        let mut grants = Grants::default();
-        grants.schools.insert(school.into(), [role].into());
-        self.identity
-            .mint(subject, None, &grants, Duration::from_secs(3600))
+        self.identity.school_token(subject, school, &[role])
     }
 
     pub fn trust_token(&self, subject: &str, trust: &str, role: TrustRole) -> String {
-        let mut grants = Grants::default();
-        grants.trusts.insert(trust.into(), [role].into());
-        self.identity
-            .mint(subject, None, &grants, Duration::from_secs(3600))
+        self.identity.trust_token(subject, trust, role)
     }
 
     pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
@@ -142,23 +95,8 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
-    /// Produces all the records at once, as the incident service's relay does: many to a request.
     pub async fn produce(&self, records: &[KafkaRecord]) {
-        let producer: FutureProducer = kafka::producer_config(&self.broker.bootstrap_servers())
-            .create()
-            .unwrap();
-        let deliveries: Vec<_> = records
-            .iter()
-            .map(|record| {
-                producer
-                    .send_result(kafka::future_record(topics::INCIDENT, record))
-                    .map_err(|_| ())
-                    .unwrap()
-            })
-            .collect();
-        for delivery in deliveries {
-            delivery.await.unwrap().unwrap();
-        }
+        testkit::produce(&self.broker.bootstrap_servers(), topics::INCIDENT, records).await;
     }
 
     /// Waits until the read model has handled `events` distinct events.
