@@ -3,6 +3,7 @@
 mod eventstore;
 mod gateway;
 mod incidents;
+mod reporting;
 
 use std::time::Duration;
 
@@ -16,6 +17,8 @@ pub enum Target {
     Gateway(gateway::GatewayArgs),
     /// Concerns reported through the gateway at a steady rate, against raw appends of the same event.
     Incidents(incidents::IncidentsArgs),
+    /// Dashboard freshness, rebuild against raw consume, and the dashboard over a million concerns.
+    Reporting(reporting::ReportingArgs),
 }
 
 pub async fn run(target: Target) -> anyhow::Result<()> {
@@ -23,6 +26,7 @@ pub async fn run(target: Target) -> anyhow::Result<()> {
         Target::Eventstore(args) => eventstore::run(args).await,
         Target::Gateway(args) => gateway::run(args).await,
         Target::Incidents(args) => incidents::run(args).await,
+        Target::Reporting(args) => reporting::run(args).await,
     }
 }
 

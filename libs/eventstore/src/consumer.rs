@@ -15,7 +15,6 @@ use rdkafka::consumer::{CommitMode, Consumer as _, ConsumerContext, StreamConsum
 use rdkafka::error::KafkaError;
 use rdkafka::statistics::Statistics;
 use rdkafka::topic_partition_list::TopicPartitionList;
-use rdkafka::types::RDKafkaErrorCode;
 use sqlx::{PgConnection, PgPool};
 use thiserror::Error;
 use tokio_util::sync::CancellationToken;
@@ -323,10 +322,10 @@ impl<P: Projection> Consumer<P> {
         }
         tx.commit().await?;
 
-        let consumer: Arc<StreamConsumer<RebuildContext>> = Arc::new(
+        let consumer: Arc<StreamConsumer<kafka::ReadToEnd>> = Arc::new(
             kafka::consumer_config(&self.config.brokers, name)
                 .set("enable.partition.eof", "true")
-                .create_with_context(RebuildContext)?,
+                .create_with_context(kafka::ReadToEnd)?,
         );
         let topics = self.projection.topics();
         let ends = {
@@ -410,24 +409,6 @@ impl ClientContext for LiveContext {
 }
 
 impl ConsumerContext for LiveContext {}
-
-/// A rebuild's consumer: reaching the end of a partition is how it knows it is done, not an error to
-/// log (librdkafka's default context logs it as one).
-struct RebuildContext;
-
-impl ClientContext for RebuildContext {
-    fn error(&self, error: KafkaError, reason: &str) {
-        let end_of_partition = matches!(
-            error,
-            KafkaError::PartitionEOF(_) | KafkaError::Global(RDKafkaErrorCode::PartitionEOF)
-        );
-        if !end_of_partition {
-            tracing::error!(%error, reason, "kafka client error");
-        }
-    }
-}
-
-impl ConsumerContext for RebuildContext {}
 
 /// The high watermark of every partition of `topics`: about where a rebuild that starts now will end.
 fn end_offsets<C: ConsumerContext>(

@@ -3,9 +3,12 @@
 use std::time::Duration;
 
 use rdkafka::ClientConfig;
+use rdkafka::ClientContext;
 use rdkafka::Message;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::ConsumerContext;
+use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, Headers, OwnedHeaders};
 use rdkafka::producer::FutureRecord;
 use rdkafka::types::RDKafkaErrorCode;
@@ -40,6 +43,24 @@ pub fn consumer_config(brokers: &str, group: &str) -> ClientConfig {
         .set("fetch.wait.max.ms", "50");
     config
 }
+
+/// The context of a consumer that reads its partitions to the end (`enable.partition.eof`): reaching
+/// the end is how it knows it is done, not an error to log, as librdkafka's default context would.
+pub struct ReadToEnd;
+
+impl ClientContext for ReadToEnd {
+    fn error(&self, error: KafkaError, reason: &str) {
+        let end_of_partition = matches!(
+            error,
+            KafkaError::PartitionEOF(_) | KafkaError::Global(RDKafkaErrorCode::PartitionEOF)
+        );
+        if !end_of_partition {
+            tracing::error!(%error, reason, "kafka client error");
+        }
+    }
+}
+
+impl ConsumerContext for ReadToEnd {}
 
 /// Creates the topics that do not exist yet, with unlimited retention: the log is the history.
 /// Never rely on auto-creation: a typo would silently make a new, empty topic.

@@ -1,0 +1,468 @@
+//! `trustsafe bench reporting`: how fresh the trust's dashboard is, how fast the read model rebuilds
+//! against a raw consume of the same topic, and how fast the dashboard answers over a million concerns.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use chrono::Utc;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
+use rdkafka::producer::FutureProducer;
+use rdkafka::{Offset, TopicPartitionList};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use trustsafe_auth::dev::{AUDIENCE, DEV_ISSUER, DevIdentity};
+use trustsafe_auth::{AuthConfig, Authenticator, Grants, SchoolRole, TrustRole};
+use trustsafe_devstack::ensure_database;
+use trustsafe_events::incident::{Category, ConcernSource, PlannedStep};
+use trustsafe_events::{
+    Actor, Envelope, Event, KafkaRecord, TraceContext, incident::IncidentReported, to_kafka,
+};
+use trustsafe_eventstore::{EventStore, kafka};
+use trustsafe_gateway::GatewayConfig;
+use trustsafe_servicekit::tenancy::{PolicyDates, School, Trust};
+use trustsafe_servicekit::{HostConfig, Tenancy};
+use uuid::Uuid;
+
+use super::{bar, quantile_ms};
+use crate::dev::upstream;
+use crate::stack::{Stack, StackOptions};
+
+#[derive(clap::Args)]
+pub struct ReportingArgs {
+    /// Where the bench's own private PostgreSQL and broker log live (kept apart from `dev`'s).
+    #[arg(long, default_value = ".trustsafe-bench")]
+    data_dir: std::path::PathBuf,
+    /// Port of the private PostgreSQL (ignored when DATABASE_URL is set).
+    #[arg(long, default_value_t = 15433)]
+    postgres_port: u16,
+    /// Concerns reported one after another, each timed until the trust's dashboard counts it.
+    #[arg(long, default_value_t = 200)]
+    fresh: usize,
+    /// Events on the topic for the rebuild.
+    #[arg(long, default_value_t = 20_000)]
+    events: usize,
+    /// Concerns in the read model for the dashboard's query, across `--schools` schools.
+    #[arg(long, default_value_t = 1_000_000)]
+    concerns: usize,
+    #[arg(long, default_value_t = 100)]
+    schools: usize,
+    /// Dashboard requests timed.
+    #[arg(long, default_value_t = 50)]
+    queries: usize,
+}
+
+pub async fn run(args: ReportingArgs) -> Result<()> {
+    let options = StackOptions {
+        data_dir: args.data_dir.clone(),
+        kafka_port: 0,
+        postgres_port: args.postgres_port,
+    };
+    let stack = Stack::start(&options).await?;
+    let result = measure(&stack, &args).await;
+    stack.stop().await;
+    result
+}
+
+/// A trust of `count` generated schools beside the example tenancy, for the query at scale.
+fn tenancy(count: usize) -> Tenancy {
+    let mut tenancy = Tenancy::example();
+    tenancy.trusts.push(Trust {
+        id: "bench".into(),
+        name: "Bench Academy Trust".into(),
+        schools: (0..count)
+            .map(|n| School {
+                id: format!("bench-{n:03}"),
+                name: format!("Bench School {n}"),
+                urn: None,
+                local_authority: "Kent".into(),
+                filtering_provider: None,
+                broadband_provider: None,
+                online_safety_policy: PolicyDates {
+                    approved: None,
+                    approved_label: None,
+                    next_review: None,
+                    next_review_label: None,
+                },
+            })
+            .collect(),
+    });
+    tenancy
+}
+
+struct Platform {
+    gateway: trustsafe_gateway::RunningGateway,
+    services: Vec<trustsafe_servicekit::RunningService>,
+    reporting_db: String,
+    databases: Vec<String>,
+}
+
+async fn measure(stack: &Stack, args: &ReportingArgs) -> Result<()> {
+    let key_dir = std::env::temp_dir().join(format!("trustsafe-bench-{}", Uuid::now_v7().simple()));
+    let identity = DevIdentity::load_or_create(&key_dir)?;
+    let authenticator = Arc::new(Authenticator::new(AuthConfig {
+        issuer: DEV_ISSUER.into(),
+        audience: AUDIENCE.into(),
+        keys: identity.key_source(),
+        dev_mode: true,
+    })?);
+    let tenancy = Arc::new(tenancy(args.schools));
+    let platform = start(stack, &tenancy, &authenticator).await?;
+    let base = format!("http://{}", platform.gateway.address);
+    let token = |grants: Grants| identity.mint("bench", None, &grants, Duration::from_secs(3600));
+    let mut staff = Grants::default();
+    staff.schools.insert("raps".into(), [SchoolRole::Staff].into());
+    let lead = |trust: &str| {
+        let mut grants = Grants::default();
+        grants
+            .trusts
+            .insert(trust.into(), [TrustRole::TrustSafeguardingLead].into());
+        token(grants)
+    };
+    println!("trustsafe bench reporting — broker {}", stack.brokers);
+
+    let result = async {
+        let fresh = freshness(&base, &token(staff), &lead("viking"), args.fresh).await?;
+        let (rebuild, raw) = rebuild(stack, &platform.reporting_db, args.events + args.fresh).await?;
+        let query = query(&platform, &base, &lead("bench"), args).await?;
+        Ok::<_, anyhow::Error>((fresh, rebuild, raw, query))
+    }
+    .await;
+    platform.gateway.stop().await;
+    for service in platform.services {
+        service.stop().await;
+    }
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&stack.admin_database_url).await?;
+    for database in &platform.databases {
+        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"))
+            .execute(&mut admin)
+            .await?;
+    }
+    let _ = std::fs::remove_dir_all(&key_dir);
+    let ((p50, p95), rebuild, raw, (query_p50, query_p95)) = result?;
+
+    let verdict = |met: bool| if met { "met" } else { "MISSED" };
+    println!();
+    println!(
+        "freshness, report → trust dashboard ({} concerns):  p50 {p50:.0} ms  p95 {p95:.0} ms  (target p95 ≤ 1000 ms: {})",
+        args.fresh,
+        verdict(p95 <= 1000.0)
+    );
+    println!(
+        "rebuild ({} events):  replay {rebuild:.0} events/s  raw rdkafka consume {raw:.0} events/s  ratio {:.2}x  (target ≥ 0.5x: {})",
+        args.events,
+        rebuild / raw,
+        verdict(rebuild / raw >= 0.5)
+    );
+    println!(
+        "trust dashboard over {} concerns in {} schools:  p50 {query_p50:.0} ms  p95 {query_p95:.0} ms  (target p95 ≤ 100 ms: {})",
+        args.concerns,
+        args.schools,
+        verdict(query_p95 <= 100.0)
+    );
+    Ok(())
+}
+
+async fn start(
+    stack: &Stack,
+    tenancy: &Arc<Tenancy>,
+    authenticator: &Arc<Authenticator>,
+) -> Result<Platform> {
+    let mut databases = Vec::new();
+    let mut services = Vec::new();
+    for spec in [trustsafe_incident::SPEC, trustsafe_reporting::SPEC] {
+        let name = format!("trustsafe_bench_{}_{}", spec.name, Uuid::now_v7().simple());
+        let config = HostConfig {
+            database_url: ensure_database(&stack.admin_database_url, &name).await?,
+            brokers: stack.brokers.clone(),
+            bind: "127.0.0.1:0".parse()?,
+            tenancy: tenancy.clone(),
+            authenticator: authenticator.clone(),
+        };
+        databases.push(name);
+        services.push(match spec.name {
+            "incident" => trustsafe_incident::start(&config).await?,
+            _ => trustsafe_reporting::start(&config).await?,
+        });
+    }
+    let mut config = GatewayConfig::new("127.0.0.1:0".parse()?, tenancy.clone(), authenticator.clone());
+    for service in &services {
+        config
+            .upstreams
+            .push(upstream(service.spec, format!("http://{}", service.address)));
+    }
+    // The rate limit is not what is measured here.
+    config.rate_per_second = 1_000_000;
+    config.rate_burst = 1_000_000;
+    let gateway = trustsafe_gateway::start(config).await?;
+    let reporting_db = trustsafe_devstack::database_url(&stack.admin_database_url, &databases[1]);
+    Ok(Platform {
+        gateway,
+        services,
+        reporting_db,
+        databases,
+    })
+}
+
+/// Reports concerns one after another; each is timed from the report until the trust's dashboard
+/// counts it.
+async fn freshness(base: &str, staff: &str, lead: &str, count: usize) -> Result<(f64, f64)> {
+    let client = reqwest::Client::new();
+    let counted = || async {
+        let dashboard: Value = client
+            .get(format!("{base}/api/v1/trusts/viking/dashboard"))
+            .bearer_auth(lead)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let total: i64 = dashboard["total"]["concerns_by_category"]
+            .as_object()
+            .map(|counts| counts.values().filter_map(Value::as_i64).sum())
+            .unwrap_or_default();
+        Ok::<_, anyhow::Error>(total)
+    };
+    let progress = bar(count as u64, "report → trust dashboard");
+    let mut latencies = Vec::with_capacity(count);
+    let already = counted().await?;
+    for n in 0..count {
+        let started = Instant::now();
+        let response = client
+            .post(format!("{base}/api/v1/schools/raps/incidents"))
+            .bearer_auth(staff)
+            .json(&json!({
+                "category": "cyberbullying",
+                "summary": format!("Freshness {n}"),
+                "description": "Unkind messages in a class group chat.",
+                "occurred_at": Utc::now() - chrono::Duration::minutes(10)
+            }))
+            .send()
+            .await?;
+        if response.status() != 201 {
+            bail!("a report was refused: {}", response.text().await?);
+        }
+        while counted().await? < already + n as i64 + 1 {
+            if started.elapsed() > Duration::from_secs(30) {
+                bail!("concern {n} did not reach the dashboard within 30 s");
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        latencies.push(started.elapsed());
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    latencies.sort();
+    Ok((quantile_ms(&latencies, 0.5), quantile_ms(&latencies, 0.95)))
+}
+
+/// Report events on the incident topic (up to `total` with those already there); the rebuild of
+/// the read model from them against a raw rdkafka consume of the very same records, once the live
+/// consumer has caught up and is idle.
+async fn rebuild(stack: &Stack, reporting_db: &str, total: usize) -> Result<(f64, f64)> {
+    let live = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(reporting_db)
+        .await?;
+    let applied = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM processed_events WHERE consumer = 'reporting.concerns'",
+        )
+        .fetch_one(&live)
+        .await
+    };
+    let count = total.saturating_sub(applied().await? as usize);
+    let producer: FutureProducer = kafka::producer_config(&stack.brokers).create()?;
+    let progress = bar(count as u64, "producing events (not timed)");
+    let mut deliveries = Vec::with_capacity(count);
+    for n in 0..count {
+        let record = report_record(n);
+        deliveries.push(
+            producer
+                .send_result(kafka::future_record(trustsafe_events::topics::INCIDENT, &record))
+                .map_err(|(err, _)| err)?,
+        );
+        if deliveries.len() >= 10_000 {
+            for delivery in deliveries.drain(..) {
+                delivery.await.context("producer gone")?.map_err(|(err, _)| err)?;
+                progress.inc(1);
+            }
+        }
+    }
+    for delivery in deliveries {
+        delivery.await.context("producer gone")?.map_err(|(err, _)| err)?;
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    while (applied().await? as usize) < total {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    live.close().await;
+
+    let raw = raw_consume(&stack.brokers).await?;
+    let database = format!("trustsafe_bench_replay_{}", Uuid::now_v7().simple());
+    let url = ensure_database(&stack.admin_database_url, &database).await?;
+    let pool = PgPoolOptions::new().max_connections(4).connect(&url).await?;
+    EventStore::new(pool.clone(), "/trustsafe/reporting")
+        .migrate()
+        .await?;
+    trustsafe_reporting::migrate(&pool).await?;
+    let progress = bar(0, "replay reporting");
+    let started = Instant::now();
+    let events = trustsafe_reporting::consumer(pool.clone(), &stack.brokers)
+        .rebuild(|step| {
+            progress.set_length(step.total);
+            progress.set_position(step.done);
+        })
+        .await?;
+    let replayed = events as f64 / started.elapsed().as_secs_f64();
+    progress.finish_and_clear();
+    pool.close().await;
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&stack.admin_database_url).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"))
+        .execute(&mut admin)
+        .await?;
+    Ok((replayed, raw))
+}
+
+/// Reads the incident topic from the start to its end, doing nothing with the records: events/s.
+async fn raw_consume(brokers: &str) -> Result<f64> {
+    let consumer: StreamConsumer<kafka::ReadToEnd> =
+        kafka::consumer_config(brokers, &format!("bench-raw-{}", Uuid::now_v7()))
+            .set("enable.partition.eof", "true")
+            .create_with_context(kafka::ReadToEnd)?;
+    let topic = trustsafe_events::topics::INCIDENT;
+    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+    let mut assignment = TopicPartitionList::new();
+    let mut open = HashSet::new();
+    for partition in metadata.topics().iter().flat_map(|topic| topic.partitions()) {
+        assignment.add_partition_offset(topic, partition.id(), Offset::Beginning)?;
+        open.insert(partition.id());
+    }
+    consumer.assign(&assignment)?;
+    let progress = bar(0, "raw rdkafka consume");
+    let started = Instant::now();
+    let mut read = 0u64;
+    while !open.is_empty() {
+        match consumer.recv().await {
+            Err(KafkaError::PartitionEOF(partition)) => {
+                open.remove(&partition);
+            }
+            Err(err) => return Err(err.into()),
+            Ok(_) => {
+                read += 1;
+                progress.set_position(read);
+            }
+        }
+    }
+    progress.finish_and_clear();
+    Ok(read as f64 / started.elapsed().as_secs_f64())
+}
+
+fn report_record(n: usize) -> KafkaRecord {
+    let id = Uuid::now_v7();
+    let at = Utc::now() - chrono::Duration::minutes((n % 50_000) as i64);
+    let reported = IncidentReported {
+        incident_id: id,
+        category: Category::ALL[n % Category::ALL.len()],
+        occurred_at: at,
+        source: ConcernSource::StaffReport,
+        subject_staff_role: None,
+        staff_involved: false,
+        device_involved: n % 3 == 0,
+        immediate_risk: false,
+        acknowledge_by: at + chrono::Duration::hours(1),
+        steps: ["parents_informed", "debrief"]
+            .map(|step| PlannedStep {
+                step_id: step.into(),
+                title: step.into(),
+                due_at: Some(at + chrono::Duration::days(1)),
+                completed_by_referral: None,
+            })
+            .to_vec(),
+        workflow_version: 0,
+        restricted: None,
+    };
+    to_kafka(&Envelope {
+        event_id: Uuid::now_v7(),
+        event_type: IncidentReported::TYPE.into(),
+        source: "/trustsafe/incident".into(),
+        stream_id: format!("incident-{id}"),
+        stream_version: 1,
+        trust_id: "viking".into(),
+        school_id: Some(["chilton", "ramsgate-free", "raps"][n % 3].into()),
+        occurred_at: at,
+        recorded_at: at,
+        actor: Actor::person("bench", "staff"),
+        correlation_id: Uuid::now_v7(),
+        causation_id: None,
+        trace: TraceContext::default(),
+        data: serde_json::to_value(&reported).expect("an event serialises"),
+    })
+}
+
+/// A million concerns across the bench trust's schools, written straight into the read model by
+/// SQL (the same rows the projection writes), then the trust dashboard timed through the gateway.
+async fn query(platform: &Platform, base: &str, lead: &str, args: &ReportingArgs) -> Result<(f64, f64)> {
+    let pool: PgPool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&platform.reporting_db)
+        .await?;
+    let progress = bar(args.concerns as u64, "generating concerns (not timed)");
+    let chunk = 100_000;
+    for start in (0..args.concerns).step_by(chunk) {
+        let end = (start + chunk).min(args.concerns);
+        sqlx::query(
+            "WITH generated AS (
+                 SELECT n, gen_random_uuid() AS id, now() - (n % 730) * interval '1 day' - (n % 1440) * interval '1 minute' AS reported_at
+                   FROM generate_series($1::bigint, $2::bigint - 1) AS n
+             ), concerns_in AS (
+                 INSERT INTO concerns (incident_id, trust_id, school_id, category, status, pseudonym, reported_at,
+                                       acknowledge_by, acknowledged_at, closed_at)
+                 SELECT id, 'bench', 'bench-' || lpad((n % $3)::text, 3, '0'),
+                        (ARRAY['cyberbullying','nude_image_sharing','online_sexual_abuse','indecent_images_of_children',
+                               'radicalisation_extremism','online_hate','staff_online_conduct','offensive_communication',
+                               'inappropriate_content','device_misuse','data_security','social_media_misuse','other'])[1 + n % 13],
+                        CASE WHEN n % 10 = 0 THEN 'reported' WHEN n % 10 < 3 THEN 'acknowledged' ELSE 'closed' END,
+                        upper(substr(md5(id::text), 1, 12)), reported_at, reported_at + interval '1 hour',
+                        CASE WHEN n % 10 = 0 THEN NULL ELSE reported_at + (n % 120) * interval '1 minute' END,
+                        CASE WHEN n % 10 >= 3 THEN reported_at + (n % 30) * interval '1 day' END
+                   FROM generated
+                 RETURNING incident_id, reported_at, status
+             )
+             INSERT INTO concern_steps (incident_id, step_id, due_at, completed_at)
+             SELECT incident_id, step, reported_at + interval '1 day', CASE WHEN status = 'closed' THEN reported_at END
+               FROM concerns_in, unnest(ARRAY['parents_informed', 'debrief']) AS step",
+        )
+        .bind(start as i64)
+        .bind(end as i64)
+        .bind(args.schools as i64)
+        .execute(&pool)
+        .await?;
+        progress.inc((end - start) as u64);
+    }
+    sqlx::query("ANALYZE concerns").execute(&pool).await?;
+    sqlx::query("ANALYZE concern_steps").execute(&pool).await?;
+    progress.finish_and_clear();
+    pool.close().await;
+
+    let client = reqwest::Client::new();
+    let url = format!("{base}/api/v1/trusts/bench/dashboard");
+    let progress = bar(args.queries as u64, "trust dashboard queries");
+    let mut latencies = Vec::with_capacity(args.queries);
+    for _ in 0..args.queries {
+        let started = Instant::now();
+        let response = client.get(&url).bearer_auth(lead).send().await?;
+        if response.status() != 200 {
+            bail!("the dashboard answered {}", response.status());
+        }
+        response.bytes().await?;
+        latencies.push(started.elapsed());
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    latencies.sort();
+    Ok((quantile_ms(&latencies, 0.5), quantile_ms(&latencies, 0.95)))
+}
