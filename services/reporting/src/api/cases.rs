@@ -9,7 +9,7 @@ use trustsafe_problem::{Kind, Problem};
 use trustsafe_servicekit::Tenancy;
 use utoipa::ToSchema;
 
-use super::unavailable;
+use super::{trust_of, unavailable};
 use crate::store;
 
 #[derive(Serialize, ToSchema)]
@@ -66,10 +66,7 @@ pub async fn cases(
     pool: web::Data<PgPool>,
     tenancy: web::Data<Tenancy>,
 ) -> Result<HttpResponse, Problem> {
-    let trust = tenancy.trust(&trust_id).ok_or_else(Problem::not_found)?;
-    if !caller.has_trust_role(&trust.id, TrustRole::TrustSafeguardingLead) {
-        return Err(Problem::not_found());
-    }
+    let trust = trust_of(&tenancy, &caller, &trust_id, &[TrustRole::TrustSafeguardingLead])?;
     let query = web::Query::<CaseQuery>::from_query(req.query_string())
         .map_err(|err| Problem::new(Kind::Validation, format!("The query is malformed: {err}.")))?;
     let limit = query.limit.unwrap_or(50);

@@ -9,7 +9,7 @@ use trustsafe_problem::{Kind, Problem};
 use trustsafe_servicekit::Tenancy;
 
 use super::figures::{DashboardView, Detail, FiguresView, SchoolFigures};
-use super::unavailable;
+use super::{TRUST_READERS, trust_of, unavailable};
 use crate::store;
 
 #[derive(Deserialize)]
@@ -87,13 +87,11 @@ pub async fn trust_dashboard(
     pool: web::Data<PgPool>,
     tenancy: web::Data<Tenancy>,
 ) -> Result<HttpResponse, Problem> {
-    let trust = tenancy.trust(&trust_id).ok_or_else(Problem::not_found)?;
+    let trust = trust_of(&tenancy, &caller, &trust_id, &TRUST_READERS)?;
     let detail = if caller.has_trust_role(&trust.id, TrustRole::TrustSafeguardingLead) {
         Detail::Exact
-    } else if caller.has_trust_role(&trust.id, TrustRole::TrustGovernor) {
-        Detail::SmallCountsSuppressed
     } else {
-        return Err(Problem::not_found());
+        Detail::SmallCountsSuppressed
     };
     let period = period(&req, Utc::now().date_naive())?;
     let schools = trust.schools.iter().map(|school| school.id.clone()).collect();

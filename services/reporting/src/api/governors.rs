@@ -6,13 +6,14 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::PgPool;
-use trustsafe_auth::{Caller, TrustRole};
+use trustsafe_auth::Caller;
 use trustsafe_problem::{Kind, Problem};
 use trustsafe_servicekit::Tenancy;
 use utoipa::ToSchema;
 
 use super::dashboards::view;
 use super::figures::{DashboardView, Detail, FiguresView};
+use super::{TRUST_READERS, trust_of};
 
 /// A term, `YYYY-autumn` (September to December), `YYYY-spring` (January to March) or `YYYY-summer`
 /// (April to August): its first and last days.
@@ -87,13 +88,7 @@ pub async fn report(
     pool: web::Data<PgPool>,
     tenancy: web::Data<Tenancy>,
 ) -> Result<HttpResponse, Problem> {
-    let trust = tenancy.trust(&trust_id).ok_or_else(Problem::not_found)?;
-    let reader = [TrustRole::TrustSafeguardingLead, TrustRole::TrustGovernor]
-        .into_iter()
-        .any(|role| caller.has_trust_role(&trust.id, role));
-    if !reader {
-        return Err(Problem::not_found());
-    }
+    let trust = trust_of(&tenancy, &caller, &trust_id, &TRUST_READERS)?;
     let query = web::Query::<TermQuery>::from_query(req.query_string())
         .map_err(|err| Problem::new(Kind::Validation, format!("The query is malformed: {err}.")))?;
     let named = query.term.clone().unwrap_or_default();

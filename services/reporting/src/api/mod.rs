@@ -7,7 +7,10 @@ mod governors;
 mod policy_reviews;
 
 use actix_web::web;
+use trustsafe_auth::{Caller, TrustRole};
 use trustsafe_problem::{Kind, Problem};
+use trustsafe_servicekit::Tenancy;
+use trustsafe_servicekit::tenancy::Trust;
 use utoipa::OpenApi;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -50,4 +53,20 @@ fn unavailable(err: sqlx::Error) -> Problem {
         Kind::Unavailable,
         "The reporting store is unavailable; try again shortly.",
     )
+}
+
+/// Who reads a trust's figures: its safeguarding lead, and its governors (with small counts suppressed).
+const TRUST_READERS: [TrustRole; 2] = [TrustRole::TrustSafeguardingLead, TrustRole::TrustGovernor];
+
+/// The trust, if the caller holds one of `roles` in it; else not found (existence is not revealed).
+fn trust_of<'a>(
+    tenancy: &'a Tenancy,
+    caller: &Caller,
+    trust_id: &str,
+    roles: &[TrustRole],
+) -> Result<&'a Trust, Problem> {
+    tenancy
+        .trust(trust_id)
+        .filter(|trust| roles.iter().any(|role| caller.has_trust_role(&trust.id, *role)))
+        .ok_or_else(Problem::not_found)
 }

@@ -3,10 +3,12 @@
 use actix_web::{HttpResponse, web};
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
-use trustsafe_auth::{Caller, TrustRole};
+use trustsafe_auth::Caller;
 use trustsafe_problem::Problem;
 use trustsafe_servicekit::Tenancy;
 use utoipa::ToSchema;
+
+use super::{TRUST_READERS, trust_of};
 
 #[derive(Serialize, ToSchema)]
 pub struct PolicyReview {
@@ -39,13 +41,7 @@ pub async fn list(
     trust_id: web::Path<String>,
     tenancy: web::Data<Tenancy>,
 ) -> Result<HttpResponse, Problem> {
-    let trust = tenancy.trust(&trust_id).ok_or_else(Problem::not_found)?;
-    let reader = [TrustRole::TrustSafeguardingLead, TrustRole::TrustGovernor]
-        .into_iter()
-        .any(|role| caller.has_trust_role(&trust.id, role));
-    if !reader {
-        return Err(Problem::not_found());
-    }
+    let trust = trust_of(&tenancy, &caller, &trust_id, &TRUST_READERS)?;
     let today = Utc::now().date_naive();
     let schools = trust
         .schools
