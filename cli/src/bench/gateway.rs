@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::{Result, bail};
-use trustsafe_auth::dev::{AUDIENCE, DEV_ISSUER, DevIdentity};
-use trustsafe_auth::{AuthConfig, Authenticator, Caller, Grants, SchoolRole};
+use trustsafe_auth::{Caller, Grants, SchoolRole};
 use trustsafe_gateway::{GatewayConfig, Upstream};
 use trustsafe_problem::Problem;
 use trustsafe_servicekit::Tenancy;
+use trustsafe_testkit::Identity;
 
 use super::{bar, quantile_ms};
 
@@ -37,17 +37,13 @@ async fn roles_here(caller: Caller, path: web::Path<String>) -> Result<HttpRespo
 }
 
 pub async fn run(args: GatewayArgs) -> Result<()> {
-    let key_dir = std::env::temp_dir().join(format!("trustsafe-bench-{}", uuid::Uuid::now_v7().simple()));
-    let identity = DevIdentity::load_or_create(&key_dir)?;
-    let authenticator = Arc::new(Authenticator::new(AuthConfig {
-        issuer: DEV_ISSUER.into(),
-        audience: AUDIENCE.into(),
-        keys: identity.key_source(),
-        dev_mode: true,
-    })?);
+    let identity = Identity::new();
+    let authenticator = identity.authenticator.clone();
     let mut grants = Grants::default();
     grants.schools.insert("raps".into(), [SchoolRole::Dsl].into());
-    let token = identity.mint("bench-dsl", None, &grants, Duration::from_secs(3600));
+    let token = identity
+        .identity
+        .mint("bench-dsl", None, &grants, Duration::from_secs(3600));
 
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let service = format!("http://{}", listener.local_addr()?);
@@ -128,7 +124,6 @@ pub async fn run(args: GatewayArgs) -> Result<()> {
 
     gateway.stop().await;
     service_handle.stop(true).await;
-    let _ = std::fs::remove_dir_all(&key_dir);
     Ok(())
 }
 

@@ -8,8 +8,7 @@ use anyhow::{Result, bail};
 use chrono::Utc;
 use serde_json::json;
 use sqlx::postgres::PgPoolOptions;
-use trustsafe_auth::dev::{AUDIENCE, DEV_ISSUER, DevIdentity};
-use trustsafe_auth::{AuthConfig, Authenticator, Grants, SchoolRole};
+use trustsafe_auth::{Grants, SchoolRole};
 use trustsafe_devstack::ensure_database;
 use trustsafe_events::Actor;
 use trustsafe_events::incident::{Category, ConcernSource, PersonInvolved, PersonKind, PersonRole};
@@ -18,6 +17,7 @@ use trustsafe_gateway::{GatewayConfig, Upstream};
 use trustsafe_incident::domain::concern::{NewReport, report};
 use trustsafe_incident::domain::workflow;
 use trustsafe_servicekit::{HostConfig, Tenancy};
+use trustsafe_testkit::Identity;
 use uuid::Uuid;
 
 use super::{bar, memory, quantile_ms};
@@ -57,14 +57,8 @@ pub async fn run(args: IncidentsArgs) -> Result<()> {
 async fn measure(stack: &Stack, args: &IncidentsArgs) -> Result<()> {
     let database = format!("trustsafe_bench_{}", Uuid::now_v7().simple());
     let database_url = ensure_database(&stack.admin_database_url, &database).await?;
-    let key_dir = std::env::temp_dir().join(format!("trustsafe-bench-{}", Uuid::now_v7().simple()));
-    let identity = DevIdentity::load_or_create(&key_dir)?;
-    let authenticator = Arc::new(Authenticator::new(AuthConfig {
-        issuer: DEV_ISSUER.into(),
-        audience: AUDIENCE.into(),
-        keys: identity.key_source(),
-        dev_mode: true,
-    })?);
+    let identity = Identity::new();
+    let authenticator = identity.authenticator.clone();
     let tenancy = Arc::new(Tenancy::example());
     let service = trustsafe_incident::start(&HostConfig {
         database_url: database_url.clone(),
@@ -87,7 +81,9 @@ async fn measure(stack: &Stack, args: &IncidentsArgs) -> Result<()> {
     let gateway = trustsafe_gateway::start(config).await?;
     let mut grants = Grants::default();
     grants.schools.insert("raps".into(), [SchoolRole::Staff].into());
-    let token = identity.mint("bench-teacher", None, &grants, Duration::from_secs(3600));
+    let token = identity
+        .identity
+        .mint("bench-teacher", None, &grants, Duration::from_secs(3600));
     let url = format!("http://{}/api/v1/schools/raps/incidents", gateway.address);
 
     println!(
@@ -99,7 +95,6 @@ async fn measure(stack: &Stack, args: &IncidentsArgs) -> Result<()> {
     let peak = memory();
     gateway.stop().await;
     service.stop().await;
-    let _ = std::fs::remove_dir_all(&key_dir);
     let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&stack.admin_database_url).await?;
     sqlx::query(&format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"))
         .execute(&mut admin)

@@ -14,8 +14,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
-use trustsafe_auth::dev::{AUDIENCE, DEV_ISSUER, DevIdentity};
-use trustsafe_auth::{AuthConfig, Authenticator, Grants, SchoolRole, TrustRole};
+use trustsafe_auth::{Authenticator, Grants, SchoolRole, TrustRole};
 use trustsafe_devstack::ensure_database;
 use trustsafe_events::incident::{Category, ConcernSource, PlannedStep};
 use trustsafe_events::{
@@ -25,6 +24,7 @@ use trustsafe_eventstore::{EventStore, kafka};
 use trustsafe_gateway::GatewayConfig;
 use trustsafe_servicekit::tenancy::{PolicyDates, School, Trust};
 use trustsafe_servicekit::{HostConfig, Tenancy};
+use trustsafe_testkit::Identity;
 use uuid::Uuid;
 
 use super::{bar, quantile_ms};
@@ -101,18 +101,16 @@ struct Platform {
 }
 
 async fn measure(stack: &Stack, args: &ReportingArgs) -> Result<()> {
-    let key_dir = std::env::temp_dir().join(format!("trustsafe-bench-{}", Uuid::now_v7().simple()));
-    let identity = DevIdentity::load_or_create(&key_dir)?;
-    let authenticator = Arc::new(Authenticator::new(AuthConfig {
-        issuer: DEV_ISSUER.into(),
-        audience: AUDIENCE.into(),
-        keys: identity.key_source(),
-        dev_mode: true,
-    })?);
+    let identity = Identity::new();
+    let authenticator = identity.authenticator.clone();
     let tenancy = Arc::new(tenancy(args.schools));
     let platform = start(stack, &tenancy, &authenticator).await?;
     let base = format!("http://{}", platform.gateway.address);
-    let token = |grants: Grants| identity.mint("bench", None, &grants, Duration::from_secs(3600));
+    let token = |grants: Grants| {
+        identity
+            .identity
+            .mint("bench", None, &grants, Duration::from_secs(3600))
+    };
     let mut staff = Grants::default();
     staff.schools.insert("raps".into(), [SchoolRole::Staff].into());
     let lead = |trust: &str| {
@@ -161,7 +159,6 @@ async fn measure(stack: &Stack, args: &ReportingArgs) -> Result<()> {
             .execute(&mut admin)
             .await?;
     }
-    let _ = std::fs::remove_dir_all(&key_dir);
     result
 }
 

@@ -252,9 +252,10 @@ impl Incidents {
             };
             let mut conn = self.store.pool().acquire().await?;
             let (workflow, _) = self.workflow_on(&mut conn, school_id).await?;
-            Err::<(), _>(images_refusal(&workflow, category).into())
+            Ok::<_, IncidentError>(images_refusal(&workflow, category).into())
         };
-        refusal.await.expect_err("images are always refused")
+        // Refused either way: not found (or unavailable) first, else for its images.
+        refusal.await.unwrap_or_else(|err| err)
     }
 
     /// The school's workflow, for its DSL, deputies and headteacher.

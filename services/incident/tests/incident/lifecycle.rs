@@ -16,6 +16,16 @@ fn step<'a>(concern: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no step {id} in {concern}"))
 }
 
+/// The kinds of event a history lists, in order.
+fn events(history: &Value) -> Vec<&str> {
+    history["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["event"].as_str().unwrap())
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_indecent_images_concern_at_raps_from_report_to_close() {
     let app = TestApp::spawn().await;
@@ -142,14 +152,8 @@ async fn an_indecent_images_concern_at_raps_from_report_to_close() {
         .json()
         .await
         .unwrap();
-    let events: Vec<&str> = history["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|entry| entry["event"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        events,
+        events(&history),
         [
             "reported",
             "acknowledged",
@@ -191,13 +195,7 @@ async fn an_indecent_images_concern_at_raps_from_report_to_close() {
         .json()
         .await
         .unwrap();
-    let seen: Vec<&str> = theirs["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|entry| entry["event"].as_str().unwrap())
-        .collect();
-    assert_eq!(seen, ["reported", "acknowledged", "closed"]);
+    assert_eq!(events(&theirs), ["reported", "acknowledged", "closed"]);
     assert!(theirs["entries"][2]["data"].get("restricted").is_none());
 
     // The shared log has every event, and not one word of the narrative or a reference.
