@@ -399,8 +399,9 @@ fn report_record(n: usize) -> KafkaRecord {
     })
 }
 
-/// A million concerns across the bench trust's schools, written straight into the read model by
-/// SQL (the same rows the projection writes), then the trust dashboard timed through the gateway.
+/// A million concerns across the bench trust's schools over two years, written straight into the read
+/// model by SQL (the same rows the projection writes, rollups included), then the trust dashboard
+/// timed through the gateway. As in a school, most concerns are closed within weeks.
 async fn query(platform: &Platform, base: &str, lead: &str, args: &ReportingArgs) -> Result<(f64, f64)> {
     let pool: PgPool = PgPoolOptions::new()
         .max_connections(2)
@@ -412,7 +413,9 @@ async fn query(platform: &Platform, base: &str, lead: &str, args: &ReportingArgs
         let end = (start + chunk).min(args.concerns);
         sqlx::query(
             "WITH generated AS (
-                 SELECT n, gen_random_uuid() AS id, now() - (n % 730) * interval '1 day' - (n % 1440) * interval '1 minute' AS reported_at
+                 SELECT n, gen_random_uuid() AS id, now() - (n % 730) * interval '1 day' - (n % 1440) * interval '1 minute' AS reported_at,
+                        -- Open: 30% of the last 30 days' concerns, and one in a thousand older ones.
+                        (n % 730 < 30 AND n % 10 < 3) OR n % 1000 = 999 AS open
                    FROM generate_series($1::bigint, $2::bigint - 1) AS n
              ), concerns_in AS (
                  INSERT INTO concerns (incident_id, trust_id, school_id, category, status, pseudonym, reported_at,
@@ -421,15 +424,16 @@ async fn query(platform: &Platform, base: &str, lead: &str, args: &ReportingArgs
                         (ARRAY['cyberbullying','nude_image_sharing','online_sexual_abuse','indecent_images_of_children',
                                'radicalisation_extremism','online_hate','staff_online_conduct','offensive_communication',
                                'inappropriate_content','device_misuse','data_security','social_media_misuse','other'])[1 + n % 13],
-                        CASE WHEN n % 10 = 0 THEN 'reported' WHEN n % 10 < 3 THEN 'acknowledged' ELSE 'closed' END,
+                        CASE WHEN NOT open THEN 'closed' WHEN n % 10 = 0 THEN 'reported' ELSE 'acknowledged' END,
                         upper(substr(md5(id::text), 1, 12)), reported_at, reported_at + interval '1 hour',
-                        CASE WHEN n % 10 = 0 THEN NULL ELSE reported_at + (n % 120) * interval '1 minute' END,
-                        CASE WHEN n % 10 >= 3 THEN reported_at + (n % 30) * interval '1 day' END
+                        CASE WHEN open AND n % 10 = 0 THEN NULL ELSE reported_at + (n % 120) * interval '1 minute' END,
+                        CASE WHEN NOT open THEN least(reported_at + (n % 30) * interval '1 day', now()) END
                    FROM generated
-                 RETURNING incident_id, reported_at, status
+                 RETURNING incident_id, school_id, reported_at, status
              )
-             INSERT INTO concern_steps (incident_id, step_id, due_at, completed_at)
-             SELECT incident_id, step, reported_at + interval '1 day', CASE WHEN status = 'closed' THEN reported_at END
+             INSERT INTO concern_steps (incident_id, school_id, step_id, due_at, completed_at, concern_open)
+             SELECT incident_id, school_id, step, reported_at + interval '1 day',
+                    CASE WHEN status = 'closed' THEN reported_at END, status <> 'closed'
                FROM concerns_in, unnest(ARRAY['parents_informed', 'debrief']) AS step",
         )
         .bind(start as i64)
@@ -439,8 +443,18 @@ async fn query(platform: &Platform, base: &str, lead: &str, args: &ReportingArgs
         .await?;
         progress.inc((end - start) as u64);
     }
-    sqlx::query("ANALYZE concerns").execute(&pool).await?;
-    sqlx::query("ANALYZE concern_steps").execute(&pool).await?;
+    // The rollups the projection would have kept, added up from the generated concerns.
+    sqlx::query("SELECT refresh_rollups()").execute(&pool).await?;
+    for table in [
+        "concerns",
+        "concern_steps",
+        "monthly_counts",
+        "monthly_acknowledgements",
+    ] {
+        sqlx::query(&format!("VACUUM ANALYZE {table}"))
+            .execute(&pool)
+            .await?;
+    }
     progress.finish_and_clear();
     pool.close().await;
 

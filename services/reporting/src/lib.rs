@@ -6,7 +6,7 @@
 
 mod api;
 pub mod projection;
-mod store;
+pub mod store;
 
 use std::sync::Arc;
 use std::time::Duration;

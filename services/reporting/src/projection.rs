@@ -1,6 +1,7 @@
 //! The read model of concerns, fed from `trustsafe.incident.v1`. Each event is applied once (the
 //! consumer kit deduplicates by event id in the same transaction); a stream's events arrive in order.
 
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use trustsafe_events::incident::{
     IncidentAcknowledged, IncidentClosed, IncidentEscalatedToTrust, IncidentReopened, IncidentReported,
@@ -44,7 +45,8 @@ impl Projection for Concerns {
                     .school_id
                     .as_deref()
                     .ok_or_else(|| HandlerError::Reject("a concern belongs to a school".into()))?;
-                sqlx::query(
+                let category = reported.category.id();
+                let inserted = sqlx::query(
                     "INSERT INTO concerns (incident_id, trust_id, school_id, category, status, pseudonym,
                                            reported_at, acknowledge_by)
                      VALUES ($1, $2, $3, $4, 'reported', $5, $6, $7) ON CONFLICT DO NOTHING",
@@ -52,20 +54,25 @@ impl Projection for Concerns {
                 .bind(reported.incident_id)
                 .bind(&event.trust_id)
                 .bind(school_id)
-                .bind(reported.category.id())
+                .bind(category)
                 .bind(pseudonym(reported.incident_id))
                 .bind(event.occurred_at)
                 .bind(reported.acknowledge_by)
                 .execute(&mut *tx)
                 .await?;
+                if inserted.rows_affected() == 0 {
+                    return Ok(());
+                }
+                count(tx, school_id, event.occurred_at, category, Counted::Reported(1)).await?;
                 let ids: Vec<&str> = reported.steps.iter().map(|step| step.step_id.as_str()).collect();
                 let due: Vec<_> = reported.steps.iter().map(|step| step.due_at).collect();
                 sqlx::query(
-                    "INSERT INTO concern_steps (incident_id, step_id, due_at)
-                     SELECT $1, step_id, due_at FROM UNNEST($2::text[], $3::timestamptz[]) AS s(step_id, due_at)
+                    "INSERT INTO concern_steps (incident_id, school_id, step_id, due_at)
+                     SELECT $1, $2, step_id, due_at FROM UNNEST($3::text[], $4::timestamptz[]) AS s(step_id, due_at)
                      ON CONFLICT DO NOTHING",
                 )
                 .bind(reported.incident_id)
+                .bind(school_id)
                 .bind(&ids)
                 .bind(&due)
                 .execute(&mut *tx)
@@ -73,14 +80,36 @@ impl Projection for Concerns {
             }
             IncidentAcknowledged::TYPE => {
                 let acknowledged: IncidentAcknowledged = event.decode()?;
-                sqlx::query(
+                let concern: Option<(String, DateTime<Utc>)> = sqlx::query_as(
                     "UPDATE concerns SET acknowledged_at = $2, status = 'acknowledged'
-                      WHERE incident_id = $1 AND status = 'reported'",
+                      WHERE incident_id = $1 AND status = 'reported'
+                  RETURNING school_id, reported_at",
                 )
                 .bind(acknowledged.incident_id)
                 .bind(acknowledged.acknowledged_at)
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
+                if let Some((school_id, reported_at)) = concern {
+                    sqlx::query(
+                        "INSERT INTO monthly_acknowledgements (school_id, month, buckets)
+                         VALUES ($1, date_trunc('month', $2 AT TIME ZONE 'UTC')::date, array_fill(0, ARRAY[280]))
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&school_id)
+                    .bind(reported_at)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "UPDATE monthly_acknowledgements SET buckets[slot] = buckets[slot] + 1
+                           FROM acknowledgement_bucket(floor(extract(epoch FROM $3 - $2) / 60)::integer) AS slot
+                          WHERE school_id = $1 AND month = date_trunc('month', $2 AT TIME ZONE 'UTC')::date",
+                    )
+                    .bind(&school_id)
+                    .bind(reported_at)
+                    .bind(acknowledged.acknowledged_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
             }
             IncidentStepCompleted::TYPE => {
                 let completed: IncidentStepCompleted = event.decode()?;
@@ -102,20 +131,39 @@ impl Projection for Concerns {
             }
             IncidentClosed::TYPE => {
                 let closed: IncidentClosed = event.decode()?;
-                sqlx::query("UPDATE concerns SET status = 'closed', closed_at = $2 WHERE incident_id = $1")
-                    .bind(closed.incident_id)
-                    .bind(closed.closed_at)
-                    .execute(&mut *tx)
-                    .await?;
+                let concern: Option<(String, String)> = sqlx::query_as(
+                    "UPDATE concerns SET status = 'closed', closed_at = $2
+                      WHERE incident_id = $1 AND status <> 'closed'
+                  RETURNING school_id, category",
+                )
+                .bind(closed.incident_id)
+                .bind(closed.closed_at)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some((school_id, category)) = concern {
+                    count(tx, &school_id, closed.closed_at, &category, Counted::Closed(1)).await?;
+                    steps_of_open_concern(tx, closed.incident_id, false).await?;
+                }
             }
             IncidentReopened::TYPE => {
                 let reopened: IncidentReopened = event.decode()?;
-                sqlx::query(
-                    "UPDATE concerns SET status = 'reopened', closed_at = NULL WHERE incident_id = $1",
+                let concern: Option<(String, String, DateTime<Utc>)> = sqlx::query_as(
+                    "WITH previous AS (
+                         SELECT incident_id, closed_at FROM concerns
+                          WHERE incident_id = $1 AND status = 'closed' FOR UPDATE
+                     )
+                     UPDATE concerns SET status = 'reopened', closed_at = NULL FROM previous
+                      WHERE concerns.incident_id = previous.incident_id
+                  RETURNING concerns.school_id, concerns.category, previous.closed_at",
                 )
                 .bind(reopened.incident_id)
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
+                // A reopened concern no longer counts as closed in the month it was closed.
+                if let Some((school_id, category, closed_at)) = concern {
+                    count(tx, &school_id, closed_at, &category, Counted::Closed(-1)).await?;
+                    steps_of_open_concern(tx, reopened.incident_id, true).await?;
+                }
             }
             // Referrals, notes and workflows change no figure the trust sees (yet).
             _ => {}
@@ -124,11 +172,59 @@ impl Projection for Concerns {
     }
 
     async fn reset(&self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-        sqlx::query("TRUNCATE concern_steps, concerns")
+        sqlx::query("TRUNCATE concern_steps, concerns, monthly_counts, monthly_acknowledgements")
             .execute(tx)
             .await?;
         Ok(())
     }
+}
+
+enum Counted {
+    Reported(i32),
+    Closed(i32),
+}
+
+/// Adds to a month's count of concerns reported or closed at a school in a category.
+async fn count(
+    tx: &mut PgConnection,
+    school_id: &str,
+    at: DateTime<Utc>,
+    category: &str,
+    counted: Counted,
+) -> Result<(), sqlx::Error> {
+    let (reported, closed) = match counted {
+        Counted::Reported(n) => (n, 0),
+        Counted::Closed(n) => (0, n),
+    };
+    sqlx::query(
+        "INSERT INTO monthly_counts (school_id, month, category, reported, closed)
+         VALUES ($1, date_trunc('month', $2 AT TIME ZONE 'UTC')::date, $3, $4, $5)
+         ON CONFLICT (school_id, month, category) DO UPDATE
+            SET reported = monthly_counts.reported + EXCLUDED.reported,
+                closed = monthly_counts.closed + EXCLUDED.closed",
+    )
+    .bind(school_id)
+    .bind(at)
+    .bind(category)
+    .bind(reported)
+    .bind(closed)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Only an open concern's steps can be overdue.
+async fn steps_of_open_concern(
+    tx: &mut PgConnection,
+    incident_id: Uuid,
+    open: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE concern_steps SET concern_open = $2 WHERE incident_id = $1")
+        .bind(incident_id)
+        .bind(open)
+        .execute(tx)
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
-//! Queries of the read model. Each figure is one statement grouped by school and, through
-//! `GROUPING SETS`, over all the schools asked for at once: the totals come from the database.
+//! Queries of the read model. Figures over a period sum the monthly rollups the projection keeps;
+//! figures as things stand count the open concerns and open steps (partial indexes) by school and,
+//! through `GROUPING SETS`, over all the schools asked for at once.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
@@ -51,34 +52,34 @@ pub struct Case {
     pub escalated: bool,
 }
 
-/// Concerns reported in [`from`, `to`) at `schools`; states as at `now`.
+/// Concerns reported in the months [`from`, `until`) (first days of months) at `schools`, read from
+/// the monthly rollups; states as at `now`, read from the open concerns only.
 pub async fn dashboard(
     pool: &PgPool,
     schools: &[String],
-    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    (from, until): (NaiveDate, NaiveDate),
     now: DateTime<Utc>,
 ) -> Result<Dashboard, sqlx::Error> {
     let mut dashboard = Dashboard::default();
-    // Reported (or closed) within the period: $1 the schools, $2 and $3 the period.
-    let in_period = |sql: &'static str| sqlx::query(sql).bind(schools).bind(from).bind(to).fetch_all(pool);
     // As things stand: $1 the schools, $2 now.
     let as_now = |sql: &'static str| sqlx::query(sql).bind(schools).bind(now).fetch_all(pool);
-    let (by_category, opened, closed, ages, acknowledgements, steps, medians) = tokio::try_join!(
-        in_period(
-            "SELECT school_id, category AS key, count(*) AS n FROM concerns
-              WHERE school_id = ANY ($1) AND reported_at >= $2 AND reported_at < $3
-              GROUP BY GROUPING SETS ((school_id, category), (category))"
-        ),
-        in_period(
-            "SELECT school_id, to_char(reported_at AT TIME ZONE 'UTC', 'YYYY-MM') AS key, count(*) AS n FROM concerns
-              WHERE school_id = ANY ($1) AND reported_at >= $2 AND reported_at < $3
-              GROUP BY GROUPING SETS ((school_id, key), (key))"
-        ),
-        in_period(
-            "SELECT school_id, to_char(closed_at AT TIME ZONE 'UTC', 'YYYY-MM') AS key, count(*) AS n FROM concerns
-              WHERE school_id = ANY ($1) AND closed_at >= $2 AND closed_at < $3
-              GROUP BY GROUPING SETS ((school_id, key), (key))"
-        ),
+    let (counts, acknowledgements, ages, overdue_acknowledgements, overdue_steps) = tokio::try_join!(
+        sqlx::query(
+            "SELECT school_id, category, to_char(month, 'YYYY-MM') AS month, reported, closed FROM monthly_counts
+              WHERE school_id = ANY ($1) AND month >= $2 AND month < $3"
+        )
+        .bind(schools)
+        .bind(from)
+        .bind(until)
+        .fetch_all(pool),
+        sqlx::query(
+            "SELECT school_id, buckets FROM monthly_acknowledgements
+              WHERE school_id = ANY ($1) AND month >= $2 AND month < $3"
+        )
+        .bind(schools)
+        .bind(from)
+        .bind(until)
+        .fetch_all(pool),
         as_now(
             "SELECT school_id, key, count(*) AS n FROM (
                  SELECT school_id, CASE WHEN reported_at > $2 - interval '8 days' THEN '0_7_days'
@@ -90,68 +91,122 @@ pub async fn dashboard(
         ),
         as_now(
             "SELECT school_id, count(*) AS n FROM concerns
-              WHERE school_id = ANY ($1) AND status = 'reported' AND acknowledge_by < $2
+              WHERE school_id = ANY ($1) AND status <> 'closed' AND status = 'reported' AND acknowledge_by < $2
               GROUP BY GROUPING SETS ((school_id), ())"
         ),
         as_now(
-            "SELECT c.school_id, count(*) AS n FROM concern_steps s JOIN concerns c USING (incident_id)
-              WHERE c.school_id = ANY ($1) AND c.status <> 'closed' AND s.completed_at IS NULL AND s.due_at < $2
-              GROUP BY GROUPING SETS ((c.school_id), ())"
-        ),
-        in_period(
-            "SELECT school_id, percentile_cont(0.5) WITHIN GROUP
-                        (ORDER BY extract(epoch FROM acknowledged_at - reported_at) / 60) AS median
-               FROM concerns
-              WHERE school_id = ANY ($1) AND reported_at >= $2 AND reported_at < $3 AND acknowledged_at IS NOT NULL
+            "SELECT school_id, count(*) AS n FROM concern_steps
+              WHERE school_id = ANY ($1) AND completed_at IS NULL AND concern_open AND due_at < $2
               GROUP BY GROUPING SETS ((school_id), ())"
         ),
     )?;
-    let counted: [(_, fn(&mut Figures) -> &mut BTreeMap<String, i64>); 4] = [
-        (by_category, |f| &mut f.concerns_by_category),
-        (opened, |f| &mut f.opened_by_month),
-        (closed, |f| &mut f.closed_by_month),
-        (ages, |f| &mut f.open_by_age),
-    ];
-    for (rows, figure) in counted {
-        for row in rows {
-            figure(dashboard.of(row.try_get("school_id")?)).insert(row.try_get("key")?, row.try_get("n")?);
-        }
-    }
-    for row in acknowledgements {
-        dashboard.of(row.try_get("school_id")?).overdue_acknowledgements = row.try_get("n")?;
-    }
-    for row in steps {
-        dashboard.of(row.try_get("school_id")?).overdue_steps = row.try_get("n")?;
-    }
-    for row in medians {
-        dashboard
-            .of(row.try_get("school_id")?)
-            .median_minutes_to_acknowledge = row.try_get("median")?;
-    }
     for school in schools {
         dashboard.of(Some(school.clone()));
+    }
+    for row in counts {
+        let school: String = row.try_get("school_id")?;
+        let category: String = row.try_get("category")?;
+        let month: String = row.try_get("month")?;
+        let (reported, closed): (i32, i32) = (row.try_get("reported")?, row.try_get("closed")?);
+        for key in [Some(school), None] {
+            let figures = dashboard.of(key);
+            add(&mut figures.concerns_by_category, &category, reported);
+            add(&mut figures.opened_by_month, &month, reported);
+            add(&mut figures.closed_by_month, &month, closed);
+        }
+    }
+    let mut histograms: BTreeMap<Option<String>, Vec<i64>> = BTreeMap::new();
+    for row in acknowledgements {
+        let school: String = row.try_get("school_id")?;
+        let buckets: Vec<i32> = row.try_get("buckets")?;
+        for key in [Some(school), None] {
+            let histogram = histograms.entry(key).or_insert_with(|| vec![0; buckets.len()]);
+            for (total, n) in histogram.iter_mut().zip(&buckets) {
+                *total += i64::from(*n);
+            }
+        }
+    }
+    for (school, histogram) in histograms {
+        dashboard.of(school).median_minutes_to_acknowledge = median_minutes(&histogram);
+    }
+    for row in ages {
+        let n = row.try_get("n")?;
+        dashboard
+            .of(row.try_get("school_id")?)
+            .open_by_age
+            .insert(row.try_get("key")?, n);
+    }
+    for row in overdue_acknowledgements {
+        dashboard.of(row.try_get("school_id")?).overdue_acknowledgements = row.try_get("n")?;
+    }
+    for row in overdue_steps {
+        dashboard.of(row.try_get("school_id")?).overdue_steps = row.try_get("n")?;
     }
     Ok(dashboard)
 }
 
-/// The trust's concerns, newest first, after the position (report time, pseudonym) of the last one
-/// of the previous page.
+fn add(counts: &mut BTreeMap<String, i64>, key: &str, n: i32) {
+    if n != 0 {
+        *counts.entry(key.to_owned()).or_default() += i64::from(n);
+    }
+}
+
+/// The lower bound, in minutes, of a bucket of `acknowledgement_bucket()` (migration 1002), 0-based.
+pub fn bucket_minutes(bucket: usize) -> f64 {
+    let minutes = match bucket {
+        0..120 => bucket,
+        120..208 => 120 + (bucket - 120) * 15,
+        208..256 => 1440 + (bucket - 208) * 180,
+        256..279 => 10080 + (bucket - 256) * 1440,
+        _ => 43200,
+    };
+    minutes as f64
+}
+
+/// The median of a histogram of acknowledgement times, interpolating between the two middle values
+/// as `percentile_cont(0.5)` does; each time counts as its bucket's lower bound.
+fn median_minutes(histogram: &[i64]) -> Option<f64> {
+    let count: i64 = histogram.iter().sum();
+    if count == 0 {
+        return None;
+    }
+    // The value at 0-based rank `rank` of the sorted times.
+    let at = |rank: i64| {
+        let mut seen = 0;
+        for (bucket, n) in histogram.iter().enumerate() {
+            seen += n;
+            if seen > rank {
+                return bucket_minutes(bucket);
+            }
+        }
+        unreachable!("the rank is below the count")
+    };
+    let (lower, upper) = ((count - 1) / 2, count / 2);
+    Some((at(lower) + at(upper)) / 2.0)
+}
+
+/// The trust's concerns (or only those with something overdue), newest first, after the position
+/// (report time, pseudonym) of the last one of the previous page.
 pub async fn cases(
     pool: &PgPool,
     trust_id: &str,
     after: Option<(DateTime<Utc>, String)>,
+    overdue_only: bool,
     limit: i64,
     now: DateTime<Utc>,
 ) -> Result<Vec<Case>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT c.incident_id, c.pseudonym, c.school_id, c.category, c.status, c.reported_at, c.escalated,
-                c.status = 'reported' AND c.acknowledge_by < $4 AS acknowledgement_overdue,
-                (SELECT count(*) FROM concern_steps s
-                  WHERE s.incident_id = c.incident_id AND c.status <> 'closed'
-                    AND s.completed_at IS NULL AND s.due_at < $4) AS overdue_steps
-           FROM concerns c
-          WHERE c.trust_id = $1 AND ($2::timestamptz IS NULL OR (c.reported_at, c.pseudonym) < ($2, $5))
-          ORDER BY c.reported_at DESC, c.pseudonym DESC
+        "SELECT * FROM (
+             SELECT c.incident_id, c.pseudonym, c.school_id, c.category, c.status, c.reported_at, c.escalated,
+                    c.status = 'reported' AND c.acknowledge_by < $4 AS acknowledgement_overdue,
+                    (SELECT count(*) FROM concern_steps s
+                      WHERE s.incident_id = c.incident_id AND s.concern_open
+                        AND s.completed_at IS NULL AND s.due_at < $4) AS overdue_steps
+               FROM concerns c
+              WHERE c.trust_id = $1 AND ($2::timestamptz IS NULL OR (c.reported_at, c.pseudonym) < ($2, $5))
+           ) cases
+          WHERE NOT $6 OR acknowledgement_overdue OR overdue_steps > 0
+          ORDER BY reported_at DESC, pseudonym DESC
           LIMIT $3",
     )
     .bind(trust_id)
@@ -164,6 +219,7 @@ pub async fn cases(
             .map(|(_, pseudonym)| pseudonym.as_str())
             .unwrap_or_default(),
     )
+    .bind(overdue_only)
     .fetch_all(pool)
     .await?;
     rows.iter()
@@ -181,4 +237,34 @@ pub async fn cases(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn histogram(minutes: &[usize]) -> Vec<i64> {
+        let mut histogram = vec![0; 280];
+        for &m in minutes {
+            // The migration's acknowledgement_bucket(), 0-based.
+            let bucket = (0..280).rev().find(|&b| bucket_minutes(b) <= m as f64).unwrap();
+            histogram[bucket] += 1;
+        }
+        histogram
+    }
+
+    #[test]
+    fn the_median_interpolates_the_middle_pair_like_percentile_cont() {
+        assert_eq!(median_minutes(&histogram(&[10, 30, 60, 90])), Some(45.0));
+        assert_eq!(median_minutes(&histogram(&[30, 90, 119])), Some(90.0));
+        assert_eq!(median_minutes(&histogram(&[])), None);
+    }
+
+    #[test]
+    fn longer_times_are_counted_in_coarser_steps() {
+        assert_eq!(median_minutes(&histogram(&[130])), Some(120.0));
+        assert_eq!(median_minutes(&histogram(&[1500])), Some(1440.0));
+        assert_eq!(median_minutes(&histogram(&[20_000])), Some(18_720.0));
+        assert_eq!(median_minutes(&histogram(&[100_000])), Some(43_200.0));
+    }
 }

@@ -38,6 +38,7 @@ pub struct CasePage {
 struct CaseQuery {
     cursor: Option<String>,
     limit: Option<u32>,
+    overdue: Option<bool>,
 }
 
 /// A page ends at a case's report time and pseudonym, never its id.
@@ -56,7 +57,8 @@ fn position_of(cursor: &str) -> Option<(DateTime<Utc>, String)> {
 /// The trust's concerns, pseudonymised: school, category, status, age and overdue flags; no names,
 /// no narrative. An escalated case links to its detail. For the trust safeguarding lead.
 #[utoipa::path(get, path = "/api/v1/trusts/{trust_id}/cases", operation_id = "list_trust_cases", tag = "reporting",
-    params(("trust_id" = String, Path), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1 to 200, default 50")),
+    params(("trust_id" = String, Path), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1 to 200, default 50"),
+           ("overdue" = Option<bool>, Query, description = "true: only cases with an overdue acknowledgement or step")),
     responses((status = 200, description = "A page of cases, newest first", body = CasePage),
               (status = 400, description = "A malformed cursor or limit", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json")))]
 pub async fn cases(
@@ -84,7 +86,8 @@ pub async fn cases(
         })
         .transpose()?;
     let now = Utc::now();
-    let mut rows = store::cases(&pool, &trust.id, after, i64::from(limit) + 1, now)
+    let overdue_only = query.overdue.unwrap_or(false);
+    let mut rows = store::cases(&pool, &trust.id, after, overdue_only, i64::from(limit) + 1, now)
         .await
         .map_err(unavailable)?;
     let next_cursor = (rows.len() > limit as usize).then(|| {

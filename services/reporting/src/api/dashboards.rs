@@ -1,7 +1,7 @@
 //! The trust's and a school's dashboards.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, Months, NaiveDate, Utc};
 use serde::Deserialize;
 use sqlx::PgPool;
 use trustsafe_auth::{Caller, SchoolRole, TrustRole};
@@ -15,32 +15,54 @@ use crate::store;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Period {
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
+    from: Option<String>,
+    to: Option<String>,
 }
 
-/// `from` and `to` (inclusive dates); by default the twelve months to today.
+/// The first day of a month written `YYYY-MM`.
+fn month(text: &str) -> Option<NaiveDate> {
+    let (year, month) = text.split_once('-')?;
+    if year.len() != 4 || month.len() != 2 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, 1)
+}
+
+/// The months `from` to `to` (inclusive, `YYYY-MM`) as their first and last days; by default the twelve
+/// months to this one. Periods are whole months: the figures are kept per month.
 fn period(req: &HttpRequest, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), Problem> {
     let query = web::Query::<Period>::from_query(req.query_string()).map_err(|err| {
         Problem::new(
             Kind::Validation,
-            format!("The query is malformed: {err}. Dates are YYYY-MM-DD."),
+            format!("The query is malformed: {err}. A period is from=YYYY-MM&to=YYYY-MM."),
         )
     })?;
-    let to = query.to.unwrap_or(today);
-    let from = query.from.unwrap_or(to - Duration::days(365));
+    let parse = |name: &str, text: &Option<String>| match text {
+        None => Ok(None),
+        Some(text) => month(text).map(Some).ok_or_else(|| {
+            Problem::new(
+                Kind::Validation,
+                format!("{name} is not a month written YYYY-MM."),
+            )
+            .with_error(name, "a month, YYYY-MM")
+        }),
+    };
+    let this_month = today.with_day(1).expect("every month has a first day");
+    let to = parse("to", &query.to)?.unwrap_or(this_month);
+    let from = parse("from", &query.from)?.unwrap_or(to - Months::new(11));
     if from > to {
         return Err(Problem::new(Kind::Validation, "from is after to.").with_error("from", "after to"));
     }
-    Ok((from, to))
+    Ok((from, last_day(to)))
 }
 
-pub fn bounds((from, to): (NaiveDate, NaiveDate)) -> (DateTime<Utc>, DateTime<Utc>) {
-    let start = |date: NaiveDate| date.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
-    (start(from), start(to) + Duration::days(1))
+/// The last day of the month that starts on `first`.
+fn last_day(first: NaiveDate) -> NaiveDate {
+    first + Months::new(1) - Duration::days(1)
 }
 
-/// The figures of `schools` for `period`, as `detail` allows.
+/// The figures of `schools` for `period` (the first day of its first month to the last of its last),
+/// as `detail` allows.
 pub async fn view(
     pool: &PgPool,
     tenancy: &Tenancy,
@@ -49,7 +71,8 @@ pub async fn view(
     detail: Detail,
 ) -> Result<DashboardView, Problem> {
     let now = Utc::now();
-    let dashboard = store::dashboard(pool, &schools, bounds(period), now)
+    let months = (period.0, period.1 + Duration::days(1));
+    let dashboard = store::dashboard(pool, &schools, months, now)
         .await
         .map_err(unavailable)?;
     let schools = schools
@@ -76,8 +99,8 @@ pub async fn view(
 /// Every school of the trust and the trust in total, for its safeguarding lead (and, with small counts
 /// suppressed, its governors).
 #[utoipa::path(get, path = "/api/v1/trusts/{trust_id}/dashboard", operation_id = "get_trust_dashboard", tag = "reporting",
-    params(("trust_id" = String, Path), ("from" = Option<String>, Query, description = "YYYY-MM-DD; default a year before to"),
-           ("to" = Option<String>, Query, description = "YYYY-MM-DD, inclusive; default today")),
+    params(("trust_id" = String, Path), ("from" = Option<String>, Query, description = "The first month, YYYY-MM; by default eleven months before to"),
+           ("to" = Option<String>, Query, description = "The last month, YYYY-MM, inclusive; by default this month")),
     responses((status = 200, description = "The figures", body = DashboardView),
               (status = 400, description = "A malformed period", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json")))]
 pub async fn trust_dashboard(
@@ -100,8 +123,8 @@ pub async fn trust_dashboard(
 
 /// One school's figures, for its DSL, deputies and headteacher (and its trust's safeguarding lead).
 #[utoipa::path(get, path = "/api/v1/schools/{school_id}/dashboard", operation_id = "get_school_dashboard", tag = "reporting",
-    params(("school_id" = String, Path), ("from" = Option<String>, Query, description = "YYYY-MM-DD"),
-           ("to" = Option<String>, Query, description = "YYYY-MM-DD, inclusive")),
+    params(("school_id" = String, Path), ("from" = Option<String>, Query, description = "The first month, YYYY-MM"),
+           ("to" = Option<String>, Query, description = "The last month, YYYY-MM, inclusive")),
     responses((status = 200, description = "The figures", body = DashboardView),
               (status = 400, description = "A malformed period", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json")))]
 pub async fn school_dashboard(

@@ -1,6 +1,6 @@
 //! The read models of a seeded multi-school scenario, number by number, through the gateway.
 
-use chrono::{Duration, Utc};
+use chrono::{Datelike, Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use trustsafe_auth::{SchoolRole, TrustRole};
@@ -160,19 +160,39 @@ async fn the_trust_dashboard_is_right_number_by_number() {
     assert_eq!(empty["concerns_by_category"], json!({}));
     assert_eq!(empty["median_minutes_to_acknowledge"], Value::Null);
 
-    // A period: only the last month's reports.
-    let since = (Utc::now() - Duration::days(30)).date_naive();
+    // A period: only this month's reports.
+    let this_month = Utc::now().date_naive().with_day(1).unwrap();
     let recent = app
-        .json(&format!("/api/v1/trusts/viking/dashboard?from={since}"), &lead)
+        .json(
+            &format!(
+                "/api/v1/trusts/viking/dashboard?from={}",
+                this_month.format("%Y-%m")
+            ),
+            &lead,
+        )
         .await;
-    assert_eq!(
-        recent["total"]["concerns_by_category"],
-        json!({"cyberbullying": 2, "indecent_images_of_children": 1})
-    );
+    let mut expected = serde_json::Map::new();
+    let viking = [
+        ("cyberbullying", 40),
+        ("indecent_images_of_children", 10),
+        ("cyberbullying", 2),
+        ("online_hate", 100),
+        ("cyberbullying", 5),
+    ];
+    for (category, days_ago) in viking {
+        if (Utc::now() - Duration::days(days_ago)).date_naive() >= this_month {
+            let n = expected.entry(category).or_insert(json!(0));
+            *n = json!(n.as_i64().unwrap() + 1);
+        }
+    }
+    assert_eq!(recent["total"]["concerns_by_category"], Value::Object(expected));
+    assert_eq!(recent["from"], this_month.to_string());
     for bad in [
         "?from=yesterday",
-        "?from=2026-02-30",
-        "?from=2026-05-01&to=2026-04-01",
+        "?from=2026-13",
+        "?from=2026-02-01",
+        "?from=2026-5",
+        "?from=2026-05&to=2026-04",
         "?colour=red",
     ] {
         let response = app
@@ -309,6 +329,26 @@ async fn the_case_list_is_pseudonymised_and_links_only_escalated_cases() {
     assert_eq!(pseudonyms.len(), 5);
     let again = app.json("/api/v1/trusts/viking/cases?limit=3", &lead).await;
     assert_eq!(again["items"], first["items"], "pseudonyms are stable");
+
+    // The overdue list: RAPS's unacknowledged concern and its IWF report past due.
+    let overdue = app.json("/api/v1/trusts/viking/cases?overdue=true", &lead).await;
+    let overdue: Vec<(&str, &str)> = overdue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|case| {
+            (
+                case["school_id"].as_str().unwrap(),
+                case["category"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        overdue,
+        [("raps", "cyberbullying"), ("raps", "indecent_images_of_children")]
+    );
+    let response = app.get("/api/v1/trusts/viking/cases?overdue=maybe", &lead).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     app.stop().await;
 }
 
@@ -345,6 +385,16 @@ async fn delivering_every_event_twice_or_replaying_from_zero_gives_the_same_read
         "every duplicate was read"
     );
     assert_eq!(read_model(&app.pool).await, once, "duplicates changed nothing");
+    // The rollups the projection kept are what the concerns themselves add up to.
+    sqlx::query("SELECT refresh_rollups()")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        read_model(&app.pool).await,
+        once,
+        "the rollups agree with the concerns"
+    );
 
     // A replay from offset zero into an empty database builds the same read model.
     let replayed = sqlx::postgres::PgPoolOptions::new()
@@ -369,5 +419,78 @@ async fn delivering_every_event_twice_or_replaying_from_zero_gives_the_same_read
     );
     assert_eq!(progress.last().map(|p| (p.done, p.total)), Some((read, read)));
     assert_eq!(read_model(&replayed).await, once);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reopened_concern_is_open_again_and_counts_as_closed_only_when_last_closed() {
+    let app = TestApp::spawn().await;
+    let now = Utc::now();
+    let days = |n: i64| now - Duration::days(n);
+    let concerns = [Concern::reported(
+        "viking",
+        "raps",
+        Category::OnlineHate,
+        days(70),
+        &[("debrief", Some(days(60)))],
+    )
+    .acknowledged(days(70) + Duration::minutes(5))
+    .closed(days(65))
+    .reopened(days(50))];
+    app.produce(&records(&concerns)).await;
+    app.applied(event_count(&concerns)).await;
+    let lead = app.trust_token("viking-lead", "viking", TrustRole::TrustSafeguardingLead);
+    let reopened = app.json("/api/v1/schools/raps/dashboard", &lead).await;
+    let raps = school(&reopened, "raps");
+    assert_eq!(raps["closed_by_month"], json!({}));
+    assert_eq!(raps["open_by_age"]["31_90_days"], 1);
+    assert_eq!(
+        raps["overdue_steps"], 1,
+        "the open step of a reopened concern is overdue again"
+    );
+
+    let closed_again = [concerns[0].continued().closed(days(3))];
+    app.produce(&records(&closed_again)).await;
+    app.applied(event_count(&concerns) + 1).await;
+    let closed = app.json("/api/v1/schools/raps/dashboard", &lead).await;
+    let raps = school(&closed, "raps");
+    assert_eq!(raps["closed_by_month"], json!({ month(days(3)): 1 }));
+    assert_eq!(raps["overdue_steps"], 0);
+    assert_eq!(raps["opened_by_month"], json!({ month(days(70)): 1 }));
+    assert_eq!(raps["median_minutes_to_acknowledge"], 5.0);
+
+    let before = read_model(&app.pool).await;
+    sqlx::query("SELECT refresh_rollups()")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        read_model(&app.pool).await,
+        before,
+        "the rollups agree with the concerns"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_reads_acknowledgement_buckets_as_the_database_fills_them() {
+    let app = TestApp::spawn().await;
+    let buckets: Vec<(i32, i32)> = sqlx::query_as(
+        "SELECT minutes, acknowledgement_bucket(minutes) FROM generate_series(0, 50000, 7) AS minutes",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    for (minutes, bucket) in buckets {
+        let index = bucket as usize - 1;
+        let (lower, upper) = (
+            trustsafe_reporting::store::bucket_minutes(index),
+            trustsafe_reporting::store::bucket_minutes(index + 1),
+        );
+        assert!(
+            lower <= f64::from(minutes) && (f64::from(minutes) < upper || index == 279),
+            "{minutes} minutes in bucket {bucket}: [{lower}, {upper})"
+        );
+    }
     app.stop().await;
 }

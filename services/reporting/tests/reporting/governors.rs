@@ -15,18 +15,18 @@ fn this_term() -> (String, String, String) {
     match today.month() {
         9..=12 => (
             format!("{year}-autumn"),
-            format!("{year}-09-01"),
-            format!("{year}-12-31"),
+            format!("{year}-09"),
+            format!("{year}-12"),
         ),
         1..=3 => (
             format!("{year}-spring"),
-            format!("{year}-01-01"),
-            format!("{year}-03-31"),
+            format!("{year}-01"),
+            format!("{year}-03"),
         ),
         _ => (
             format!("{year}-summer"),
-            format!("{year}-04-01"),
-            format!("{year}-08-31"),
+            format!("{year}-04"),
+            format!("{year}-08"),
         ),
     }
 }

@@ -11,7 +11,7 @@ use trustsafe_auth::{SchoolRole, TrustRole};
 use trustsafe_devstack::EmbeddedBroker;
 use trustsafe_events::incident::{
     Category, ConcernSource, IncidentAcknowledged, IncidentClosed, IncidentEscalatedToTrust,
-    IncidentReported, IncidentStepCompleted, PlannedStep, ReportNarrative,
+    IncidentReopened, IncidentReported, IncidentStepCompleted, PlannedStep, ReportNarrative,
 };
 use trustsafe_events::{Actor, Envelope, Event, KafkaRecord, TraceContext, to_kafka, topics};
 use trustsafe_gateway::{RunningGateway, Upstream};
@@ -122,7 +122,10 @@ pub async fn read_model(pool: &PgPool) -> String {
     sqlx::query_scalar(
         "SELECT concat_ws(' | ',
             (SELECT string_agg(row_to_json(c)::text, ',' ORDER BY incident_id) FROM concerns c),
-            (SELECT string_agg(row_to_json(s)::text, ',' ORDER BY incident_id, step_id) FROM concern_steps s))",
+            (SELECT string_agg(row_to_json(s)::text, ',' ORDER BY incident_id, step_id) FROM concern_steps s),
+            (SELECT string_agg(row_to_json(m)::text, ',' ORDER BY school_id, month, category) FROM monthly_counts m
+              WHERE reported <> 0 OR closed <> 0),
+            (SELECT string_agg(row_to_json(a)::text, ',' ORDER BY school_id, month) FROM monthly_acknowledgements a))",
     )
     .fetch_one(pool)
     .await
@@ -200,6 +203,16 @@ impl Concern {
         }));
     }
 
+    /// Further events of the same concern.
+    pub fn continued(&self) -> Concern {
+        Concern {
+            id: self.id,
+            school: self.school,
+            trust: self.trust,
+            events: Vec::new(),
+        }
+    }
+
     pub fn acknowledged(mut self, at: DateTime<Utc>) -> Self {
         let event = IncidentAcknowledged {
             incident_id: self.id,
@@ -236,6 +249,16 @@ impl Concern {
             incident_id: self.id,
             closed_at: at,
             overridden_steps: Vec::new(),
+            restricted: None,
+        };
+        self.push(at, &event);
+        self
+    }
+
+    pub fn reopened(mut self, at: DateTime<Utc>) -> Self {
+        let event = IncidentReopened {
+            incident_id: self.id,
+            reopened_at: at,
             restricted: None,
         };
         self.push(at, &event);
