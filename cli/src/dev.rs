@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use trustsafe_auth::dev::{self, DevIdentity};
 use trustsafe_auth::{AuthConfig, Authenticator};
 use trustsafe_devstack::ensure_database;
-use trustsafe_gateway::{GatewayConfig, Upstream};
+use trustsafe_gateway::{DemoUser, GatewayConfig, Upstream};
 use trustsafe_servicekit::{HostConfig, ServiceSpec, Tenancy};
 
 use crate::StackArgs;
@@ -27,6 +27,10 @@ pub struct DevArgs {
     /// The trusts and schools (default: the shipped example, deploy/tenancy.example.yaml).
     #[arg(long, env = "TRUSTSAFE_TENANCY_FILE")]
     tenancy: Option<std::path::PathBuf>,
+    /// Leave an empty platform empty: without this, a year of demo concerns is written at every school
+    /// the first time, so the dashboards have something to show.
+    #[arg(long)]
+    no_demo_history: bool,
 }
 
 pub async fn run(args: DevArgs) -> Result<()> {
@@ -67,8 +71,9 @@ pub async fn run(args: DevArgs) -> Result<()> {
             })
         }
     };
+    let incident = host(trustsafe_incident::SPEC, 1).await?;
     let services = vec![
-        trustsafe_incident::start(&host(trustsafe_incident::SPEC, 1).await?).await?,
+        trustsafe_incident::start(&incident).await?,
         trustsafe_filtering::start(&host(trustsafe_filtering::SPEC, 2).await?).await?,
         trustsafe_aup::start(&host(trustsafe_aup::SPEC, 3).await?).await?,
         trustsafe_reporting::start(&host(trustsafe_reporting::SPEC, 4).await?).await?,
@@ -81,12 +86,27 @@ pub async fn run(args: DevArgs) -> Result<()> {
         authenticator,
     );
     gateway.jwks = Some(identity.jwks());
+    gateway.demo_users = demo_tokens
+        .iter()
+        .map(|(who, token)| DemoUser {
+            who: who.clone(),
+            token: token.clone(),
+        })
+        .collect();
     for service in &services {
         gateway
             .upstreams
             .push(upstream(service.spec, format!("http://{}", service.address)));
     }
     let gateway = trustsafe_gateway::start(gateway).await?;
+    let demo_history = if args.no_demo_history {
+        0
+    } else {
+        // Through the incident service's own core; its relay publishes it and reporting reads it.
+        trustsafe_incident::demo::seed_history(&incident, chrono::Utc::now())
+            .await
+            .context("writing the demo history")?
+    };
 
     println!(
         "trustsafe dev is running (data in {})",
@@ -120,6 +140,10 @@ pub async fn run(args: DevArgs) -> Result<()> {
         );
     }
     println!(
+        "  dashboard   http://{}/  (sign in as a demo user below)",
+        gateway.address
+    );
+    println!(
         "  gateway     http://{}/api/v1/…  /api/docs/  /healthz  /readyz  /metrics  /.well-known/jwks.json",
         gateway.address
     );
@@ -147,6 +171,11 @@ pub async fn run(args: DevArgs) -> Result<()> {
         "more: trustsafe token --data-dir {} --school raps --role dsl",
         args.stack.data_dir.display()
     );
+    if demo_history > 0 {
+        println!(
+            "demo history: {demo_history} concerns over the last twelve months (--no-demo-history to skip)"
+        );
+    }
     println!("Ctrl-C stops everything.");
 
     stop_requested().await?;

@@ -34,8 +34,26 @@ pub fn free_ports() -> Ports {
     }
 }
 
+/// `trustsafe dev` on `ports`, without the demo history, so a test counts only what it writes.
 pub fn start_dev(data_dir: &Path, ports: &Ports) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_trustsafe"))
+    dev_command(data_dir, ports)
+        .arg("--no-demo-history")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("trustsafe dev starts")
+}
+
+/// `trustsafe dev` as a newcomer runs it, demo history included, printing to `stdout`.
+pub fn start_dev_with_demo_history(data_dir: &Path, ports: &Ports, stdout: std::fs::File) -> Child {
+    dev_command(data_dir, ports)
+        .stdout(stdout)
+        .spawn()
+        .expect("trustsafe dev starts")
+}
+
+fn dev_command(data_dir: &Path, ports: &Ports) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_trustsafe"));
+    command
         .arg("dev")
         .arg("--data-dir")
         .arg(data_dir)
@@ -44,10 +62,8 @@ pub fn start_dev(data_dir: &Path, ports: &Ports) -> Child {
         .args(["--postgres-port", &ports.postgres.to_string()])
         .env_remove("DATABASE_URL")
         .env_remove("KAFKA_BROKERS")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("trustsafe dev starts")
+        .env("RUST_LOG", "warn");
+    command
 }
 
 pub async fn wait_ready(ports: &Ports, child: &mut Child) {

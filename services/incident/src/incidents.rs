@@ -9,6 +9,7 @@ use trustsafe_eventstore::{AppendContext, ExpectedVersion};
 use trustsafe_servicekit::Tenancy;
 use uuid::Uuid;
 
+use crate::clock::Clock;
 use crate::domain::DomainError;
 use crate::domain::access::{Access, Viewer};
 use crate::domain::concern::{self, Command, Concern, ConcernEvent, Context, NewReport};
@@ -33,14 +34,16 @@ pub struct Incidents {
     store: IncidentStore,
     tenancy: Arc<Tenancy>,
     defaults: Workflow,
+    clock: Clock,
 }
 
 impl Incidents {
-    pub fn new(store: IncidentStore, tenancy: Arc<Tenancy>) -> Self {
+    pub fn new(store: IncidentStore, tenancy: Arc<Tenancy>, clock: Clock) -> Self {
         Self {
             store,
             tenancy,
             defaults: workflow::defaults(),
+            clock,
         }
     }
 
@@ -112,7 +115,7 @@ impl Incidents {
             }
         }
         let workflow = self.workflow_on(&mut tx, school_id).await?;
-        let now = crate::clock::now();
+        let now = self.clock.now();
         let id = Uuid::now_v7();
         let reported = concern::report(new, Some(&viewer), (&workflow.0, workflow.1), id, now)?;
         let role = viewer.school_role().map(role_name).unwrap_or("staff");
@@ -161,7 +164,7 @@ impl Incidents {
         let access = loaded.concern.access(&viewer).ok_or(DomainError::NotFound)?;
         let context = Self::context(&viewer, &trust_id, school_id, access.role());
         self.store
-            .audit_read(&context, id, record_kind, access.role(), crate::clock::now())
+            .audit_read(&context, id, record_kind, access.role(), self.clock.now())
             .await?;
         Ok((loaded, access))
     }
@@ -175,7 +178,7 @@ impl Incidents {
         let (viewer, _) = self.viewer(caller, school_id)?;
         Ok(self
             .store
-            .list(school_id, &viewer, filter, crate::clock::now())
+            .list(school_id, &viewer, filter, self.clock.now())
             .await?)
     }
 
@@ -203,7 +206,7 @@ impl Incidents {
                 current: concern.version,
             });
         }
-        let now = crate::clock::now();
+        let now = self.clock.now();
         let events = concern.handle(
             command,
             &Context {
@@ -303,14 +306,7 @@ impl Incidents {
         let context = Self::context(&viewer, &trust_id, school_id, role);
         let version = self
             .store
-            .save_workflow(
-                &mut tx,
-                school_id,
-                current,
-                &context,
-                &workflow,
-                crate::clock::now(),
-            )
+            .save_workflow(&mut tx, school_id, current, &context, &workflow, self.clock.now())
             .await?;
         tx.commit().await?;
         Ok((workflow, version))

@@ -6,6 +6,7 @@
 
 mod api;
 mod clock;
+pub mod demo;
 pub mod domain;
 mod error;
 mod incidents;
@@ -20,6 +21,7 @@ use trustsafe_eventstore::{Consumer, ConsumerConfig};
 use trustsafe_servicekit::{HostConfig, RunningService, ServiceBase, ServiceSpec};
 use utoipa::OpenApi;
 
+use crate::clock::Clock;
 use crate::incidents::Incidents;
 use crate::store::IncidentStore;
 
@@ -63,7 +65,7 @@ pub async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
         }
     });
 
-    let incidents = web::Data::new(Incidents::new(store, config.tenancy.clone()));
+    let incidents = web::Data::new(Incidents::new(store, config.tenancy.clone(), Clock::default()));
     base.serve(openapi(), move |cfg| {
         cfg.app_data(incidents.clone()).configure(api::configure);
     })
