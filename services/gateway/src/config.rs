@@ -2,6 +2,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::dashboard::DemoUser;
 use trustsafe_auth::Authenticator;
 use trustsafe_servicekit::Tenancy;
 
@@ -23,6 +24,8 @@ pub struct GatewayConfig {
     pub authenticator: Arc<Authenticator>,
     /// The dev identity's JWKS, served at `/.well-known/jwks.json` (dev mode only).
     pub jwks: Option<serde_json::Value>,
+    /// The demo users the dashboard offers at `/dev/demo-users` (dev mode only; empty otherwise).
+    pub demo_users: Vec<DemoUser>,
     /// Largest request body passed on; more is 413.
     pub body_limit: usize,
     /// How long an upstream may take to answer before the caller gets 504.
@@ -40,6 +43,7 @@ impl GatewayConfig {
             tenancy,
             authenticator,
             jwks: None,
+            demo_users: Vec::new(),
             body_limit: 1024 * 1024,
             upstream_timeout: Duration::from_secs(10),
             rate_per_second: 50,

@@ -13,6 +13,7 @@ use trustsafe_servicekit::operations;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::GatewayConfig;
+use crate::dashboard;
 use crate::metrics::REQUESTS;
 use crate::openapi::{gateway_document, merged_document};
 use crate::proxy::{self, Proxy};
@@ -61,6 +62,7 @@ pub async fn start(config: GatewayConfig) -> Result<RunningGateway> {
                 web::get().to(|| async { HttpResponse::Ok().json(gateway_document()) }),
             )
             .route("/api/openapi.json", web::get().to(api_document))
+            .configure(dashboard::configure)
             .service(
                 SwaggerUi::new("/api/docs/{_:.*}")
                     .config(utoipa_swagger_ui::Config::from("/api/openapi.json")),

@@ -1,0 +1,285 @@
+'use strict';
+// The trustsafe dashboard. It signs in with a token (kept for this tab only), reads from the token
+// whom it is for, and draws what that person may see, from the public API alone. The API decides
+// what anyone sees: the token's grants only choose which dashboards to ask for.
+
+const STORAGE_KEY = 'trustsafe.token';
+const TRUST_ROLES = ['trust_safeguarding_lead', 'trust_governor'];
+const SCHOOL_ROLES = ['dsl', 'deputy_dsl', 'headteacher'];
+const AGE_BANDS = { '0_7_days': '0–7 days', '8_30_days': '8–30 days', '31_90_days': '31–90 days', over_90_days: 'Over 90 days' };
+const PALETTE = ['#1f5f8b', '#d1495b', '#edae49', '#00798c', '#66a182', '#8d6a9f', '#2e4057', '#f08a4b',
+  '#4f9d69', '#b56576', '#6d597a', '#3d5a80', '#9c6644'];
+
+const $ = selector => document.querySelector(selector);
+const views = $('#views');
+let token = sessionStorage.getItem(STORAGE_KEY);
+
+function el(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children.filter(child => child != null));
+  return node;
+}
+
+class ApiError extends Error {
+  constructor(status, title) {
+    super(title);
+    this.status = status;
+  }
+}
+
+async function api(path) {
+  const response = await fetch(path, { headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } });
+  if (!response.ok) {
+    const problem = await response.json().catch(() => ({}));
+    throw new ApiError(response.status, problem.detail || problem.title || response.statusText);
+  }
+  return response.json();
+}
+
+/** The claims of a token, unverified: the API verifies every request. */
+function claimsOf(text) {
+  const parts = text.split('.');
+  if (parts.length !== 3) throw new Error('That is not an access token (it has three parts separated by dots).');
+  const binary = atob(parts[1].replace(/-/g, '+').replace(/_/g, '/'));
+  return JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, c => c.charCodeAt(0))));
+}
+
+const label = id => id.replace(/_/g, ' ').replace(/^./, c => c.toUpperCase());
+// Governors see counts from 1 to 4 as "<5": those are left out of the charts, not drawn as a number.
+const drawable = value => (typeof value === 'number' ? value : null);
+const shown = value => (value == null ? '0' : String(value));
+const total = values => values.reduce((sum, value) => sum + (typeof value === 'number' ? value : 0), 0);
+
+function monthsBetween(from, to) {
+  const months = [];
+  let [year, month] = from.split('-').map(Number);
+  const [lastYear, lastMonth] = to.split('-').map(Number);
+  while (year < lastYear || (year === lastYear && month <= lastMonth)) {
+    months.push(`${year}-${String(month).padStart(2, '0')}`);
+    [year, month] = month === 12 ? [year + 1, 1] : [year, month + 1];
+  }
+  return months;
+}
+
+function message(text) {
+  const node = $('#message');
+  node.textContent = text;
+  node.hidden = !text;
+}
+
+function tiles(figures) {
+  const open = Object.values(figures.open_by_age);
+  const median = figures.median_minutes_to_acknowledge;
+  const tile = (value, text, alert = false) =>
+    el('div', { className: alert ? 'tile alert' : 'tile' }, el('div', { className: 'value', textContent: value }),
+      el('div', { className: 'label', textContent: text }));
+  return el('div', { className: 'tiles' },
+    tile(shown(total(Object.values(figures.concerns_by_category))), 'concerns reported in the period'),
+    tile(shown(total(open)), 'open now'),
+    tile(shown(figures.overdue_acknowledgements), 'acknowledgements overdue', figures.overdue_acknowledgements !== 0),
+    tile(shown(figures.overdue_steps), 'steps overdue', figures.overdue_steps !== 0),
+    tile(median == null ? '–' : `${Math.round(median)} min`, 'median time to DSL acknowledgement'));
+}
+
+/** A titled chart; drawn by `draw` once it is in the page, so it takes the page's size. */
+function figure(id, caption) {
+  const canvas = el('canvas', { id });
+  return [el('figure', {}, el('figcaption', { textContent: caption }), el('div', { className: 'chart-box' }, canvas)), canvas];
+}
+
+function draw(canvas, type, labels, datasets, stacked = false) {
+  return new Chart(canvas, {
+    type,
+    data: { labels, datasets },
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      plugins: { legend: { position: stacked ? 'right' : 'bottom', display: datasets.length > 1 } },
+      scales: { x: { stacked }, y: { stacked, beginAtZero: true, ticks: { precision: 0 } } },
+    },
+  });
+}
+
+function trend(canvas, period, figures) {
+  const months = monthsBetween(period.from.slice(0, 7), period.to.slice(0, 7));
+  draw(canvas, 'line', months, [
+    { label: 'Opened', data: months.map(m => drawable(figures.opened_by_month[m] ?? 0)), borderColor: PALETTE[0], backgroundColor: PALETTE[0] },
+    { label: 'Closed', data: months.map(m => drawable(figures.closed_by_month[m] ?? 0)), borderColor: PALETTE[4], backgroundColor: PALETTE[4] },
+  ]);
+}
+
+function ages(canvas, figures) {
+  draw(canvas, 'bar', Object.values(AGE_BANDS), [
+    { label: 'Open concerns', data: Object.keys(AGE_BANDS).map(band => drawable(figures.open_by_age[band] ?? 0)), backgroundColor: PALETTE[2] },
+  ]);
+}
+
+async function trustView(trustId, lead) {
+  const dashboard = await api(`/api/v1/trusts/${encodeURIComponent(trustId)}/dashboard`);
+  const section = el('section', { className: 'view' });
+  section.dataset.trust = trustId;
+  section.append(
+    el('h2', { textContent: `Trust overview: ${trustId}` }),
+    el('p', { className: 'period', textContent: `${dashboard.from} to ${dashboard.to} · ${dashboard.schools.length} schools` }));
+  if (dashboard.small_counts_suppressed) {
+    section.append(el('p', { className: 'note', textContent: 'Counts from 1 to 4 show as “<5” and are left out of the charts, so no child can be singled out.' }));
+  }
+  section.append(tiles(dashboard.total));
+  const [bySchool, bySchoolCanvas] = figure(`trust-${trustId}-by-school`, 'Concerns by school and category');
+  bySchool.className = 'wide';
+  const [monthly, monthlyCanvas] = figure(`trust-${trustId}-trend`, 'Opened and closed each month, all schools');
+  const [open, openCanvas] = figure(`trust-${trustId}-ages`, 'Open concerns by age, all schools');
+  section.append(el('div', { className: 'charts' }, bySchool, monthly, open), schoolTable(dashboard, lead));
+  if (lead) section.append(await overdueList(trustId, dashboard));
+  views.append(section);
+
+  const categories = [...new Set(dashboard.schools.flatMap(s => Object.keys(s.figures.concerns_by_category)))].sort();
+  draw(bySchoolCanvas, 'bar', dashboard.schools.map(s => s.name),
+    categories.map((category, n) => ({
+      label: label(category),
+      data: dashboard.schools.map(s => drawable(s.figures.concerns_by_category[category] ?? 0)),
+      backgroundColor: PALETTE[n % PALETTE.length],
+    })), true);
+  trend(monthlyCanvas, dashboard, dashboard.total);
+  ages(openCanvas, dashboard.total);
+}
+
+function schoolTable(dashboard, lead) {
+  const head = ['School', 'Concerns', 'Open', 'Acknowledgements overdue', 'Steps overdue', 'Median to acknowledge', ''];
+  const rows = dashboard.schools.map(({ school_id, name, figures }) => {
+    const view = lead
+      ? el('button', { type: 'button', textContent: 'School view', onclick: () => schoolView(school_id).catch(failed) })
+      : null;
+    const median = figures.median_minutes_to_acknowledge;
+    return el('tr', {}, ...[name, shown(total(Object.values(figures.concerns_by_category))), shown(total(Object.values(figures.open_by_age))),
+      shown(figures.overdue_acknowledgements), shown(figures.overdue_steps), median == null ? '–' : `${Math.round(median)} min`]
+      .map(text => el('td', { textContent: text })), el('td', {}, view));
+  });
+  return el('table', { className: 'schools' }, el('thead', {}, el('tr', {}, ...head.map(text => el('th', { textContent: text })))),
+    el('tbody', {}, ...rows));
+}
+
+async function overdueList(trustId, dashboard) {
+  const page = await api(`/api/v1/trusts/${encodeURIComponent(trustId)}/cases?overdue=true&limit=50`);
+  const names = Object.fromEntries(dashboard.schools.map(s => [s.school_id, s.name]));
+  const box = el('div', { className: 'overdue' }, el('h3', { textContent: `Overdue (${page.items.length}${page.next_cursor ? '+' : ''})` }));
+  if (page.items.length === 0) {
+    box.append(el('p', { className: 'note', textContent: 'Nothing is overdue.' }));
+    return box;
+  }
+  const head = ['Case', 'School', 'Category', 'Status', 'Age (days)', 'Overdue', 'Escalated'];
+  const rows = page.items.map(item => el('tr', {},
+    ...[item.pseudonym, names[item.school_id] ?? item.school_id, label(item.category), label(item.status), String(item.age_days)]
+      .map(text => el('td', { textContent: text })),
+    el('td', { className: 'flag', textContent: [item.acknowledgement_overdue ? 'acknowledgement' : null,
+      item.overdue_steps ? `${item.overdue_steps} step${item.overdue_steps > 1 ? 's' : ''}` : null].filter(Boolean).join(', ') }),
+    el('td', { textContent: item.escalated ? 'yes: the school shared it' : '' })));
+  box.append(el('table', { className: 'cases' }, el('thead', {}, el('tr', {}, ...head.map(text => el('th', { textContent: text })))),
+    el('tbody', {}, ...rows)));
+  return box;
+}
+
+async function schoolView(schoolId) {
+  const dashboard = await api(`/api/v1/schools/${encodeURIComponent(schoolId)}/dashboard`);
+  const [{ name, figures }] = dashboard.schools;
+  views.querySelector(`section[data-school="${CSS.escape(schoolId)}"]`)?.remove();
+  const section = el('section', { className: 'view' });
+  section.dataset.school = schoolId;
+  const [byCategory, byCategoryCanvas] = figure(`school-${schoolId}-by-category`, 'Concerns by category');
+  const [monthly, monthlyCanvas] = figure(`school-${schoolId}-trend`, 'Opened and closed each month');
+  const [open, openCanvas] = figure(`school-${schoolId}-ages`, 'Open concerns by age');
+  section.append(
+    el('h2', { textContent: name }),
+    el('p', { className: 'period', textContent: `${dashboard.from} to ${dashboard.to}` }),
+    tiles(figures),
+    el('div', { className: 'charts' }, byCategory, monthly, open));
+  views.append(section);
+  const categories = Object.keys(figures.concerns_by_category).sort();
+  draw(byCategoryCanvas, 'bar', categories.map(label), [{
+    label: 'Concerns',
+    data: categories.map(category => drawable(figures.concerns_by_category[category])),
+    backgroundColor: categories.map((_, n) => PALETTE[n % PALETTE.length]),
+  }]);
+  trend(monthlyCanvas, dashboard, figures);
+  ages(openCanvas, figures);
+  section.scrollIntoView({ block: 'start' });
+}
+
+function failed(error) {
+  if (error instanceof ApiError && error.status === 401) {
+    signOut('Your token was not accepted (it may have expired). Sign in again.');
+  } else {
+    message(error.message);
+  }
+}
+
+function signOut(why = '') {
+  token = null;
+  sessionStorage.removeItem(STORAGE_KEY);
+  show().then(() => message(why));
+}
+
+async function signIn() {
+  $('#sign-in').hidden = false;
+  $('#sign-out').hidden = true;
+  $('#who').textContent = '';
+  const list = $('#demo-users ul');
+  list.replaceChildren();
+  const response = await fetch('/dev/demo-users').catch(() => null);
+  if (response?.ok) {
+    for (const user of await response.json()) {
+      const choose = () => { token = user.token; sessionStorage.setItem(STORAGE_KEY, token); show(); };
+      list.append(el('li', {}, el('button', { type: 'button', textContent: user.who, onclick: choose })));
+    }
+    $('#demo-users').hidden = false;
+  }
+  document.body.dataset.state = 'signed-out';
+}
+
+async function show() {
+  document.body.dataset.state = 'loading';
+  for (const canvas of views.querySelectorAll('canvas')) Chart.getChart(canvas)?.destroy();
+  views.replaceChildren();
+  message('');
+  if (!token) return signIn();
+  let claims;
+  try {
+    claims = claimsOf(token);
+  } catch (error) {
+    return signOut(error.message);
+  }
+  $('#sign-in').hidden = true;
+  $('#sign-out').hidden = false;
+  $('#who').textContent = claims.name || claims.sub || '';
+  const grants = claims.trustsafe || {};
+  const wanted = [];
+  for (const [trustId, roles] of Object.entries(grants.trusts || {})) {
+    if (roles.some(role => TRUST_ROLES.includes(role))) wanted.push(() => trustView(trustId, roles.includes('trust_safeguarding_lead')));
+  }
+  for (const [schoolId, roles] of Object.entries(grants.schools || {})) {
+    if (roles.some(role => SCHOOL_ROLES.includes(role))) wanted.push(() => schoolView(schoolId));
+  }
+  if (wanted.length === 0) {
+    message('This account has no dashboard: dashboards are for DSLs, deputies, headteachers, trust safeguarding leads and trust governors.');
+  }
+  for (const view of wanted) {
+    try {
+      await view();
+    } catch (error) {
+      failed(error);
+      if (!token) return;
+    }
+  }
+  window.scrollTo(0, 0);
+  document.body.dataset.state = 'ready';
+}
+
+$('#token-form').addEventListener('submit', event => {
+  event.preventDefault();
+  token = $('#token').value.trim();
+  $('#token').value = '';
+  sessionStorage.setItem(STORAGE_KEY, token);
+  show();
+});
+$('#sign-out').addEventListener('click', () => signOut());
+show();

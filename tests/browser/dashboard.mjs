@@ -1,0 +1,129 @@
+// The web dashboard in Debian's headless Chromium: `node dashboard.mjs http://127.0.0.1:8080`, against
+// `trustsafe dev` with its demo history (the e2e test `the_dashboard_in_a_real_browser` runs it).
+// It signs in as people would, checks that the charts are drawn and say what the API says, and that a
+// school's DSL sees their school and nothing of any other.
+
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const base = process.argv[2] ?? 'http://127.0.0.1:8080';
+const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const step = text => console.log(`browser: ${text}`);
+
+const users = await (await fetch(`${base}/dev/demo-users`)).json();
+const tokenOf = who => users.find(user => user.who === who)?.token ?? assert.fail(`no demo user ${who}`);
+async function api(path, who) {
+  const response = await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${tokenOf(who)}` } });
+  assert.equal(response.status, 200, path);
+  return response.json();
+}
+const sum = values => values.reduce((total, value) => total + (value ?? 0), 0);
+
+/** Every chart in `section`: its data as Chart.js holds it, and how much of its canvas is inked. */
+const chartsIn = (page, section) => page.$$eval(`${section} canvas`, canvases => canvases.map(canvas => {
+  const chart = Chart.getChart(canvas);
+  const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let inked = 0;
+  for (let alpha = 3; alpha < pixels.length; alpha += 4) if (pixels[alpha] > 0) inked += 1;
+  return {
+    id: canvas.id,
+    labels: chart.data.labels,
+    datasets: chart.data.datasets.map(({ label, data }) => ({ label, data })),
+    inked: inked / (canvas.width * canvas.height),
+  };
+}));
+
+const browser = await chromium.launch({
+  executablePath,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const errors = [];
+  page.on('pageerror', error => errors.push(error.message));
+  page.on('console', entry => entry.type() === 'error' && errors.push(entry.text()));
+  const state = value => page.waitForSelector(`body[data-state="${value}"]`, { timeout: 30_000 });
+
+  step('the sign-in page offers the demo users');
+  await page.goto(`${base}/`);
+  await state('signed-out');
+  await page.getByRole('button', { name: 'viking trust_safeguarding_lead', exact: true }).click();
+  await state('ready');
+
+  step("the trust overview draws the year's concerns by school and category, the monthly trend and ages");
+  const trust = await api('/api/v1/trusts/viking/dashboard', 'viking trust_safeguarding_lead');
+  const concerns = sum(Object.values(trust.total.concerns_by_category));
+  assert.ok(concerns >= 100, `the demo history gives the charts something to say: ${concerns}`);
+  const charts = Object.fromEntries((await chartsIn(page, 'section[data-trust="viking"]')).map(chart => [chart.id, chart]));
+  assert.deepEqual(Object.keys(charts).sort(), ['trust-viking-ages', 'trust-viking-by-school', 'trust-viking-trend']);
+  for (const chart of Object.values(charts)) assert.ok(chart.inked > 0.02, `${chart.id} is drawn (${chart.inked})`);
+  const bySchool = charts['trust-viking-by-school'];
+  assert.deepEqual(bySchool.labels, trust.schools.map(school => school.name));
+  trust.schools.forEach((school, n) => {
+    assert.equal(sum(bySchool.datasets.map(dataset => dataset.data[n])),
+      sum(Object.values(school.figures.concerns_by_category)), `${school.name}'s bar`);
+  });
+  const trend = charts['trust-viking-trend'];
+  assert.equal(trend.labels.length, 12, 'twelve months');
+  assert.equal(sum(trend.datasets.find(dataset => dataset.label === 'Opened').data), concerns);
+  assert.ok(trend.datasets.find(dataset => dataset.label === 'Opened').data.filter(n => n > 0).length >= 10,
+    'concerns in most months');
+  const text = await page.textContent('body');
+  for (const school of ['Chilton Primary School', 'Ramsgate Free School', 'Ramsgate Arts Primary School']) {
+    assert.ok(text.includes(school), school);
+  }
+  assert.ok(!text.includes('Claremont'), 'another trust never appears');
+
+  step('the overdue list is the API\'s, pseudonymised');
+  const overdue = await api('/api/v1/trusts/viking/cases?overdue=true&limit=50', 'viking trust_safeguarding_lead');
+  const rows = await page.$$eval('section[data-trust="viking"] table.cases tbody tr',
+    trs => trs.map(tr => tr.cells[0].textContent));
+  assert.deepEqual(rows, overdue.items.map(item => item.pseudonym));
+
+  step('the lead opens a school view');
+  await page.locator('section[data-trust="viking"] table.schools tbody tr').first().getByRole('button').click();
+  await page.waitForSelector(`section[data-school="${trust.schools[0].school_id}"] canvas`);
+  const schoolCharts = await chartsIn(page, `section[data-school="${trust.schools[0].school_id}"]`);
+  assert.equal(schoolCharts.length, 3);
+
+  step('signed out, a DSL pastes their token and sees their school only');
+  await page.click('#sign-out');
+  await state('signed-out');
+  await page.fill('#token', tokenOf('raps dsl'));
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await state('ready');
+  const sections = await page.$$eval('section.view', all => all.map(s => ({ ...s.dataset })));
+  assert.deepEqual(sections, [{ school: 'raps' }]);
+  const raps = await api('/api/v1/schools/raps/dashboard', 'raps dsl');
+  const rapsCharts = Object.fromEntries((await chartsIn(page, 'section[data-school="raps"]')).map(chart => [chart.id, chart]));
+  for (const chart of Object.values(rapsCharts)) assert.ok(chart.inked > 0.02, `${chart.id} is drawn`);
+  assert.equal(sum(rapsCharts['school-raps-by-category'].datasets[0].data),
+    sum(Object.values(raps.schools[0].figures.concerns_by_category)));
+  const dslText = await page.textContent('body');
+  assert.ok(dslText.includes('Ramsgate Arts Primary School'));
+  for (const other of ['Chilton', 'Ramsgate Free School', 'Claremont', 'Trust overview']) {
+    assert.ok(!dslText.includes(other), `the DSL sees nothing of ${other}`);
+  }
+  const elsewhere = await page.evaluate(async token => {
+    const headers = { Authorization: `Bearer ${token}` };
+    return Promise.all(['/api/v1/schools/chilton/dashboard', '/api/v1/trusts/viking/dashboard']
+      .map(async path => (await fetch(path, { headers })).status));
+  }, tokenOf('raps dsl'));
+  assert.deepEqual(elsewhere, [404, 404], "another school's or the trust's dashboard is not found");
+
+  step('a member of staff has no dashboard, and is told so');
+  await page.click('#sign-out');
+  await state('signed-out');
+  await page.getByRole('button', { name: 'raps staff', exact: true }).click();
+  await state('ready');
+  assert.equal(await page.locator('section.view').count(), 0);
+  assert.match(await page.textContent('#message'), /no dashboard/);
+
+  step('the API forbids the page nothing it needed: no script errors, no blocked content');
+  assert.deepEqual(errors.filter(error => !error.includes('status of 404')), []);
+  step('passed');
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,136 @@
+//! The web dashboard in a real headless Chromium (Debian's `chromium`, driven by `playwright-core`
+//! from `tests/browser`), over the demo history `trustsafe dev` writes on its first start.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::dev::{free_ports, interrupt, start_dev_with_demo_history, wait_ready};
+
+fn browser_tests() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/browser")
+}
+
+/// playwright-core, installed from the committed lock file the first time.
+fn install_playwright() {
+    let dir = browser_tests();
+    if dir.join("node_modules/playwright-core").exists() {
+        return;
+    }
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir)
+        .status()
+        .expect("npm runs (the browser test needs Node.js and npm)");
+    assert!(status.success(), "npm ci in {}", dir.display());
+}
+
+/// How many concerns `trustsafe dev` says it wrote, once it has said so.
+async fn demo_history(stdout: &Path, dev: &mut std::process::Child) -> i64 {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let printed = std::fs::read_to_string(stdout).unwrap_or_default();
+        if let Some(count) = printed
+            .lines()
+            .find_map(|line| line.strip_prefix("demo history: "))
+            .and_then(|rest| rest.split_whitespace().next())
+        {
+            return count.parse().unwrap();
+        }
+        if let Some(status) = dev.try_wait().unwrap() {
+            panic!("trustsafe dev exited ({status}):\n{printed}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no demo history within three minutes:\n{printed}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn concerns(dashboard: &Value) -> i64 {
+    dashboard["total"]["concerns_by_category"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_i64().unwrap())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_in_a_real_browser() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "the browser test needs Chromium at {chromium}: apt-get install chromium, or set CHROMIUM"
+    );
+    install_playwright();
+
+    let data_dir = std::env::temp_dir().join(format!("trustsafe-e2e-{}", Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let stdout_path = data_dir.join("stdout.txt");
+    let ports = free_ports();
+    let mut dev =
+        start_dev_with_demo_history(&data_dir, &ports, std::fs::File::create(&stdout_path).unwrap());
+    wait_ready(&ports, &mut dev).await;
+    let written = demo_history(&stdout_path, &mut dev).await;
+    assert!(written > 150, "a year across four schools: {written}");
+
+    // Reporting has caught up when both trusts' dashboards count every concern written.
+    let base = format!("http://127.0.0.1:{}", ports.http);
+    let client = reqwest::Client::new();
+    let users: Vec<Value> = client
+        .get(format!("{base}/dev/demo-users"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = |who: &str| {
+        users
+            .iter()
+            .find(|user| user["who"] == who)
+            .unwrap_or_else(|| panic!("a demo user {who}"))["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let mut counted = 0;
+        for trust in ["viking", "claremont"] {
+            let dashboard: Value = client
+                .get(format!("{base}/api/v1/trusts/{trust}/dashboard"))
+                .bearer_auth(token(&format!("{trust} trust_safeguarding_lead")))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            counted += concerns(&dashboard);
+        }
+        if counted == written {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "reporting counted {counted} of {written} concerns after two minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    let browser = Command::new("node")
+        .arg(browser_tests().join("dashboard.mjs"))
+        .arg(&base)
+        .env("CHROMIUM", &chromium)
+        .status()
+        .expect("node runs");
+    interrupt(dev);
+    assert!(browser.success(), "the browser test failed (its steps are above)");
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
