@@ -82,16 +82,19 @@ async fn the_dashboard_in_a_real_browser() {
     // Reporting has caught up when both trusts' dashboards count every concern written.
     let base = format!("http://127.0.0.1:{}", ports.http);
     let client = reqwest::Client::new();
-    let users: Vec<Value> = client
-        .get(format!("{base}/dev/demo-users"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let get = |path: String, token: Option<String>| {
+        let request = client.get(format!("{base}{path}"));
+        let request = match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let users = get("/dev/demo-users".into(), None).await;
     let token = |who: &str| {
         users
+            .as_array()
+            .unwrap()
             .iter()
             .find(|user| user["who"] == who)
             .unwrap_or_else(|| panic!("a demo user {who}"))["token"]
@@ -103,15 +106,8 @@ async fn the_dashboard_in_a_real_browser() {
     loop {
         let mut counted = 0;
         for trust in ["viking", "claremont"] {
-            let dashboard: Value = client
-                .get(format!("{base}/api/v1/trusts/{trust}/dashboard"))
-                .bearer_auth(token(&format!("{trust} trust_safeguarding_lead")))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let lead = token(&format!("{trust} trust_safeguarding_lead"));
+            let dashboard = get(format!("/api/v1/trusts/{trust}/dashboard"), Some(lead)).await;
             counted += concerns(&dashboard);
         }
         if counted == written {

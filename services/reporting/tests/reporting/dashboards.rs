@@ -385,16 +385,7 @@ async fn delivering_every_event_twice_or_replaying_from_zero_gives_the_same_read
         "every duplicate was read"
     );
     assert_eq!(read_model(&app.pool).await, once, "duplicates changed nothing");
-    // The rollups the projection kept are what the concerns themselves add up to.
-    sqlx::query("SELECT refresh_rollups()")
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(
-        read_model(&app.pool).await,
-        once,
-        "the rollups agree with the concerns"
-    );
+    rollups_agree_with_the_concerns(&app.pool).await;
 
     // A replay from offset zero into an empty database builds the same read model.
     let replayed = sqlx::postgres::PgPoolOptions::new()
@@ -459,16 +450,7 @@ async fn a_reopened_concern_is_open_again_and_counts_as_closed_only_when_last_cl
     assert_eq!(raps["opened_by_month"], json!({ month(days(70)): 1 }));
     assert_eq!(raps["median_minutes_to_acknowledge"], 5.0);
 
-    let before = read_model(&app.pool).await;
-    sqlx::query("SELECT refresh_rollups()")
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(
-        read_model(&app.pool).await,
-        before,
-        "the rollups agree with the concerns"
-    );
+    rollups_agree_with_the_concerns(&app.pool).await;
     app.stop().await;
 }
 

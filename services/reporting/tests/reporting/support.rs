@@ -132,6 +132,21 @@ pub async fn read_model(pool: &PgPool) -> String {
     .unwrap()
 }
 
+/// The rollups the projection kept are what the concerns themselves add up to (`refresh_rollups()`
+/// recomputes them from the concerns).
+pub async fn rollups_agree_with_the_concerns(pool: &PgPool) {
+    let kept = read_model(pool).await;
+    sqlx::query("SELECT refresh_rollups()")
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        read_model(pool).await,
+        kept,
+        "the rollups agree with the concerns"
+    );
+}
+
 /// The incident events of one concern, in order, as the incident service publishes them.
 pub struct Concern {
     pub id: Uuid,
