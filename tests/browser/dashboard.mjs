@@ -88,6 +88,22 @@ try {
   const schoolCharts = await chartsIn(page, `section[data-school="${trust.schools[0].school_id}"]`);
   assert.equal(schoolCharts.length, 3);
 
+  step("a trust governor sees the overview with small counts suppressed, and no case list");
+  await page.click('#sign-out');
+  await state('signed-out');
+  await page.getByRole('button', { name: 'viking trust_governor', exact: true }).click();
+  await state('ready');
+  const governed = await api('/api/v1/trusts/viking/dashboard', 'viking trust_governor');
+  assert.equal(governed.small_counts_suppressed, true);
+  const governorCharts = Object.fromEntries((await chartsIn(page, 'section[data-trust="viking"]')).map(chart => [chart.id, chart]));
+  const suppressed = governed.schools.flatMap(school => Object.values(school.figures.concerns_by_category)).filter(n => n === '<5');
+  assert.ok(suppressed.length > 0, 'a year at three schools has some categories under five');
+  assert.equal(governorCharts['trust-viking-by-school'].datasets.flatMap(dataset => dataset.data).filter(n => n === null).length,
+    suppressed.length, 'each "<5" is left out of the chart, not drawn as a number');
+  assert.match(await page.textContent('section[data-trust="viking"]'), /shown as “<5”|show as “<5”/);
+  assert.equal(await page.locator('table.cases').count(), 0);
+  assert.equal(await page.locator('table.schools button').count(), 0);
+
   step('signed out, a DSL pastes their token and sees their school only');
   await page.click('#sign-out');
   await state('signed-out');

@@ -10,8 +10,12 @@ use uuid::Uuid;
 
 use crate::dev::{free_ports, interrupt, start_dev_with_demo_history, wait_ready};
 
+/// `tests/browser` of the checkout being tested: cargo says which at run time (a build shared with
+/// another clone of the repository may carry that clone's path).
 fn browser_tests() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/browser")
+    let manifest_dir =
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+    Path::new(&manifest_dir).join("../tests/browser")
 }
 
 /// playwright-core, installed from the committed lock file the first time.

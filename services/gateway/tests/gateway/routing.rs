@@ -202,3 +202,58 @@ async fn a_service_down_is_502_and_a_slow_one_504() {
     );
     assert!(metrics.contains("status=\"504\""), "{metrics}");
 }
+
+#[actix_web::test]
+async fn the_dashboard_is_served_from_the_binary_under_its_own_policy_and_demo_users_only_in_dev() {
+    let setup = Setup::new();
+    let (_gateway, base) = gateway(setup.config(&upstream())).await;
+    for (path, content_type) in [
+        ("/", "text/html; charset=utf-8"),
+        ("/dashboard/app.js", "text/javascript; charset=utf-8"),
+        ("/dashboard/app.css", "text/css; charset=utf-8"),
+        ("/dashboard/chart.umd.min.js", "text/javascript; charset=utf-8"),
+    ] {
+        let response = get(&base, path, None).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(response.headers()["content-type"], content_type, "{path}");
+        let policy = response.headers()["content-security-policy"].to_str().unwrap();
+        assert!(
+            policy.contains("script-src 'self'") && !policy.contains("unsafe"),
+            "{path}: {policy}"
+        );
+        assert_eq!(response.headers()["x-frame-options"], "DENY");
+        assert!(!response.bytes().await.unwrap().is_empty());
+    }
+    // The API keeps the strict policy; the page's files are the only ones under /dashboard/.
+    let api = get(&base, "/api/v1/schools/raps/incidents", None).await;
+    assert_eq!(
+        api.headers()["content-security-policy"],
+        "default-src 'none'; frame-ancestors 'none'"
+    );
+    assert_problem(
+        get(&base, "/dashboard/secrets.js", None).await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    // Outside dev mode there are no demo users to offer.
+    assert_problem(
+        get(&base, "/dev/demo-users", None).await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+
+    let mut config = setup.config(&upstream());
+    config.demo_users = vec![trustsafe_gateway::DemoUser {
+        who: "raps dsl".into(),
+        token: setup.school_token("raps", SchoolRole::Dsl),
+    }];
+    let (_dev_gateway, dev_base) = gateway(config).await;
+    let users: Value = get(&dev_base, "/dev/demo-users", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(users[0]["who"], "raps dsl");
+}
