@@ -2,7 +2,7 @@
 //! library (Chart.js, pinned from npm and vendored; see `dashboard/vendor/README.md`). It calls only
 //! the public API, with the token the user signs in with.
 
-use actix_web::http::header::{CONTENT_SECURITY_POLICY, ContentType};
+use actix_web::http::header::CONTENT_SECURITY_POLICY;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use trustsafe_problem::Problem;
@@ -45,7 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(move || async move {
                 HttpResponse::Ok()
                     .insert_header((CONTENT_SECURITY_POLICY, POLICY))
-                    .insert_header(ContentType(content_type.parse().expect("a media type")))
+                    .content_type(content_type)
                     .body(body)
             }),
         );
