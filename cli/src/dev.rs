@@ -52,6 +52,13 @@ pub async fn run(args: DevArgs) -> Result<()> {
         .iter()
         .map(|grant| (grant.describe(), identity::mint(&identity, grant, None)))
         .collect();
+    // Written before anything listens, so whoever finds the platform ready finds the tokens too.
+    let tokens_file = args.stack.data_dir.join("demo-tokens.txt");
+    let listing: String = demo_tokens
+        .iter()
+        .map(|(who, token)| format!("{who}\t{token}\n"))
+        .collect();
+    std::fs::write(&tokens_file, &listing).context("writing the demo tokens")?;
     let tenancy = Arc::new(tenancy);
     // Each service gets its own database and the next HTTP port after the gateway's.
     let host = |spec: ServiceSpec, offset: u16| {
@@ -154,12 +161,6 @@ pub async fn run(args: DevArgs) -> Result<()> {
             service.spec.name
         );
     }
-    let tokens_file = args.stack.data_dir.join("demo-tokens.txt");
-    let listing: String = demo_tokens
-        .iter()
-        .map(|(who, token)| format!("{who}\t{token}\n"))
-        .collect();
-    std::fs::write(&tokens_file, &listing).context("writing the demo tokens")?;
     println!(
         "demo users (tokens valid 7 days, also in {}):",
         tokens_file.display()

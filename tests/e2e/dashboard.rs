@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::dev::{free_ports, interrupt, start_dev_with_demo_history, wait_ready};
+use crate::dev::{Dev, free_ports, interrupt, start_dev_with_demo_history, wait_ready};
 
 /// `tests/browser` of the checkout being tested: cargo says which at run time (a build shared with
 /// another clone of the repository may carry that clone's path).
@@ -33,7 +33,7 @@ fn install_playwright() {
 }
 
 /// How many concerns `trustsafe dev` says it wrote, once it has said so.
-async fn demo_history(stdout: &Path, dev: &mut std::process::Child) -> i64 {
+async fn demo_history(stdout: &Path, dev: &mut Dev) -> i64 {
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
         let printed = std::fs::read_to_string(stdout).unwrap_or_default();
@@ -44,7 +44,7 @@ async fn demo_history(stdout: &Path, dev: &mut std::process::Child) -> i64 {
         {
             return count.parse().unwrap();
         }
-        if let Some(status) = dev.try_wait().unwrap() {
+        if let Some(status) = dev.child().try_wait().unwrap() {
             panic!("trustsafe dev exited ({status}):\n{printed}");
         }
         assert!(
