@@ -101,6 +101,10 @@ try {
   assert.equal(governorCharts['trust-viking-by-school'].datasets.flatMap(dataset => dataset.data).filter(n => n === null).length,
     suppressed.length, 'each "<5" is left out of the chart, not drawn as a number');
   assert.match(await page.textContent('section[data-trust="viking"]'), /shown as “<5”|show as “<5”/);
+  const totals = Object.values(governed.total.concerns_by_category);
+  assert.equal(await page.textContent('section[data-trust="viking"] .tile .value'),
+    `${sum(totals.filter(n => typeof n === 'number'))}${totals.includes('<5') ? '+' : ''}`,
+    'a total that leaves out counts under five says so');
   assert.equal(await page.locator('table.cases').count(), 0);
   assert.equal(await page.locator('table.schools button').count(), 0);
 

@@ -49,6 +49,8 @@ const label = id => id.replace(/_/g, ' ').replace(/^./, c => c.toUpperCase());
 const drawable = value => (typeof value === 'number' ? value : null);
 const shown = value => (value == null ? '0' : String(value));
 const total = values => values.reduce((sum, value) => sum + (typeof value === 'number' ? value : 0), 0);
+// A sum as a governor may see it: "163+" where some of what it adds up was "<5".
+const totalShown = values => `${total(values)}${values.some(value => typeof value !== 'number') ? '+' : ''}`;
 
 function monthsBetween(from, to) {
   const months = [];
@@ -74,8 +76,8 @@ function tiles(figures) {
     el('div', { className: alert ? 'tile alert' : 'tile' }, el('div', { className: 'value', textContent: value }),
       el('div', { className: 'label', textContent: text }));
   return el('div', { className: 'tiles' },
-    tile(shown(total(Object.values(figures.concerns_by_category))), 'concerns reported in the period'),
-    tile(shown(total(open)), 'open now'),
+    tile(totalShown(Object.values(figures.concerns_by_category)), 'concerns reported in the period'),
+    tile(totalShown(open), 'open now'),
     tile(shown(figures.overdue_acknowledgements), 'acknowledgements overdue', figures.overdue_acknowledgements !== 0),
     tile(shown(figures.overdue_steps), 'steps overdue', figures.overdue_steps !== 0),
     tile(median == null ? '–' : `${Math.round(median)} min`, 'median time to DSL acknowledgement'));
@@ -151,7 +153,7 @@ function schoolTable(dashboard, lead) {
       ? el('button', { type: 'button', textContent: 'School view', onclick: () => schoolView(school_id).catch(failed) })
       : null;
     const median = figures.median_minutes_to_acknowledge;
-    return el('tr', {}, ...[name, shown(total(Object.values(figures.concerns_by_category))), shown(total(Object.values(figures.open_by_age))),
+    return el('tr', {}, ...[name, totalShown(Object.values(figures.concerns_by_category)), totalShown(Object.values(figures.open_by_age)),
       shown(figures.overdue_acknowledgements), shown(figures.overdue_steps), median == null ? '–' : `${Math.round(median)} min`]
       .map(text => el('td', { textContent: text })), el('td', {}, view));
   });
