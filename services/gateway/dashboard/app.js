@@ -13,6 +13,17 @@ const PALETTE = ['#1f5f8b', '#d1495b', '#edae49', '#00798c', '#66a182', '#8d6a9f
 const $ = selector => document.querySelector(selector);
 const views = $('#views');
 let token = sessionStorage.getItem(STORAGE_KEY);
+// The months shown (`YYYY-MM`); unset, the API's default: the twelve months to this one.
+let period = null;
+
+const periodQuery = () => (period ? `?from=${period.from}&to=${period.to}` : '');
+
+/** The period form shows the months on screen. */
+function showPeriod(dashboard) {
+  if ($('#from').value) return;
+  $('#from').value = dashboard.from.slice(0, 7);
+  $('#to').value = dashboard.to.slice(0, 7);
+}
 
 function el(tag, props = {}, ...children) {
   const node = Object.assign(document.createElement(tag), props);
@@ -117,7 +128,8 @@ function ages(canvas, figures) {
 }
 
 async function trustView(trustId, lead) {
-  const dashboard = await api(`/api/v1/trusts/${encodeURIComponent(trustId)}/dashboard`);
+  const dashboard = await api(`/api/v1/trusts/${encodeURIComponent(trustId)}/dashboard${periodQuery()}`);
+  showPeriod(dashboard);
   const section = el('section', { className: 'view' });
   section.dataset.trust = trustId;
   section.append(
@@ -182,7 +194,8 @@ async function overdueList(trustId, dashboard) {
 }
 
 async function schoolView(schoolId) {
-  const dashboard = await api(`/api/v1/schools/${encodeURIComponent(schoolId)}/dashboard`);
+  const dashboard = await api(`/api/v1/schools/${encodeURIComponent(schoolId)}/dashboard${periodQuery()}`);
+  showPeriod(dashboard);
   const [{ name, figures }] = dashboard.schools;
   views.querySelector(`section[data-school="${CSS.escape(schoolId)}"]`)?.remove();
   const section = el('section', { className: 'view' });
@@ -217,6 +230,9 @@ function failed(error) {
 
 function signOut(why = '') {
   token = null;
+  period = null;
+  $('#from').value = '';
+  $('#to').value = '';
   sessionStorage.removeItem(STORAGE_KEY);
   show().then(() => message(why));
 }
@@ -224,6 +240,7 @@ function signOut(why = '') {
 async function signIn() {
   $('#sign-in').hidden = false;
   $('#sign-out').hidden = true;
+  $('#period').hidden = true;
   $('#who').textContent = '';
   const list = $('#demo-users ul');
   list.replaceChildren();
@@ -252,6 +269,7 @@ async function show() {
   }
   $('#sign-in').hidden = true;
   $('#sign-out').hidden = false;
+  $('#period').hidden = false;
   $('#who').textContent = claims.name || claims.sub || '';
   const grants = claims.trustsafe || {};
   const wanted = [];
@@ -261,6 +279,7 @@ async function show() {
   for (const [schoolId, roles] of Object.entries(grants.schools || {})) {
     if (roles.some(role => SCHOOL_ROLES.includes(role))) wanted.push(() => schoolView(schoolId));
   }
+  $('#period').hidden = wanted.length === 0;
   if (wanted.length === 0) {
     message('This account has no dashboard: dashboards are for DSLs, deputies, headteachers, trust safeguarding leads and trust governors.');
   }
@@ -284,4 +303,9 @@ $('#token-form').addEventListener('submit', event => {
   show();
 });
 $('#sign-out').addEventListener('click', () => signOut());
+$('#period').addEventListener('submit', event => {
+  event.preventDefault();
+  period = { from: $('#from').value, to: $('#to').value };
+  show();
+});
 show();
