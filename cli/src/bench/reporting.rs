@@ -43,7 +43,7 @@ pub struct ReportingArgs {
     #[arg(long, default_value_t = 200)]
     fresh: usize,
     /// Events on the topic for the rebuild. At 20,000 the embedded broker (tansu 0.6) stops answering
-    /// part-way through the produce (group coordinator and produce time out); 5,000 runs clean.
+    /// part-way through the produce (produce times out); 5,000 runs clean.
     #[arg(long, default_value_t = 5_000)]
     events: usize,
     /// Concerns in the read model for the dashboard's query, across `--schools` schools.
@@ -271,7 +271,11 @@ async fn rebuild(stack: &Stack, reporting_db: &str, total: usize) -> Result<(f64
         .await
     };
     let count = total.saturating_sub(applied().await? as usize);
-    let producer: FutureProducer = kafka::producer_config(&stack.brokers).create()?;
+    // One record per batch: with thousands of records in multi-record batches, the live consumer of
+    // the embedded broker (tansu 0.6) stalled twice in a row on a partition (see the README).
+    let producer: FutureProducer = kafka::producer_config(&stack.brokers)
+        .set("batch.num.messages", "1")
+        .create()?;
     let progress = bar(count as u64, "producing events (not timed)");
     let mut deliveries = Vec::with_capacity(count);
     for n in 0..count {

@@ -65,8 +65,11 @@ pub async fn dashboard(
     let as_now = |sql: &'static str| sqlx::query(sql).bind(schools).bind(now).fetch_all(pool);
     let (counts, acknowledgements, ages, overdue_acknowledgements, overdue_steps) = tokio::try_join!(
         sqlx::query(
-            "SELECT school_id, category, to_char(month, 'YYYY-MM') AS month, reported, closed FROM monthly_counts
-              WHERE school_id = ANY ($1) AND month >= $2 AND month < $3"
+            "SELECT school_id, category, to_char(month, 'YYYY-MM') AS month,
+                    sum(reported)::bigint AS reported, sum(closed)::bigint AS closed
+               FROM monthly_counts
+              WHERE school_id = ANY ($1) AND month >= $2 AND month < $3
+              GROUP BY GROUPING SETS ((school_id, category), (category), (school_id, month), (month))"
         )
         .bind(schools)
         .bind(from)
@@ -103,16 +106,16 @@ pub async fn dashboard(
     for school in schools {
         dashboard.of(Some(school.clone()));
     }
+    // Each row is a category's count or a month's, for a school or (no school) in total.
     for row in counts {
-        let school: String = row.try_get("school_id")?;
-        let category: String = row.try_get("category")?;
-        let month: String = row.try_get("month")?;
-        let (reported, closed): (i32, i32) = (row.try_get("reported")?, row.try_get("closed")?);
-        for key in [Some(school), None] {
-            let figures = dashboard.of(key);
-            add(&mut figures.concerns_by_category, &category, reported);
-            add(&mut figures.opened_by_month, &month, reported);
-            add(&mut figures.closed_by_month, &month, closed);
+        let figures = dashboard.of(row.try_get("school_id")?);
+        let (reported, closed): (i64, i64) = (row.try_get("reported")?, row.try_get("closed")?);
+        if let Some(category) = row.try_get::<Option<String>, _>("category")? {
+            add(&mut figures.concerns_by_category, category, reported);
+        }
+        if let Some(month) = row.try_get::<Option<String>, _>("month")? {
+            add(&mut figures.opened_by_month, month.clone(), reported);
+            add(&mut figures.closed_by_month, month, closed);
         }
     }
     let mut histograms: BTreeMap<Option<String>, Vec<i64>> = BTreeMap::new();
@@ -145,9 +148,10 @@ pub async fn dashboard(
     Ok(dashboard)
 }
 
-fn add(counts: &mut BTreeMap<String, i64>, key: &str, n: i32) {
+/// A count worth showing: months and categories with nothing in them are left out.
+fn add(counts: &mut BTreeMap<String, i64>, key: String, n: i64) {
     if n != 0 {
-        *counts.entry(key.to_owned()).or_default() += i64::from(n);
+        counts.insert(key, n);
     }
 }
 
