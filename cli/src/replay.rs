@@ -42,7 +42,7 @@ async fn replay(stack: &Stack) -> Result<()> {
     );
     bar.set_message("reporting");
     let started = std::time::Instant::now();
-    let events = trustsafe_reporting::consumer(pool.clone(), &stack.brokers)
+    let events = trustsafe_reporting::consumer(pool.clone(), &stack.log)
         .rebuild(|progress| {
             bar.set_length(progress.total);
             bar.set_position(progress.done);

@@ -1,17 +1,16 @@
 //! The infrastructure under `trustsafe dev` and `trustsafe bench`: PostgreSQL and a Kafka-protocol
 //! broker, embedded unless `DATABASE_URL` / `KAFKA_BROKERS` point elsewhere, and the topics.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
-use trustsafe_devstack::{EmbeddedBroker, PrivatePostgres, sqlite_storage};
+use anyhow::{Context, Result};
+use trustsafe_devstack::{EmbeddedBroker, PrivatePostgres, cluster_dir, sqlite_storage};
 use trustsafe_events::topics;
-use trustsafe_eventstore::kafka;
+use trustsafe_eventstore::kafka::{self, SharedLog};
 
 pub struct Stack {
     pub admin_database_url: String,
-    pub brokers: String,
+    pub log: SharedLog,
     postgres: Option<PrivatePostgres>,
     broker: Option<EmbeddedBroker>,
 }
@@ -31,8 +30,7 @@ impl Stack {
         let (admin_database_url, postgres) = match std::env::var("DATABASE_URL") {
             Ok(url) => (url, None),
             Err(_) => {
-                let dir = data_dir.join("postgres");
-                check_reachable_by_postgres(&data_dir)?;
+                let dir = cluster_dir(&data_dir)?;
                 eprintln!(
                     "starting a private PostgreSQL in {} on port {}",
                     dir.display(),
@@ -58,10 +56,11 @@ impl Stack {
                 (broker.bootstrap_servers(), Some(broker))
             }
         };
-        create_topics(&brokers).await?;
+        let log = shared_log(brokers)?;
+        create_topics(&log).await?;
         Ok(Self {
             admin_database_url,
-            brokers,
+            log,
             postgres,
             broker,
         })
@@ -80,19 +79,28 @@ impl Stack {
             broker.stop().await;
         }
         if let Some(postgres) = self.postgres.take() {
-            let stopped = tokio::task::spawn_blocking(move || postgres.stop()).await;
-            if let Ok(Err(err)) = stopped {
-                eprintln!("stopping PostgreSQL: {err:#}");
-            }
+            let _ = tokio::task::spawn_blocking(move || postgres.stop()).await;
         }
     }
 }
 
+/// The log at `brokers`, under `TRUSTSAFE_KAFKA_NAMESPACE` when it is set.
+pub fn shared_log(brokers: String) -> Result<SharedLog> {
+    let log = SharedLog::new(brokers);
+    match std::env::var("TRUSTSAFE_KAFKA_NAMESPACE") {
+        Ok(namespace) => log
+            .with_namespace(namespace)
+            .map_err(anyhow::Error::msg)
+            .context("TRUSTSAFE_KAFKA_NAMESPACE"),
+        Err(_) => Ok(log),
+    }
+}
+
 /// Creates the platform's topics that do not exist yet (`TRUSTSAFE_TOPIC_PARTITIONS`, `…_REPLICATION`).
-pub async fn create_topics(brokers: &str) -> Result<()> {
+pub async fn create_topics(log: &SharedLog) -> Result<()> {
     let partitions = env_number("TRUSTSAFE_TOPIC_PARTITIONS", 3)?;
     let replication = env_number("TRUSTSAFE_TOPIC_REPLICATION", 1)?;
-    kafka::ensure_topics(brokers, &topics::ALL, partitions, replication)
+    kafka::ensure_topics(log, &topics::ALL, partitions, replication)
         .await
         .map_err(anyhow::Error::msg)
         .context("creating the topics")
@@ -105,29 +113,4 @@ fn env_number(name: &str, default: i32) -> Result<i32> {
             .with_context(|| format!("{name} must be a whole number, not {value:?}")),
         Err(_) => Ok(default),
     }
-}
-
-/// Run as root, PostgreSQL runs as the `postgres` user, which must be able to reach the data dir.
-fn check_reachable_by_postgres(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    let root = std::fs::metadata("/proc/self")
-        .map(|meta| meta.uid() == 0)
-        .unwrap_or(false);
-    if !root {
-        return Ok(());
-    }
-    let reachable = Command::new("runuser")
-        .args(["-u", "postgres", "--", "test", "-x"])
-        .arg(dir.parent().unwrap_or(dir))
-        .status()
-        .map(|status| status.success())
-        .unwrap_or(false);
-    if !reachable {
-        bail!(
-            "PostgreSQL runs as the postgres user when trustsafe runs as root, and that user cannot reach {}. \
-             Pass a --data-dir it can reach (for example /var/tmp/trustsafe), or set DATABASE_URL.",
-            dir.display()
-        );
-    }
-    Ok(())
 }

@@ -7,6 +7,7 @@ use chrono::Utc;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use trustsafe_events::topics;
+use trustsafe_eventstore::kafka::SharedLog;
 use uuid::Uuid;
 
 pub struct Ports {
@@ -80,18 +81,45 @@ pub fn start_dev_with_demo_history(data_dir: &Path, ports: &Ports, stdout: std::
 }
 
 fn dev_command(data_dir: &Path, ports: &Ports) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_trustsafe"));
+    let mut command = trustsafe(data_dir, ports);
     command
         .arg("dev")
         .arg("--data-dir")
         .arg(data_dir)
-        .args(["--http-port", &ports.http.to_string()])
-        .args(["--kafka-port", &ports.kafka.to_string()])
-        .args(["--postgres-port", &ports.postgres.to_string()])
-        .env_remove("DATABASE_URL")
-        .env_remove("KAFKA_BROKERS")
-        .env("RUST_LOG", "warn");
+        .args(["--http-port", &ports.http.to_string()]);
     command
+}
+
+/// The `trustsafe` binary as a newcomer runs it on `data_dir`: a private PostgreSQL, and the embedded
+/// broker, or, when `KAFKA_BROKERS` is set (the suites against Apache Kafka), a namespace of the data
+/// dir's own there. Add the subcommand and its `--data-dir`.
+pub fn trustsafe(data_dir: &Path, ports: &Ports) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_trustsafe"));
+    command
+        .env_remove("DATABASE_URL")
+        .env("TRUSTSAFE_KAFKA_PORT", ports.kafka.to_string())
+        .env("TRUSTSAFE_POSTGRES_PORT", ports.postgres.to_string())
+        .env("RUST_LOG", "warn");
+    match std::env::var("KAFKA_BROKERS") {
+        Ok(_) => command.env("TRUSTSAFE_KAFKA_NAMESPACE", namespace(data_dir)),
+        Err(_) => command.env_remove("TRUSTSAFE_KAFKA_NAMESPACE"),
+    };
+    command
+}
+
+/// Where the `trustsafe dev` of `data_dir` keeps its log.
+pub fn dev_log(data_dir: &Path, ports: &Ports) -> SharedLog {
+    match std::env::var("KAFKA_BROKERS") {
+        Ok(brokers) => SharedLog::new(brokers)
+            .with_namespace(namespace(data_dir))
+            .unwrap(),
+        Err(_) => SharedLog::new(format!("127.0.0.1:{}", ports.kafka)),
+    }
+}
+
+fn namespace(data_dir: &Path) -> String {
+    let name = data_dir.file_name().unwrap().to_string_lossy();
+    format!("{}.", name.trim_start_matches('.'))
 }
 
 /// Every service ready (database and broker included), then the gateway in front of them.
@@ -145,16 +173,16 @@ pub fn interrupt(mut dev: Dev) {
 }
 
 /// The ids of every record on the audit topic.
-async fn audit_topic_ids(brokers: &str, expected: usize) -> Vec<String> {
+async fn audit_topic_ids(log: &SharedLog, expected: usize) -> Vec<String> {
     let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
+        .set("bootstrap.servers", &log.brokers)
         .set("group.id", format!("e2e-{}", Uuid::now_v7()))
         .create()
         .unwrap();
     let mut assignment = TopicPartitionList::new();
     for partition in 0..3 {
         assignment
-            .add_partition_offset(topics::AUDIT, partition, Offset::Beginning)
+            .add_partition_offset(&log.topic(topics::AUDIT), partition, Offset::Beginning)
             .unwrap();
     }
     consumer.assign(&assignment).unwrap();
@@ -183,7 +211,7 @@ async fn dev_runs_everything_stops_on_ctrl_c_and_finds_its_data_again() {
     // Under /tmp: when run as root, PostgreSQL runs as the postgres user, who must reach the data.
     let data_dir = std::env::temp_dir().join(format!("trustsafe-e2e-{}", Uuid::now_v7().simple()));
     let ports = free_ports();
-    let brokers = format!("127.0.0.1:{}", ports.kafka);
+    let log = dev_log(&data_dir, &ports);
 
     let mut dev = start_dev(&data_dir, &ports);
     wait_ready(&ports, &mut dev).await;
@@ -231,7 +259,7 @@ async fn dev_runs_everything_stops_on_ctrl_c_and_finds_its_data_again() {
     };
     let concern = read(location.clone()).await;
     assert_eq!(concern["status"], "reported");
-    let published = audit_topic_ids(&brokers, 1).await;
+    let published = audit_topic_ids(&log, 1).await;
     interrupt(dev);
 
     // Second start on the same data dir: the database and the log are as they were.
@@ -242,7 +270,7 @@ async fn dev_runs_everything_stops_on_ctrl_c_and_finds_its_data_again() {
         concern["id"],
         "the concern is still there"
     );
-    let after = audit_topic_ids(&brokers, 2).await;
+    let after = audit_topic_ids(&log, 2).await;
     assert_eq!(
         after[..1],
         published[..],
@@ -251,14 +279,9 @@ async fn dev_runs_everything_stops_on_ctrl_c_and_finds_its_data_again() {
     interrupt(dev);
 
     // With dev stopped, the reporting read model is rebuilt from the log: the one concern's report.
-    let replay = Command::new(env!("CARGO_BIN_EXE_trustsafe"))
+    let replay = trustsafe(&data_dir, &ports)
         .args(["replay", "reporting", "--data-dir"])
         .arg(&data_dir)
-        .args(["--kafka-port", &ports.kafka.to_string()])
-        .args(["--postgres-port", &ports.postgres.to_string()])
-        .env_remove("DATABASE_URL")
-        .env_remove("KAFKA_BROKERS")
-        .env("RUST_LOG", "warn")
         .output()
         .unwrap();
     let printed = String::from_utf8_lossy(&replay.stdout);

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use trustsafe_devstack::{BrokerStorage, EmbeddedBroker, ensure_database};
+use trustsafe_testkit::TestBroker;
 
 fn repo(path: &str) -> PathBuf {
     crate::openapi::manifest_dir().join("..").join(path)
@@ -35,19 +35,13 @@ fn free_port() -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_service_runs_as_its_own_process_from_the_environment() {
-    let broker = EmbeddedBroker::start(BrokerStorage::Memory, 0).await.unwrap();
-    let admin = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let database = ensure_database(
-        &admin,
-        &format!("trustsafe_test_{}", uuid::Uuid::now_v7().simple()),
-    )
-    .await
-    .unwrap();
+    let broker = TestBroker::start().await;
+    let database = trustsafe_testkit::fresh_database().await;
     let port = free_port();
     let mut child = serve("incident", port)
         .env("DATABASE_URL", &database)
-        .env("KAFKA_BROKERS", broker.bootstrap_servers())
+        .env("KAFKA_BROKERS", &broker.log().brokers)
+        .env("TRUSTSAFE_KAFKA_NAMESPACE", broker.log().namespace())
         .spawn()
         .unwrap();
     let client = reqwest::Client::new();

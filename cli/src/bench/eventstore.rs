@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use trustsafe_devstack::ensure_database;
 use trustsafe_events::{Actor, KafkaRecord, audit::RecordRead, to_kafka};
+use trustsafe_eventstore::kafka::SharedLog;
 use trustsafe_eventstore::{AppendContext, EventStore, ExpectedVersion, NewEvent, Relay, RelayConfig, kafka};
 use uuid::Uuid;
 
@@ -61,13 +62,13 @@ async fn measure(stack: &Stack, args: &EventstoreArgs) -> Result<()> {
     sqlx::query("CREATE TABLE raw_events (LIKE events INCLUDING ALL)")
         .execute(&pool)
         .await?;
-    kafka::ensure_topics(&stack.brokers, &[BENCH_TOPIC, RAW_TOPIC], 3, 1)
+    kafka::ensure_topics(&stack.log, &[BENCH_TOPIC, RAW_TOPIC], 3, 1)
         .await
         .map_err(anyhow::Error::msg)?;
     let idle = memory();
     println!(
         "trustsafe bench eventstore — broker {}, {} events of ~{} bytes",
-        stack.brokers,
+        stack.log.brokers,
         args.messages,
         event_size()
     );
@@ -165,8 +166,8 @@ async fn measure(stack: &Stack, args: &EventstoreArgs) -> Result<()> {
         .take(args.messages)
         .collect();
 
-    let raw_produce = produce_raw(&stack.brokers, &records).await?;
-    let relay = Relay::new(store.clone(), &stack.brokers, RelayConfig::default())?;
+    let raw_produce = produce_raw(&stack.log, &records).await?;
+    let relay = Relay::new(store.clone(), &stack.log, RelayConfig::default())?;
     let progress = bar(args.messages as u64, "relay publishing");
     let started = Instant::now();
     let mut published = 0;
@@ -280,13 +281,14 @@ async fn raw_insert(pool: &PgPool, events: &[NewEvent], stream: &str, first_vers
     Ok(())
 }
 
-async fn produce_raw(brokers: &str, records: &[KafkaRecord]) -> Result<f64> {
-    let producer: FutureProducer = kafka::producer_config(brokers).create()?;
+async fn produce_raw(log: &SharedLog, records: &[KafkaRecord]) -> Result<f64> {
+    let producer: FutureProducer = log.producer().create()?;
+    let topic = log.topic(RAW_TOPIC);
     let progress = bar(records.len() as u64, "raw produce");
     let started = Instant::now();
     let mut deliveries = Vec::with_capacity(records.len());
     for record in records {
-        let message = kafka::future_record(RAW_TOPIC, record);
+        let message = kafka::future_record(&topic, record);
         deliveries.push(producer.send_result(message).map_err(|(err, _)| err)?);
     }
     for delivery in deliveries {

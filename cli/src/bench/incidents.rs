@@ -62,7 +62,7 @@ async fn measure(stack: &Stack, args: &IncidentsArgs) -> Result<()> {
     let tenancy = Arc::new(Tenancy::example());
     let service = trustsafe_incident::start(&HostConfig {
         database_url: database_url.clone(),
-        brokers: stack.brokers.clone(),
+        log: stack.log.clone(),
         bind: "127.0.0.1:0".parse()?,
         tenancy: tenancy.clone(),
         authenticator: authenticator.clone(),

@@ -20,6 +20,7 @@ use trustsafe_events::incident::{Category, ConcernSource, PlannedStep};
 use trustsafe_events::{
     Actor, Envelope, Event, KafkaRecord, TraceContext, incident::IncidentReported, to_kafka,
 };
+use trustsafe_eventstore::kafka::SharedLog;
 use trustsafe_eventstore::{EventStore, kafka};
 use trustsafe_gateway::GatewayConfig;
 use trustsafe_servicekit::tenancy::{PolicyDates, School, Trust};
@@ -121,7 +122,7 @@ async fn measure(stack: &Stack, args: &ReportingArgs) -> Result<()> {
             .insert(trust.into(), [TrustRole::TrustSafeguardingLead].into());
         token(grants)
     };
-    println!("trustsafe bench reporting — broker {}", stack.brokers);
+    println!("trustsafe bench reporting — broker {}", stack.log.brokers);
 
     // Each figure is printed as soon as it is measured: a long run shows where it is even without a
     // terminal for the progress bars.
@@ -174,7 +175,7 @@ async fn start(
         let name = format!("trustsafe_bench_{}_{}", spec.name, Uuid::now_v7().simple());
         let config = HostConfig {
             database_url: ensure_database(&stack.admin_database_url, &name).await?,
-            brokers: stack.brokers.clone(),
+            log: stack.log.clone(),
             bind: "127.0.0.1:0".parse()?,
             tenancy: tenancy.clone(),
             authenticator: authenticator.clone(),
@@ -273,16 +274,15 @@ async fn rebuild(stack: &Stack, reporting_db: &str, total: usize) -> Result<(f64
     let count = total.saturating_sub(applied().await? as usize);
     // One record per batch: with thousands of records in multi-record batches, the live consumer of
     // the embedded broker (tansu 0.6) stalled twice in a row on a partition (see the README).
-    let producer: FutureProducer = kafka::producer_config(&stack.brokers)
-        .set("batch.num.messages", "1")
-        .create()?;
+    let producer: FutureProducer = stack.log.producer().set("batch.num.messages", "1").create()?;
+    let topic = stack.log.topic(trustsafe_events::topics::INCIDENT);
     let progress = bar(count as u64, "producing events (not timed)");
     let mut deliveries = Vec::with_capacity(count);
     for n in 0..count {
         let record = report_record(n);
         deliveries.push(
             producer
-                .send_result(kafka::future_record(trustsafe_events::topics::INCIDENT, &record))
+                .send_result(kafka::future_record(&topic, &record))
                 .map_err(|(err, _)| err)?,
         );
         if deliveries.len() >= 10_000 {
@@ -302,7 +302,7 @@ async fn rebuild(stack: &Stack, reporting_db: &str, total: usize) -> Result<(f64
     }
     live.close().await;
 
-    let raw = raw_consume(&stack.brokers).await?;
+    let raw = raw_consume(&stack.log).await?;
     let database = format!("trustsafe_bench_replay_{}", Uuid::now_v7().simple());
     let url = ensure_database(&stack.admin_database_url, &database).await?;
     let pool = PgPoolOptions::new().max_connections(4).connect(&url).await?;
@@ -312,7 +312,7 @@ async fn rebuild(stack: &Stack, reporting_db: &str, total: usize) -> Result<(f64
     trustsafe_reporting::migrate(&pool).await?;
     let progress = bar(0, "replay reporting");
     let started = Instant::now();
-    let events = trustsafe_reporting::consumer(pool.clone(), &stack.brokers)
+    let events = trustsafe_reporting::consumer(pool.clone(), &stack.log)
         .rebuild(|step| {
             progress.set_length(step.total);
             progress.set_position(step.done);
@@ -329,12 +329,12 @@ async fn rebuild(stack: &Stack, reporting_db: &str, total: usize) -> Result<(f64
 }
 
 /// Reads the incident topic from the start to its end, doing nothing with the records: events/s.
-async fn raw_consume(brokers: &str) -> Result<f64> {
-    let consumer: StreamConsumer<kafka::ReadToEnd> =
-        kafka::consumer_config(brokers, &format!("bench-raw-{}", Uuid::now_v7()))
-            .set("enable.partition.eof", "true")
-            .create_with_context(kafka::ReadToEnd)?;
-    let topic = trustsafe_events::topics::INCIDENT;
+async fn raw_consume(log: &SharedLog) -> Result<f64> {
+    let consumer: StreamConsumer<kafka::ReadToEnd> = log
+        .consumer(&format!("bench-raw-{}", Uuid::now_v7()))
+        .set("enable.partition.eof", "true")
+        .create_with_context(kafka::ReadToEnd)?;
+    let topic = &log.topic(trustsafe_events::topics::INCIDENT);
     let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
     let mut assignment = TopicPartitionList::new();
     let mut open = HashSet::new();

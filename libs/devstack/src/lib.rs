@@ -5,4 +5,4 @@ mod broker;
 mod postgres;
 
 pub use broker::{BrokerStorage, EmbeddedBroker, sqlite_storage};
-pub use postgres::{PrivatePostgres, database_url, ensure_database};
+pub use postgres::{PrivatePostgres, cluster_dir, database_url, ensure_database};

@@ -65,15 +65,15 @@ pub enum ConsumerError {
 
 #[derive(Clone, Debug)]
 pub struct ConsumerConfig {
-    pub brokers: String,
+    pub log: kafka::SharedLog,
     /// Pause before retrying an event whose transaction failed.
     pub retry_backoff: Duration,
 }
 
 impl ConsumerConfig {
-    pub fn new(brokers: impl Into<String>) -> Self {
+    pub fn new(log: &kafka::SharedLog) -> Self {
         Self {
-            brokers: brokers.into(),
+            log: log.clone(),
             retry_backoff: Duration::from_millis(500),
         }
     }
@@ -120,7 +120,9 @@ impl<P: Projection> Consumer<P> {
     }
 
     fn kafka_consumer(&self) -> Result<StreamConsumer<LiveContext>, KafkaError> {
-        kafka::consumer_config(&self.config.brokers, self.projection.name())
+        self.config
+            .log
+            .consumer(self.projection.name())
             .set("statistics.interval.ms", STATISTICS_INTERVAL_MS)
             .create_with_context(LiveContext {
                 consumer: self.projection.name().to_owned(),
@@ -130,7 +132,12 @@ impl<P: Projection> Consumer<P> {
     /// Consumes as a member of the group until `shutdown` is cancelled.
     pub async fn run(&self, shutdown: CancellationToken) -> Result<(), ConsumerError> {
         let consumer = self.kafka_consumer()?;
-        let topics = self.projection.topics();
+        let topics: Vec<String> = self
+            .projection
+            .topics()
+            .iter()
+            .map(|topic| self.config.log.topic(topic))
+            .collect();
         consumer.subscribe(&topics.iter().map(String::as_str).collect::<Vec<_>>())?;
         loop {
             let message = tokio::select! {
@@ -144,8 +151,11 @@ impl<P: Projection> Consumer<P> {
                     continue;
                 }
             };
-            let (topic, partition, offset) =
-                (message.topic().to_owned(), message.partition(), message.offset());
+            let (topic, partition, offset) = (
+                self.config.log.contract_topic(message.topic()).to_owned(),
+                message.partition(),
+                message.offset(),
+            );
             let record = kafka::record_of(&message);
             drop(message);
             if self
@@ -155,7 +165,7 @@ impl<P: Projection> Consumer<P> {
             {
                 break;
             }
-            consumer.store_offset(&topic, partition, offset)?;
+            consumer.store_offset(&self.config.log.topic(&topic), partition, offset)?;
         }
         // Commit what was stored so a restart does not redeliver it (it would be deduplicated anyway).
         // Async: a blocking commit would stall this runtime thread for as long as the broker is away.
@@ -303,9 +313,13 @@ impl<P: Projection> Consumer<P> {
         Ok(Outcome::Parked)
     }
 
-    /// Empties the read model and applies every record of its topics from offset zero, then commits
-    /// the group's offsets at the end so the live consumer carries on from there. Run it while this
-    /// projection's live consumer is stopped.
+    /// Empties the read model and applies every record of its topics from offset zero.
+    ///
+    /// It reads outside the projection's consumer group and commits nothing to it: the group's
+    /// offsets belong to the live consumer, which may be running (Apache Kafka refuses a commit from
+    /// outside a group that has live members), and they need not move. Records the live consumer has
+    /// not yet had reach it later and find their dedup rows, written here in the same transaction as
+    /// their effects, so they change nothing.
     ///
     /// A partition is done at its end-of-partition event, not at its high watermark: tansu 0.6 reports
     /// the watermark as the last batch's first offset + 1, short of the end whenever that batch held
@@ -323,11 +337,19 @@ impl<P: Projection> Consumer<P> {
         tx.commit().await?;
 
         let consumer: Arc<StreamConsumer<kafka::ReadToEnd>> = Arc::new(
-            kafka::consumer_config(&self.config.brokers, name)
+            self.config
+                .log
+                .consumer(&format!("{name}.rebuild"))
+                .set("enable.auto.commit", "false")
                 .set("enable.partition.eof", "true")
                 .create_with_context(kafka::ReadToEnd)?,
         );
-        let topics = self.projection.topics();
+        let topics: Vec<String> = self
+            .projection
+            .topics()
+            .iter()
+            .map(|topic| self.config.log.topic(topic))
+            .collect();
         let ends = {
             let (consumer, topics) = (consumer.clone(), topics.clone());
             tokio::task::spawn_blocking(move || end_offsets(&consumer, &topics))
@@ -338,7 +360,6 @@ impl<P: Projection> Consumer<P> {
         let mut done = 0;
         progress(RebuildProgress { done, total });
         let never = CancellationToken::new();
-        let mut committed = TopicPartitionList::new();
         // One topic at a time: an end-of-partition event names the partition but not its topic.
         for topic in &topics {
             let mut assignment = TopicPartitionList::new();
@@ -348,7 +369,6 @@ impl<P: Projection> Consumer<P> {
                 open.insert(*partition);
             }
             consumer.assign(&assignment)?;
-            let mut next_offsets = HashMap::new();
             while !open.is_empty() {
                 let message = match consumer.recv().await {
                     Err(KafkaError::PartitionEOF(partition)) => {
@@ -360,23 +380,15 @@ impl<P: Projection> Consumer<P> {
                 let (partition, offset) = (message.partition(), message.offset());
                 let record = kafka::record_of(&message);
                 drop(message);
-                self.handle_until_done(&record, topic, partition, offset, &never)
+                let contract_topic = self.config.log.contract_topic(topic);
+                self.handle_until_done(&record, contract_topic, partition, offset, &never)
                     .await;
-                next_offsets.insert(partition, offset + 1);
                 done += 1;
                 total = total.max(done);
                 progress(RebuildProgress { done, total });
             }
-            for (partition, next) in next_offsets {
-                committed.add_partition_offset(topic, partition, Offset::Offset(next))?;
-            }
         }
         progress(RebuildProgress { done, total: done });
-        if committed.count() > 0 {
-            tokio::task::spawn_blocking(move || consumer.commit(&committed, CommitMode::Sync))
-                .await
-                .expect("commit does not panic")?;
-        }
         Ok(done)
     }
 }

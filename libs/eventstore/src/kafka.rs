@@ -14,6 +14,72 @@ use rdkafka::producer::FutureRecord;
 use rdkafka::types::RDKafkaErrorCode;
 use trustsafe_events::KafkaRecord;
 
+/// Where the shared log lives: the brokers, and the namespace its topics and consumer groups carry.
+///
+/// The code names topics and groups as the contract does (`trustsafe.incident.v1`, `reporting`); a
+/// namespace prefixes both on the broker, so several platforms (staging beside production, or test
+/// runs side by side) can share one Kafka cluster without reading each other's records or joining
+/// each other's groups. An ordinary deployment has none.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SharedLog {
+    /// `bootstrap.servers`.
+    pub brokers: String,
+    namespace: String,
+}
+
+impl SharedLog {
+    pub fn new(brokers: impl Into<String>) -> Self {
+        Self {
+            brokers: brokers.into(),
+            namespace: String::new(),
+        }
+    }
+
+    /// The same brokers under `namespace` (letters, digits, `.`, `_` and `-`, as Kafka's names allow).
+    pub fn with_namespace(self, namespace: impl Into<String>) -> Result<Self, String> {
+        let namespace = namespace.into();
+        let valid = namespace.len() <= 100
+            && namespace
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !valid {
+            return Err(format!(
+                "a log namespace takes at most 100 letters, digits, '.', '_' or '-', not {namespace:?}"
+            ));
+        }
+        Ok(Self { namespace, ..self })
+    }
+
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The name of the contract's topic `name` on the broker.
+    pub fn topic(&self, name: &str) -> String {
+        format!("{}{name}", self.namespace)
+    }
+
+    /// The name of consumer group `name` on the broker.
+    pub fn group(&self, name: &str) -> String {
+        format!("{}{name}", self.namespace)
+    }
+
+    /// The contract's name of a topic as the broker names it.
+    pub fn contract_topic<'a>(&self, topic: &'a str) -> &'a str {
+        topic.strip_prefix(self.namespace.as_str()).unwrap_or(topic)
+    }
+
+    /// The relay's producer (see [`producer_config`]).
+    pub fn producer(&self) -> ClientConfig {
+        producer_config(&self.brokers)
+    }
+
+    /// A consumer in the group `name` (see [`consumer_config`]).
+    pub fn consumer(&self, name: &str) -> ClientConfig {
+        consumer_config(&self.brokers, &self.group(name))
+    }
+}
+
 /// The relay's producer: idempotent (no duplicates or reordering from its own retries), acks from
 /// every in-sync replica, and a short linger so an event reaches the topic within milliseconds.
 pub fn producer_config(brokers: &str) -> ClientConfig {
@@ -65,11 +131,13 @@ impl ConsumerContext for ReadToEnd {}
 /// Creates the topics that do not exist yet, with unlimited retention: the log is the history.
 /// Never rely on auto-creation: a typo would silently make a new, empty topic.
 pub async fn ensure_topics(
-    brokers: &str,
+    log: &SharedLog,
     topics: &[&str],
     partitions: i32,
     replication: i32,
 ) -> Result<(), String> {
+    let brokers = log.brokers.as_str();
+    let topics: Vec<String> = topics.iter().map(|topic| log.topic(topic)).collect();
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .create()
@@ -87,10 +155,9 @@ pub async fn ensure_topics(
             .map(|topic| topic.name().to_owned())
             .collect()
     };
-    let missing: Vec<&str> = topics
+    let missing: Vec<&String> = topics
         .iter()
-        .copied()
-        .filter(|topic| !existing.iter().any(|t| t == topic))
+        .filter(|topic| !existing.iter().any(|t| t == *topic))
         .collect();
     if missing.is_empty() {
         return Ok(());

@@ -52,6 +52,7 @@ pub struct BatchOutcome {
 
 pub struct Relay {
     store: EventStore,
+    log: kafka::SharedLog,
     producer: FutureProducer,
     config: RelayConfig,
 }
@@ -60,10 +61,11 @@ pub struct Relay {
 const LEADER_LOCK: &str = "SELECT pg_try_advisory_lock(hashtext('trustsafe.outbox.relay'))";
 
 impl Relay {
-    pub fn new(store: EventStore, brokers: &str, config: RelayConfig) -> Result<Self, KafkaError> {
-        let producer = kafka::producer_config(brokers).create()?;
+    pub fn new(store: EventStore, log: &kafka::SharedLog, config: RelayConfig) -> Result<Self, KafkaError> {
+        let producer = log.producer().create()?;
         Ok(Self {
             store,
+            log: log.clone(),
             producer,
             config,
         })
@@ -166,7 +168,7 @@ impl Relay {
         async {
             for row in &rows {
                 let position: i64 = row.try_get("global_position")?;
-                let topic: String = row.try_get("topic")?;
+                let topic = self.log.topic(row.try_get("topic")?);
                 let record = to_kafka(&envelope_from_row(row, self.store.source())?);
                 let message = kafka::future_record(&topic, &record);
                 match self.producer.send_result(message) {

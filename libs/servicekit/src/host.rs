@@ -11,6 +11,7 @@ use sqlx::postgres::PgPoolOptions;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use trustsafe_auth::Authenticator;
+use trustsafe_eventstore::kafka::SharedLog;
 use trustsafe_eventstore::{EventStore, Relay, RelayConfig};
 use trustsafe_problem::Problem;
 
@@ -50,7 +51,8 @@ impl ServiceSpec {
 #[derive(Clone)]
 pub struct HostConfig {
     pub database_url: String,
-    pub brokers: String,
+    /// The shared log: brokers and namespace.
+    pub log: SharedLog,
     pub bind: SocketAddr,
     /// The trusts and schools, shared by every service of the process.
     pub tenancy: Arc<Tenancy>,
@@ -107,7 +109,7 @@ impl ServiceBase {
             shutdown: CancellationToken::new(),
             tasks: Vec::new(),
         };
-        let relay = Relay::new(store, &config.brokers, RelayConfig::default())?;
+        let relay = Relay::new(store, &config.log, RelayConfig::default())?;
         base.spawn(|shutdown| async move { relay.run(shutdown).await });
         Ok(base)
     }
@@ -134,7 +136,7 @@ impl ServiceBase {
             mut tasks,
         } = self;
         let kafka_probe = ClientConfig::new()
-            .set("bootstrap.servers", &config.brokers)
+            .set("bootstrap.servers", &config.log.brokers)
             .create()?;
         let dependencies = web::Data::new(Dependencies {
             pool: store.pool().clone(),

@@ -1,17 +1,26 @@
 //! What every service's integration tests stand on: real parts, fresh for each test. A database of
-//! its own on the real PostgreSQL, a real Kafka-protocol broker (embedded tansu, in memory) with the
-//! platform's topics, the dev identity's tokens, and the gateway in front, so tests speak HTTP as
-//! schools, trusts and MIS systems do.
+//! its own on a real PostgreSQL, a real Kafka-protocol broker with the platform's topics, the dev
+//! identity's tokens, and the gateway in front, so tests speak HTTP as schools, trusts and MIS
+//! systems do.
+//!
+//! - PostgreSQL: `DATABASE_URL`, else a private cluster this test process starts from the local
+//!   server binaries and that ends with it.
+//! - The broker: an embedded tansu of each test's own, else, when `KAFKA_BROKERS` is set (Apache
+//!   Kafka in CI), a namespace of each test's own on that cluster: its own topics and groups.
 
-use std::sync::Arc;
+mod broker;
+
+pub use broker::TestBroker;
+
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rdkafka::producer::FutureProducer;
 use trustsafe_auth::dev::{AUDIENCE, DEV_ISSUER, DevIdentity};
 use trustsafe_auth::{AuthConfig, Authenticator, Grants, SchoolRole, TrustRole};
-use trustsafe_devstack::{BrokerStorage, EmbeddedBroker, ensure_database};
-use trustsafe_events::{KafkaRecord, topics};
-use trustsafe_eventstore::kafka;
+use trustsafe_devstack::{PrivatePostgres, cluster_dir, ensure_database};
+use trustsafe_events::KafkaRecord;
+use trustsafe_eventstore::kafka::{self, SharedLog};
 use trustsafe_gateway::{GatewayConfig, RunningGateway, Upstream};
 use trustsafe_servicekit::{HostConfig, Tenancy};
 use uuid::Uuid;
@@ -19,9 +28,45 @@ use uuid::Uuid;
 /// Partitions of every topic in tests.
 pub const PARTITIONS: i32 = 3;
 
-/// The PostgreSQL tests create their databases on: `DATABASE_URL`, else the local one.
+/// The PostgreSQL tests create their databases on: `DATABASE_URL`, else a private cluster of this
+/// test process (started on first use; it shuts down when the process ends, however it ends).
 pub fn admin_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    if let Ok(url) = std::env::var("DATABASE_URL") {
+        return url;
+    }
+    static PRIVATE: OnceLock<PrivatePostgres> = OnceLock::new();
+    PRIVATE
+        .get_or_init(|| {
+            let dir = private_cluster_dir().expect("a directory for the tests' PostgreSQL");
+            let port = free_port().expect("a free port");
+            PrivatePostgres::start(&dir, port).unwrap_or_else(|err| {
+                panic!("DATABASE_URL is not set and a private PostgreSQL did not start: {err:#}")
+            })
+        })
+        .url()
+}
+
+/// `TMPDIR/trustsafe-tests/<pid>`, after removing the directories of test processes that have ended.
+fn private_cluster_dir() -> std::io::Result<std::path::PathBuf> {
+    let root = std::env::temp_dir().join("trustsafe-tests");
+    std::fs::create_dir_all(&root)?;
+    for entry in std::fs::read_dir(&root)?.flatten() {
+        let ended = entry
+            .file_name()
+            .to_str()
+            .and_then(|name| name.parse::<u32>().ok())
+            .is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if ended {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    let dir = root.join(std::process::id().to_string());
+    let cluster = cluster_dir(&dir).map_err(std::io::Error::other)?;
+    Ok(cluster)
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// A new, empty database (`trustsafe_test_…`; CI drops leftovers), and its URL.
@@ -32,15 +77,9 @@ pub async fn fresh_database() -> String {
         .expect("a test database")
 }
 
-/// A broker of its own, with the platform's topics.
-pub async fn broker() -> EmbeddedBroker {
-    let broker = EmbeddedBroker::start(BrokerStorage::Memory, 0)
-        .await
-        .expect("embedded broker");
-    kafka::ensure_topics(&broker.bootstrap_servers(), &topics::ALL, PARTITIONS, 1)
-        .await
-        .expect("topics");
-    broker
+/// A broker for one test, with the platform's topics.
+pub async fn broker() -> TestBroker {
+    TestBroker::start().await
 }
 
 /// The dev identity, in a directory of its own: it signs tokens, and verifies them.
@@ -87,10 +126,10 @@ impl Identity {
 
     /// How a service under test is configured: its database, the broker, any free port, the example
     /// tenancy and this identity.
-    pub fn host(&self, database_url: &str, broker: &EmbeddedBroker) -> HostConfig {
+    pub fn host(&self, database_url: &str, broker: &TestBroker) -> HostConfig {
         HostConfig {
             database_url: database_url.to_owned(),
-            brokers: broker.bootstrap_servers(),
+            log: broker.log().clone(),
             bind: "127.0.0.1:0".parse().expect("an address"),
             tenancy: Arc::new(Tenancy::example()),
             authenticator: self.authenticator.clone(),
@@ -119,14 +158,15 @@ pub async fn gateway(identity: &Identity, upstream: Upstream) -> RunningGateway 
         .expect("the gateway starts")
 }
 
-/// Produces `records` to `topic` all at once, as a relay does: many to a request.
-pub async fn produce(brokers: &str, topic: &str, records: &[KafkaRecord]) {
-    let producer: FutureProducer = kafka::producer_config(brokers).create().expect("a producer");
+/// Produces `records` to the contract's `topic` all at once, as a relay does: many to a request.
+pub async fn produce(log: &SharedLog, topic: &str, records: &[KafkaRecord]) {
+    let producer: FutureProducer = log.producer().create().expect("a producer");
+    let topic = log.topic(topic);
     let deliveries: Vec<_> = records
         .iter()
         .map(|record| {
             producer
-                .send_result(kafka::future_record(topic, record))
+                .send_result(kafka::future_record(&topic, record))
                 .map_err(|(err, _)| err)
                 .expect("queued")
         })

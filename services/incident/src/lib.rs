@@ -50,7 +50,7 @@ pub async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
             store: store.clone(),
             tenancy: config.tenancy.clone(),
         }),
-        ConsumerConfig::new(&config.brokers),
+        ConsumerConfig::new(&config.log),
     );
     base.spawn(|shutdown| async move {
         // The consumer returns only when it cannot go on (the broker refused it): start it again.

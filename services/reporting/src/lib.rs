@@ -17,6 +17,7 @@ use std::time::Duration;
 use actix_web::web;
 use anyhow::Context;
 use sqlx::PgPool;
+use trustsafe_eventstore::kafka::SharedLog;
 use trustsafe_eventstore::{Consumer, ConsumerConfig};
 use trustsafe_servicekit::{HostConfig, RunningService, ServiceBase, ServiceSpec};
 use utoipa::OpenApi;
@@ -49,15 +50,15 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
 }
 
 /// The consumer that keeps the read model, for the service and for `trustsafe replay reporting`.
-pub fn consumer(pool: PgPool, brokers: &str) -> Consumer<projection::Concerns> {
-    Consumer::new(pool, Arc::new(projection::Concerns), ConsumerConfig::new(brokers))
+pub fn consumer(pool: PgPool, log: &SharedLog) -> Consumer<projection::Concerns> {
+    Consumer::new(pool, Arc::new(projection::Concerns), ConsumerConfig::new(log))
 }
 
 pub async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
     let mut base = ServiceBase::connect(SPEC, config).await?;
     let pool = base.store.pool().clone();
     migrate(&pool).await?;
-    let consumer = consumer(pool.clone(), &config.brokers);
+    let consumer = consumer(pool.clone(), &config.log);
     base.spawn(|shutdown| async move {
         // The consumer returns only when it cannot go on (the broker refused it): start it again.
         while !shutdown.is_cancelled() {

@@ -70,7 +70,7 @@ impl Running {
 }
 
 pub fn run_consumer(env: &TestEnv, projection: Arc<Effects>) -> Running {
-    let consumer = Consumer::new(env.pool.clone(), projection, ConsumerConfig::new(env.brokers()));
+    let consumer = Consumer::new(env.pool.clone(), projection, ConsumerConfig::new(env.log()));
     let shutdown = CancellationToken::new();
     let token = shutdown.clone();
     Running {
@@ -124,8 +124,8 @@ async fn the_same_batch_delivered_twice_has_one_effect() {
     let env = TestEnv::start().await;
     create_effects_table(&env).await;
     let records: Vec<KafkaRecord> = stored_envelopes(&env, 4, 10).await.iter().map(to_kafka).collect();
-    produce(&env.brokers(), topics::AUDIT, &records).await;
-    produce(&env.brokers(), topics::AUDIT, &records).await;
+    produce(env.log(), topics::AUDIT, &records).await;
+    produce(env.log(), topics::AUDIT, &records).await;
 
     let projection = Arc::new(Effects::new("twice"));
     let run = run_consumer(&env, projection);
@@ -177,10 +177,10 @@ async fn poison_records_are_parked_and_the_consumer_moves_on() {
         with(&|record| record.value = br#"{"record_kind": 7}"#.to_vec()),
         with(&|record| record.headers.retain(|(key, _)| key != "ce_subject")),
     ];
-    produce(&env.brokers(), topics::AUDIT, &poison[..2]).await;
-    produce(&env.brokers(), topics::AUDIT, &good[..1]).await;
-    produce(&env.brokers(), topics::AUDIT, &poison[2..]).await;
-    produce(&env.brokers(), topics::AUDIT, &good[1..]).await;
+    produce(env.log(), topics::AUDIT, &poison[..2]).await;
+    produce(env.log(), topics::AUDIT, &good[..1]).await;
+    produce(env.log(), topics::AUDIT, &poison[2..]).await;
+    produce(env.log(), topics::AUDIT, &good[1..]).await;
 
     let run = run_consumer(&env, Arc::new(Effects::new("poison")));
     wait_for_effects(&env, "poison", 2, Duration::from_secs(30)).await;
@@ -210,8 +210,8 @@ async fn a_projection_rebuilt_from_zero_ends_as_it_was() {
     let env = TestEnv::start().await;
     create_effects_table(&env).await;
     let records: Vec<KafkaRecord> = stored_envelopes(&env, 3, 20).await.iter().map(to_kafka).collect();
-    produce(&env.brokers(), topics::AUDIT, &records).await;
-    produce(&env.brokers(), topics::AUDIT, &records[..5]).await;
+    produce(env.log(), topics::AUDIT, &records).await;
+    produce(env.log(), topics::AUDIT, &records[..5]).await;
 
     let projection = Arc::new(Effects::new("rebuild"));
     let run = run_consumer(&env, projection.clone());
@@ -228,7 +228,7 @@ async fn a_projection_rebuilt_from_zero_ends_as_it_was() {
     };
     let before = snapshot().await;
 
-    let consumer = Consumer::new(env.pool.clone(), projection, ConsumerConfig::new(env.brokers()));
+    let consumer = Consumer::new(env.pool.clone(), projection, ConsumerConfig::new(env.log()));
     let mut reports = Vec::new();
     let read = consumer.rebuild(|progress| reports.push(progress)).await.unwrap();
     assert_eq!(read, 65, "every record of the topic, duplicates included");

@@ -1,5 +1,5 @@
-//! What every event-store test stands on: a fresh database on the real PostgreSQL, a real broker
-//! (embedded tansu, in memory) with the platform's topics, and helpers to read topics back.
+//! What every event-store test stands on: a fresh database on a real PostgreSQL, a real broker with
+//! the platform's topics (both from the test kit), and helpers to read topics back.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -10,29 +10,30 @@ use rdkafka::producer::FutureProducer;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
-use trustsafe_devstack::{BrokerStorage, EmbeddedBroker, ensure_database};
-use trustsafe_events::{Actor, KafkaRecord, audit::RecordRead, topics};
+use trustsafe_events::{Actor, KafkaRecord, audit::RecordRead};
+use trustsafe_eventstore::kafka::SharedLog;
 use trustsafe_eventstore::{AppendContext, EventStore, NewEvent, kafka};
+use trustsafe_testkit::{PARTITIONS, TestBroker};
 use uuid::Uuid;
-
-pub const PARTITIONS: i32 = 3;
-
-pub fn admin_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
 
 pub struct TestEnv {
     pub pool: PgPool,
     pub store: EventStore,
-    pub broker: EmbeddedBroker,
+    pub broker: TestBroker,
 }
 
 impl TestEnv {
     pub async fn start() -> TestEnv {
-        let name = format!("trustsafe_test_{}", Uuid::now_v7().simple());
-        let url = ensure_database(&admin_url(), &name)
-            .await
-            .expect("a test database");
+        Self::on(TestBroker::start().await).await
+    }
+
+    /// With a broker of this test's own, which it may stop and resume.
+    pub async fn with_own_broker() -> TestEnv {
+        Self::on(TestBroker::own().await).await
+    }
+
+    async fn on(broker: TestBroker) -> TestEnv {
+        let url = trustsafe_testkit::fresh_database().await;
         let pool = PgPoolOptions::new()
             .max_connections(60)
             .connect(&url)
@@ -40,17 +41,11 @@ impl TestEnv {
             .expect("connect");
         let store = EventStore::new(pool.clone(), "/trustsafe/test");
         store.migrate().await.expect("migrations");
-        let broker = EmbeddedBroker::start(BrokerStorage::Memory, 0)
-            .await
-            .expect("embedded broker");
-        kafka::ensure_topics(&broker.bootstrap_servers(), &topics::ALL, PARTITIONS, 1)
-            .await
-            .expect("topics");
         TestEnv { pool, store, broker }
     }
 
-    pub fn brokers(&self) -> String {
-        self.broker.bootstrap_servers()
+    pub fn log(&self) -> &SharedLog {
+        self.broker.log()
     }
 
     pub async fn outbox_len(&self) -> i64 {
@@ -96,11 +91,12 @@ pub fn record_read(n: usize) -> NewEvent {
     NewEvent::new(&event, Utc::now())
 }
 
-/// Reads `topic` from the beginning until `count` distinct events (by `ce_id`) have arrived, keeping
-/// any duplicates met on the way (fails after `within`).
-pub async fn read_topic(brokers: &str, topic: &str, count: usize, within: Duration) -> Vec<KafkaRecord> {
+/// Reads the contract's `topic` from the beginning until `count` distinct events (by `ce_id`) have
+/// arrived, keeping any duplicates met on the way (fails after `within`).
+pub async fn read_topic(log: &SharedLog, topic: &str, count: usize, within: Duration) -> Vec<KafkaRecord> {
+    let topic = &log.topic(topic);
     let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
+        .set("bootstrap.servers", &log.brokers)
         .set("group.id", format!("reader-{}", Uuid::now_v7()))
         .set("enable.auto.commit", "false")
         .create()
@@ -150,15 +146,17 @@ pub fn assert_stream_order(records: &[KafkaRecord]) {
     }
 }
 
-/// Produces raw records, as another producer (or a buggy one) would.
-pub async fn produce(brokers: &str, topic: &str, records: &[KafkaRecord]) {
+/// Produces raw records one at a time to the contract's `topic`, as another producer (or a buggy
+/// one) would.
+pub async fn produce(log: &SharedLog, topic: &str, records: &[KafkaRecord]) {
     let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
+        .set("bootstrap.servers", &log.brokers)
         .create()
         .unwrap();
+    let topic = log.topic(topic);
     for record in records {
         producer
-            .send(kafka::future_record(topic, record), Duration::from_secs(5))
+            .send(kafka::future_record(&topic, record), Duration::from_secs(5))
             .await
             .unwrap();
     }

@@ -26,7 +26,7 @@ async fn the_consumer_continues_the_appenders_trace() {
 
     let env = TestEnv::start().await;
     create_effects_table(&env).await;
-    let relay = Relay::new(env.store.clone(), &env.brokers(), RelayConfig::default()).unwrap();
+    let relay = Relay::new(env.store.clone(), env.log(), RelayConfig::default()).unwrap();
     let shutdown = CancellationToken::new();
     tokio::spawn({
         let shutdown = shutdown.clone();

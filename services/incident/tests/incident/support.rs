@@ -12,19 +12,18 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use trustsafe_auth::{SchoolRole, TrustRole};
-use trustsafe_devstack::EmbeddedBroker;
 use trustsafe_events::KafkaRecord;
 use trustsafe_eventstore::kafka;
 use trustsafe_gateway::{RunningGateway, Upstream};
 use trustsafe_servicekit::RunningService;
-use trustsafe_testkit::{self as testkit, Identity};
+use trustsafe_testkit::{self as testkit, Identity, TestBroker};
 use uuid::Uuid;
 
 pub struct TestApp {
     /// The gateway, e.g. `http://127.0.0.1:41234`.
     pub base: String,
     pub pool: PgPool,
-    pub broker: EmbeddedBroker,
+    pub broker: TestBroker,
     pub client: reqwest::Client,
     identity: Identity,
     service: Option<RunningService>,
@@ -175,8 +174,9 @@ impl TestApp {
         count: usize,
         wanted: impl Fn(&KafkaRecord) -> bool,
     ) -> Vec<KafkaRecord> {
+        let topic = &self.broker.topic(topic);
         let consumer: StreamConsumer = ClientConfig::new()
-            .set("bootstrap.servers", self.broker.bootstrap_servers())
+            .set("bootstrap.servers", &self.broker.log().brokers)
             .set("group.id", format!("reader-{}", Uuid::now_v7()))
             .set("enable.auto.commit", "false")
             .create()
@@ -210,7 +210,7 @@ impl TestApp {
 
     /// Produces records, as another service would.
     pub async fn produce(&self, topic: &str, records: &[KafkaRecord]) {
-        testkit::produce(&self.broker.bootstrap_servers(), topic, records).await;
+        testkit::produce(self.broker.log(), topic, records).await;
     }
 }
 

@@ -399,7 +399,7 @@ async fn delivering_every_event_twice_or_replaying_from_zero_gives_the_same_read
         .unwrap();
     trustsafe_reporting::migrate(&replayed).await.unwrap();
     let mut progress = Vec::new();
-    let read = trustsafe_reporting::consumer(replayed.clone(), &app.broker.bootstrap_servers())
+    let read = trustsafe_reporting::consumer(replayed.clone(), app.broker.log())
         .rebuild(|step| progress.push(step))
         .await
         .unwrap();

@@ -8,7 +8,6 @@ use serde_json::Value;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use trustsafe_auth::{SchoolRole, TrustRole};
-use trustsafe_devstack::EmbeddedBroker;
 use trustsafe_events::incident::{
     Category, ConcernSource, IncidentAcknowledged, IncidentClosed, IncidentEscalatedToTrust,
     IncidentReopened, IncidentReported, IncidentStepCompleted, PlannedStep, ReportNarrative,
@@ -16,13 +15,13 @@ use trustsafe_events::incident::{
 use trustsafe_events::{Actor, Envelope, Event, KafkaRecord, TraceContext, to_kafka, topics};
 use trustsafe_gateway::{RunningGateway, Upstream};
 use trustsafe_servicekit::RunningService;
-use trustsafe_testkit::{self as testkit, Identity};
+use trustsafe_testkit::{self as testkit, Identity, TestBroker};
 use uuid::Uuid;
 
 pub struct TestApp {
     pub base: String,
     pub pool: PgPool,
-    pub broker: EmbeddedBroker,
+    pub broker: TestBroker,
     pub client: reqwest::Client,
     identity: Identity,
     service: Option<RunningService>,
@@ -96,7 +95,7 @@ impl TestApp {
     }
 
     pub async fn produce(&self, records: &[KafkaRecord]) {
-        testkit::produce(&self.broker.bootstrap_servers(), topics::INCIDENT, records).await;
+        testkit::produce(self.broker.log(), topics::INCIDENT, records).await;
     }
 
     /// Waits until the read model has handled `events` distinct events.
