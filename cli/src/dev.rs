@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use trustsafe_auth::dev::{self, DevIdentity};
 use trustsafe_auth::{AuthConfig, Authenticator};
 use trustsafe_devstack::ensure_database;
@@ -33,7 +34,53 @@ pub struct DevArgs {
     no_demo_history: bool,
 }
 
+/// Runs the platform until Ctrl-C or SIGTERM, which may come at any moment: before the platform is
+/// up, what has started is dropped (the private PostgreSQL stops with it); after, everything stops
+/// in order; a second signal while it stops ends the process at once (PostgreSQL still stops, as
+/// the kernel tells it when this process ends).
 pub async fn run(args: DevArgs) -> Result<()> {
+    let mut stop = StopSignals::install()?;
+    let platform = tokio::select! {
+        platform = start(&args) => platform?,
+        _ = stop.next() => {
+            eprintln!("stopped while starting; the next start carries on where this one was");
+            return Ok(());
+        }
+    };
+    let demo_history = if args.no_demo_history {
+        0
+    } else {
+        // Through the incident service's own core; its relay publishes it and reporting reads it.
+        let seeding = trustsafe_incident::demo::seed_history(&platform.incident, chrono::Utc::now());
+        tokio::select! {
+            written = seeding => written.context("writing the demo history")?,
+            _ = stop.next() => {
+                eprintln!("stopping while writing the demo history; the next start finishes it");
+                platform.stop(stop).await;
+                return Ok(());
+            }
+        }
+    };
+    platform.describe(&args, demo_history);
+    stop.next().await;
+    eprintln!("stopping…");
+    platform.stop(stop).await;
+    eprintln!("stopped");
+    Ok(())
+}
+
+/// Everything `trustsafe dev` runs.
+struct Platform {
+    stack: Stack,
+    tenancy: Arc<Tenancy>,
+    incident: HostConfig,
+    services: Vec<trustsafe_servicekit::RunningService>,
+    gateway: trustsafe_gateway::RunningGateway,
+    demo_tokens: Vec<(String, String)>,
+    tokens_file: std::path::PathBuf,
+}
+
+async fn start(args: &DevArgs) -> Result<Platform> {
     let tenancy = match &args.tenancy {
         Some(path) => Tenancy::load(path)?,
         None => Tenancy::example(),
@@ -58,7 +105,7 @@ pub async fn run(args: DevArgs) -> Result<()> {
         .iter()
         .map(|(who, token)| format!("{who}\t{token}\n"))
         .collect();
-    std::fs::write(&tokens_file, &listing).context("writing the demo tokens")?;
+    write_private(&tokens_file, &listing).context("writing the demo tokens")?;
     let tenancy = Arc::new(tenancy);
     // Each service gets its own database and the next HTTP port after the gateway's.
     let host = |spec: ServiceSpec, offset: u16| {
@@ -71,7 +118,7 @@ pub async fn run(args: DevArgs) -> Result<()> {
                 .context("--http-port is too high")?;
             Ok::<_, anyhow::Error>(HostConfig {
                 database_url,
-                brokers: stack.brokers.clone(),
+                log: stack.log.clone(),
                 bind: SocketAddr::new(args.http_host, port),
                 tenancy,
                 authenticator,
@@ -106,88 +153,123 @@ pub async fn run(args: DevArgs) -> Result<()> {
             .push(upstream(service.spec, format!("http://{}", service.address)));
     }
     let gateway = trustsafe_gateway::start(gateway).await?;
-    let demo_history = if args.no_demo_history {
-        0
-    } else {
-        // Through the incident service's own core; its relay publishes it and reporting reads it.
-        trustsafe_incident::demo::seed_history(&incident, chrono::Utc::now())
-            .await
-            .context("writing the demo history")?
-    };
+    Ok(Platform {
+        stack,
+        tenancy,
+        incident,
+        services,
+        gateway,
+        demo_tokens,
+        tokens_file,
+    })
+}
 
-    println!(
-        "trustsafe dev is running (data in {})",
-        args.stack.data_dir.display()
-    );
-    println!(
-        "  kafka       {}{}",
-        stack.brokers,
-        if stack.embedded_broker() {
-            "  (embedded)"
-        } else {
-            ""
+impl Platform {
+    /// Stops the gateway, then the services, then the broker and PostgreSQL. A further signal on the
+    /// way ends the process there and then.
+    async fn stop(self, mut stop: StopSignals) {
+        tokio::spawn(async move {
+            stop.next().await;
+            eprintln!("stopping now");
+            std::process::exit(130);
+        });
+        self.gateway.stop().await;
+        for service in self.services {
+            service.stop().await;
         }
-    );
-    println!(
-        "  postgres    {}{}",
-        stack.admin_database_url,
-        if stack.private_postgres() {
-            "  (private cluster)"
-        } else {
-            ""
-        }
-    );
-    for trust in &tenancy.trusts {
-        let schools: Vec<&str> = trust.schools.iter().map(|school| school.id.as_str()).collect();
-        println!(
-            "  trust       {} ({}): {}",
-            trust.id,
-            trust.name,
-            schools.join(", ")
-        );
+        self.stack.stop().await;
     }
-    println!(
-        "  dashboard   http://{}/  (sign in as a demo user below)",
-        gateway.address
-    );
-    println!(
-        "  gateway     http://{}/api/v1/…  /api/docs/  /healthz  /readyz  /metrics  /.well-known/jwks.json",
-        gateway.address
-    );
-    for service in &services {
-        let base = format!("http://{}", service.address);
-        println!(
-            "  {:<11} {base}/healthz  {base}/readyz  {base}/metrics",
-            service.spec.name
-        );
-    }
-    println!(
-        "demo users (tokens valid 7 days, also in {}):",
-        tokens_file.display()
-    );
-    for (who, token) in &demo_tokens {
-        println!("  {who:<34} {token}");
-    }
-    println!(
-        "more: trustsafe token --data-dir {} --school raps --role dsl",
-        args.stack.data_dir.display()
-    );
-    if demo_history > 0 {
-        println!(
-            "demo history: {demo_history} concerns over the last twelve months (--no-demo-history to skip)"
-        );
-    }
-    println!("Ctrl-C stops everything.");
 
-    stop_requested().await?;
-    eprintln!("stopping…");
-    gateway.stop().await;
-    for service in services {
-        service.stop().await;
+    fn describe(&self, args: &DevArgs, demo_history: usize) {
+        let Self {
+            stack,
+            tenancy,
+            services,
+            gateway,
+            demo_tokens,
+            tokens_file,
+            ..
+        } = self;
+        println!(
+            "trustsafe dev is running (data in {})",
+            args.stack.data_dir.display()
+        );
+        println!(
+            "  kafka       {}{}",
+            stack.log.brokers,
+            if stack.embedded_broker() {
+                "  (embedded)"
+            } else {
+                ""
+            }
+        );
+        println!(
+            "  postgres    {}{}",
+            stack.admin_database_url,
+            if stack.private_postgres() {
+                "  (private cluster)"
+            } else {
+                ""
+            }
+        );
+        for trust in &tenancy.trusts {
+            let schools: Vec<&str> = trust.schools.iter().map(|school| school.id.as_str()).collect();
+            println!(
+                "  trust       {} ({}): {}",
+                trust.id,
+                trust.name,
+                schools.join(", ")
+            );
+        }
+        println!(
+            "  dashboard   http://{}/  (sign in as a demo user below)",
+            gateway.address
+        );
+        println!(
+            "  gateway     http://{}/api/v1/…  /api/docs/  /healthz  /readyz  /metrics  /.well-known/jwks.json",
+            gateway.address
+        );
+        for service in services {
+            let base = format!("http://{}", service.address);
+            println!(
+                "  {:<11} {base}/healthz  {base}/readyz  {base}/metrics",
+                service.spec.name
+            );
+        }
+        println!(
+            "demo users (tokens valid 7 days, also in {}):",
+            tokens_file.display()
+        );
+        for (who, token) in demo_tokens {
+            println!("  {who:<34} {token}");
+        }
+        println!(
+            "more: trustsafe token --data-dir {} --school raps --role dsl",
+            args.stack.data_dir.display()
+        );
+        if demo_history > 0 {
+            println!(
+                "demo history: {demo_history} concerns over the last twelve months (--no-demo-history to skip)"
+            );
+        }
+        println!("Ctrl-C stops everything.");
     }
-    stack.stop().await;
-    eprintln!("stopped");
-    Ok(())
+}
+
+/// Writes `text` to `path` readable by its owner alone (0600), whatever the umask: the demo tokens
+/// sign in as every DSL of the tenancy.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    // A file made by an older version keeps its mode through open(): set it.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(text.as_bytes())
 }
 
 /// A service behind the gateway, with the resources it owns under a school's and a trust's paths.
@@ -210,11 +292,26 @@ pub fn upstream(spec: ServiceSpec, base_url: String) -> Upstream {
     }
 }
 
-/// Ctrl-C in a terminal, SIGTERM from a process manager.
-pub async fn stop_requested() -> Result<()> {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        interrupted = tokio::signal::ctrl_c() => interrupted.context("waiting for Ctrl-C"),
-        _ = terminate.recv() => Ok(()),
+/// Ctrl-C in a terminal and SIGTERM from a process manager, listened for from the moment they are
+/// installed: until then a signal ends the process with no stop code run.
+pub struct StopSignals {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl StopSignals {
+    pub fn install() -> Result<Self> {
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt()).context("listening for Ctrl-C")?,
+            terminate: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+        })
+    }
+
+    /// The next Ctrl-C or SIGTERM.
+    pub async fn next(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
     }
 }

@@ -72,20 +72,20 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         }
         let gateway = trustsafe_gateway::start(config).await?;
         eprintln!("gateway listening on {}", gateway.address);
-        crate::dev::stop_requested().await?;
+        crate::dev::StopSignals::install()?.next().await;
         gateway.stop().await;
         return Ok(());
     }
 
-    let brokers = required("KAFKA_BROKERS")?;
+    let log = crate::stack::shared_log(required("KAFKA_BROKERS")?)?;
+    crate::stack::create_topics(&log).await?;
     let config = HostConfig {
         database_url: required("DATABASE_URL")?,
-        brokers: brokers.clone(),
+        log,
         bind: args.http_addr,
         tenancy,
         authenticator,
     };
-    crate::stack::create_topics(&brokers).await?;
     let service = match args.service.as_str() {
         "incident" => trustsafe_incident::start(&config).await?,
         "filtering" => trustsafe_filtering::start(&config).await?,
@@ -94,7 +94,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         other => bail!("no service {other:?}: gateway, incident, filtering, aup or reporting"),
     };
     eprintln!("{} listening on {}", args.service, service.address);
-    crate::dev::stop_requested().await?;
+    crate::dev::StopSignals::install()?.next().await;
     service.stop().await;
     Ok(())
 }

@@ -3,6 +3,8 @@
 //! do what), reported by the school's demo member of staff and handled by its demo DSL, with the clock
 //! set back to when each thing happened. No person is named: the texts say they are demo data.
 
+use std::collections::HashSet;
+
 use anyhow::Context as _;
 use chrono::{DateTime, Datelike, Duration, Months, NaiveTime, Utc, Weekday};
 use rand::rngs::StdRng;
@@ -17,7 +19,7 @@ use uuid::Uuid;
 use crate::SPEC;
 use crate::clock::Clock;
 use crate::domain::concern::{Command, Concern, NewReport};
-use crate::incidents::Incidents;
+use crate::incidents::{Idempotency, Incidents};
 use crate::store::IncidentStore;
 
 /// How often each category is reported, roughly as a school sees them.
@@ -41,33 +43,70 @@ const SEASON: [u32; 12] = [7, 8, 7, 6, 8, 7, 6, 1, 9, 10, 9, 5];
 
 /// Writes the demo history of every school in the tenancy, from the first day of the month eleven
 /// months ago until `now`, unless the service already holds concerns. Returns how many it wrote.
+///
+/// It can be interrupted at any moment: the next call finishes the same history (against the clock
+/// of the first), writing only the concerns not yet written. A concern interrupted between its report
+/// and its closing stays as far as it got, as a real one might.
 pub async fn seed_history(config: &HostConfig, now: DateTime<Utc>) -> anyhow::Result<usize> {
     let pool = sqlx::PgPool::connect(&config.database_url).await?;
     let store = IncidentStore::new(EventStore::new(pool.clone(), SPEC.source()));
-    let already: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM concerns)")
-        .fetch_one(&pool)
-        .await?;
-    if already {
+    let Some(now) = begin_or_resume(&pool, now).await? else {
         return Ok(0);
-    }
+    };
     let clock = Clock::set_by_hand(now);
     let incidents = Incidents::new(store, config.tenancy.clone(), clock.clone());
     let history = History {
+        pool: pool.clone(),
         incidents,
         clock,
         now,
     };
     let mut written = 0;
     for (n, school) in schools(&config.tenancy).into_iter().enumerate() {
-        // The same history on every run, different at each school.
-        let mut rng = StdRng::seed_from_u64(0x7275_7374 + n as u64);
+        let done: HashSet<i32> =
+            sqlx::query_scalar("SELECT ordinal FROM demo_history_concerns WHERE school_id = $1")
+                .bind(&school)
+                .fetch_all(&pool)
+                .await?
+                .into_iter()
+                .collect();
+        // The same history on every run against the same clock, different at each school.
+        let seed = 0x7275_7374 + n as u64;
         written += history
-            .school(&school, &mut rng)
+            .school(&school, seed, &done)
             .await
             .with_context(|| format!("demo history of {school}"))?;
     }
+    sqlx::query("UPDATE demo_history SET finished = true")
+        .execute(&pool)
+        .await?;
     pool.close().await;
     Ok(written)
+}
+
+/// The clock to write the history against: `now` for a first start, the first start's clock for
+/// one that did not finish; `None` when there is nothing to write (finished, or a platform in use).
+async fn begin_or_resume(pool: &sqlx::PgPool, now: DateTime<Utc>) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let run: Option<(DateTime<Utc>, bool)> = sqlx::query_as("SELECT as_of, finished FROM demo_history")
+        .fetch_optional(pool)
+        .await?;
+    match run {
+        Some((_, true)) => Ok(None),
+        Some((as_of, false)) => Ok(Some(as_of)),
+        None => {
+            let in_use: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM concerns)")
+                .fetch_one(pool)
+                .await?;
+            if in_use {
+                return Ok(None);
+            }
+            sqlx::query("INSERT INTO demo_history (as_of) VALUES ($1)")
+                .bind(now)
+                .execute(pool)
+                .await?;
+            Ok(Some(now))
+        }
+    }
 }
 
 fn schools(tenancy: &Tenancy) -> Vec<String> {
@@ -89,18 +128,23 @@ fn demo_caller(school_id: &str, role: SchoolRole, word: &str) -> Caller {
 }
 
 struct History {
+    pool: sqlx::PgPool,
     incidents: Incidents,
     clock: Clock,
     now: DateTime<Utc>,
 }
 
 impl History {
-    async fn school(&self, school_id: &str, rng: &mut StdRng) -> anyhow::Result<usize> {
+    /// The school's history. Its plan (when, what) comes from one generator and each concern's course
+    /// from a generator of its own, so the concerns `done` can be passed over without changing the rest.
+    async fn school(&self, school_id: &str, seed: u64, done: &HashSet<i32>) -> anyhow::Result<usize> {
+        let rng = &mut StdRng::seed_from_u64(seed);
         let staff = demo_caller(school_id, SchoolRole::Staff, "staff");
         let dsl = demo_caller(school_id, SchoolRole::Dsl, "dsl");
         let size = rng.random_range(0.6..1.4);
         let first_month = self.now.date_naive().with_day(1).expect("a first day") - Months::new(11);
         let mut written = 0;
+        let mut ordinal = 0;
         for offset in 0..12 {
             let month = first_month + Months::new(offset);
             let expected = f64::from(SEASON[month.month0() as usize]) * size;
@@ -116,7 +160,13 @@ impl History {
                 if at >= self.now {
                     continue;
                 }
-                self.concern(school_id, (&staff, &dsl), pick_category(rng), at, rng)
+                let category = pick_category(rng);
+                ordinal += 1;
+                if done.contains(&ordinal) {
+                    continue;
+                }
+                let course = &mut StdRng::seed_from_u64(seed.wrapping_mul(1_000_003) + ordinal as u64);
+                self.concern(school_id, ordinal, (&staff, &dsl), category, at, course)
                     .await?;
                 written += 1;
             }
@@ -128,6 +178,7 @@ impl History {
     async fn concern(
         &self,
         school_id: &str,
+        ordinal: i32,
         (staff, dsl): (&Caller, &Caller),
         category: Category,
         reported_at: DateTime<Utc>,
@@ -147,17 +198,30 @@ impl History {
             immediate_risk: false,
             source: ConcernSource::StaffReport,
         };
+        // The key makes a report repeated after an interruption (before it was noted below) the same
+        // concern, not a second one.
+        let idempotency = Idempotency {
+            key: format!("demo-history-{ordinal}"),
+            request: json!({ "demo_history": ordinal }),
+        };
         let created = self
             .incidents
             .report(
                 staff,
                 school_id,
                 new,
-                None,
+                Some(idempotency),
                 |concern, _| json!({ "id": concern.id }),
             )
             .await?;
         let id: Uuid = serde_json::from_value(created.body["id"].clone())?;
+        sqlx::query(
+            "INSERT INTO demo_history_concerns (school_id, ordinal) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(school_id)
+        .bind(ordinal)
+        .execute(&self.pool)
+        .await?;
 
         // The most recent concerns are still being worked on: some not yet acknowledged, some steps
         // not yet done (and, past their deadlines, overdue).
