@@ -75,9 +75,12 @@ pub fn asyncapi_document() -> Value {
             json!({"action": "send", "channel": {"$ref": format!("#/channels/{name}")}, "messages": message_refs}),
         );
     }
+    let mut schemas = serde_json::Map::new();
+    schemas.insert("CloudEventHeaders".into(), cloudevent_headers());
     let messages: serde_json::Map<String, Value> = kinds
         .iter()
         .map(|kind| {
+            let schema = hoist_definitions((kind.schema)().to_value(), &mut schemas);
             let message = json!({
                 "name": kind.event_type,
                 "summary": kind.summary,
@@ -85,7 +88,7 @@ pub fn asyncapi_document() -> Value {
                 "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},
                 "payload": {
                     "schemaFormat": "application/schema+json;version=draft-07",
-                    "schema": (kind.schema)()
+                    "schema": schema
                 },
                 "bindings": {"kafka": {"key": {"type": "string", "description": "The stream id."}}}
             });
@@ -103,8 +106,44 @@ pub fn asyncapi_document() -> Value {
         "servers": {"dev": {"host": "127.0.0.1:9092", "protocol": "kafka", "description": "trustsafe dev's embedded broker"}},
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages, "schemas": {"CloudEventHeaders": cloudevent_headers()}}
+        "components": {"messages": messages, "schemas": schemas}
     })
+}
+
+/// Moves a schema's `definitions` into the document's `components/schemas` and points its `$ref`s
+/// there: embedded in a message, `#/definitions/…` would resolve against the document's root, where
+/// there is none. A name used by two event types is one Rust type, so it must be one schema.
+fn hoist_definitions(mut schema: Value, components: &mut serde_json::Map<String, Value>) -> Value {
+    if let Some(Value::Object(definitions)) = schema.as_object_mut().and_then(|s| s.remove("definitions")) {
+        for (name, mut definition) in definitions {
+            point_refs_at_components(&mut definition);
+            if let Some(existing) = components.get(&name) {
+                assert_eq!(existing, &definition, "two different schemas named {name}");
+            }
+            components.insert(name, definition);
+        }
+    }
+    point_refs_at_components(&mut schema);
+    schema
+}
+
+fn point_refs_at_components(value: &mut Value) {
+    match value {
+        Value::Object(fields) => {
+            for (key, field) in fields.iter_mut() {
+                match field {
+                    Value::String(reference) if key == "$ref" => {
+                        if let Some(name) = reference.strip_prefix("#/definitions/") {
+                            *reference = format!("#/components/schemas/{name}");
+                        }
+                    }
+                    other => point_refs_at_components(other),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(point_refs_at_components),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
