@@ -77,10 +77,11 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         return Ok(());
     }
 
+    let database_url = required("DATABASE_URL")?;
     let log = crate::stack::shared_log(required("KAFKA_BROKERS")?)?;
     crate::stack::create_topics(&log).await?;
     let config = HostConfig {
-        database_url: required("DATABASE_URL")?,
+        database_url,
         log,
         bind: args.http_addr,
         tenancy,

@@ -1,0 +1,218 @@
+//! Every event type on the shared log reads with tools nobody here wrote: librdkafka (PyPI's
+//! `confluent-kafka`) for the records and the CloudEvents SDK's Kafka binding (PyPI's `cloudevents`)
+//! for the events, on whichever broker the suite runs against.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use serde_json::{Value, json};
+use trustsafe_events::filtering::{BreachEscalated, EscalationTrigger};
+use trustsafe_events::{Actor, Envelope, Event, TraceContext, catalog, to_kafka, topics};
+use uuid::Uuid;
+
+use crate::dev::{dev_log, free_ports, interrupt, start_dev, wait_ready};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_type_reads_with_the_cloudevents_sdk() {
+    let data_dir = std::env::temp_dir().join(format!("trustsafe-e2e-{}", Uuid::now_v7().simple()));
+    let ports = free_ports();
+    let mut dev = start_dev(&data_dir, &ports);
+    wait_ready(&ports, &mut dev).await;
+    let log = dev_log(&data_dir, &ports);
+    let api = Api::new(&data_dir, ports.http);
+
+    // One concern's whole life at RAPS, so each incident event type is published once at least.
+    let concern = api
+        .send(
+            "POST",
+            "/api/v1/schools/raps/incidents",
+            "raps staff",
+            json!({
+                "category": "indecent_images_of_children",
+                "summary": "Image found on a shared laptop",
+                "description": "Found while helping a pupil log in.",
+                "occurred_at": Utc::now()
+            }),
+        )
+        .await;
+    let path = format!(
+        "/api/v1/schools/raps/incidents/{}",
+        concern["id"].as_str().unwrap()
+    );
+    api.send("GET", &path, "raps dsl", Value::Null).await;
+    let act = |action: &str, body: Value| {
+        let path = format!("{path}/{action}");
+        let api = &api;
+        async move { api.send("POST", &path, "raps dsl", body).await }
+    };
+    act("acknowledge", json!({})).await;
+    act("notes", json!({"text": "Laptop locked away"})).await;
+    act("steps/secure_devices/complete", json!({})).await;
+    act("referrals", json!({"agency": "iwf", "reference": "IWF-E2E-1"})).await;
+    act(
+        "escalate",
+        json!({"reason": "The trust lead is told of every IIOC concern"}),
+    )
+    .await;
+    for step in ["police_report", "delete_copies", "parents_informed", "debrief"] {
+        act(&format!("steps/{step}/complete"), json!({})).await;
+    }
+    act(
+        "close",
+        json!({"outcome": "Handed to the police", "lessons_learned": "None"}),
+    )
+    .await;
+    act("reopen", json!({"reason": "More images came to light"})).await;
+
+    // The school relabels a category: its workflow stream's event.
+    let mut workflow = api
+        .send("GET", "/api/v1/schools/raps/workflow", "raps dsl", Value::Null)
+        .await;
+    workflow["categories"]["cyberbullying"]["label"] = json!("Online bullying");
+    api.send_if_match(
+        "PUT",
+        "/api/v1/schools/raps/workflow",
+        "raps dsl",
+        "\"0\"",
+        workflow,
+    )
+    .await;
+
+    // A severe breach on the filtering topic, as the filtering service publishes it.
+    let breach_id = Uuid::now_v7();
+    let breach = to_kafka(&Envelope {
+        event_id: Uuid::now_v7(),
+        event_type: BreachEscalated::TYPE.into(),
+        source: "/trustsafe/filtering".into(),
+        stream_id: format!("breach-{breach_id}"),
+        stream_version: 2,
+        trust_id: "viking".into(),
+        school_id: Some("raps".into()),
+        occurred_at: Utc::now(),
+        recorded_at: Utc::now(),
+        actor: Actor::service("filtering"),
+        correlation_id: Uuid::now_v7(),
+        causation_id: None,
+        trace: TraceContext::default(),
+        data: serde_json::to_value(BreachEscalated {
+            breach_id,
+            category: "illegal".into(),
+            severity: 5,
+            trigger: EscalationTrigger::Automatic,
+            detected_at: Utc::now(),
+        })
+        .unwrap(),
+    });
+    trustsafe_testkit::produce(&log, topics::FILTERING, &[breach]).await;
+    // The incident service opens a concern for it: two concerns at RAPS, all published.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while api
+        .send("GET", "/api/v1/schools/raps/incidents", "raps dsl", Value::Null)
+        .await["items"]
+        .as_array()
+        .unwrap()
+        .len()
+        < 2
+    {
+        assert!(Instant::now() < deadline, "the breach opened no concern");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let wanted: BTreeSet<&str> = catalog().iter().map(|kind| kind.event_type).collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let read = read_with_the_sdk(&log.brokers, &topics::ALL.map(|topic| log.topic(topic)));
+        assert_eq!(read["unreadable"], json!([]), "records the SDK could not read");
+        let seen: BTreeSet<&str> = read["types"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let missing: Vec<&&str> = wanted.difference(&seen).collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not on the topics: {missing:?} (read: {read})"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    interrupt(dev);
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+/// Runs `tests/tools/read_cloudevents.py` with the tools' Python (`TRUSTSAFE_PYTHON`, which
+/// scripts/setup.sh prepares; else `python3`).
+fn read_with_the_sdk(brokers: &str, topics: &[String]) -> Value {
+    let python = std::env::var("TRUSTSAFE_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = crate::openapi::manifest_dir().join("../tests/tools/read_cloudevents.py");
+    let output = Command::new(&python)
+        .arg(&script)
+        .arg(brokers)
+        .args(topics)
+        .output()
+        .unwrap_or_else(|err| panic!("running {python}: {err}"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("ModuleNotFoundError"),
+        "{python} lacks the tools: run scripts/setup.sh, or set TRUSTSAFE_PYTHON ({stderr})"
+    );
+    serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|_| panic!("{python} {}: {stdout}{stderr}", script.display()))
+}
+
+/// The gateway, called with the demo users' tokens.
+struct Api {
+    base: String,
+    tokens: String,
+    client: reqwest::Client,
+}
+
+impl Api {
+    fn new(data_dir: &std::path::Path, port: u16) -> Api {
+        Api {
+            base: format!("http://127.0.0.1:{port}"),
+            tokens: std::fs::read_to_string(PathBuf::from(data_dir).join("demo-tokens.txt")).unwrap(),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    fn token(&self, who: &str) -> &str {
+        self.tokens
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{who}\t")))
+            .unwrap_or_else(|| panic!("a demo token for {who}"))
+    }
+
+    async fn send(&self, method: &str, path: &str, who: &str, body: Value) -> Value {
+        self.request(method, path, who, None, body).await
+    }
+
+    async fn send_if_match(&self, method: &str, path: &str, who: &str, etag: &str, body: Value) -> Value {
+        self.request(method, path, who, Some(etag), body).await
+    }
+
+    async fn request(&self, method: &str, path: &str, who: &str, etag: Option<&str>, body: Value) -> Value {
+        let mut request = self
+            .client
+            .request(method.parse().unwrap(), format!("{}{path}", self.base))
+            .bearer_auth(self.token(who));
+        if let Some(etag) = etag {
+            request = request.header("if-match", etag);
+        }
+        if !body.is_null() {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert!(status.is_success(), "{method} {path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+}
