@@ -43,6 +43,29 @@ impl Dev {
     pub fn child(&mut self) -> &mut Child {
         self.0.as_mut().expect("dev is running until interrupted")
     }
+
+    /// Sends `signal` to its process group, as a terminal does with Ctrl-C.
+    pub fn signal_group(&mut self, signal: &str) {
+        let pid = self.child().id();
+        let status = Command::new("kill")
+            .args(["-s", signal, "--", &format!("-{pid}")])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -s {signal}");
+    }
+
+    /// Waits for it to end by itself.
+    pub fn wait_exit(mut self, within: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child().try_wait().unwrap() {
+                self.0 = None;
+                return status;
+            }
+            assert!(Instant::now() < deadline, "trustsafe dev still running after {within:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 impl Drop for Dev {
@@ -82,6 +105,8 @@ pub fn start_dev_with_demo_history(data_dir: &Path, ports: &Ports, stdout: std::
 
 fn dev_command(data_dir: &Path, ports: &Ports) -> Command {
     let mut command = trustsafe(data_dir, ports);
+    // A process group of its own, as a terminal gives a command: Ctrl-C reaches the whole group.
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
     command
         .arg("dev")
         .arg("--data-dir")

@@ -6,4 +6,5 @@ mod dev;
 mod openapi;
 mod privacy;
 mod serve;
+mod stop;
 mod token;
