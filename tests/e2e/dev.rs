@@ -62,7 +62,10 @@ impl Dev {
                 self.0 = None;
                 return status;
             }
-            assert!(Instant::now() < deadline, "trustsafe dev still running after {within:?}");
+            assert!(
+                Instant::now() < deadline,
+                "trustsafe dev still running after {within:?}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }

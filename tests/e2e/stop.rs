@@ -15,7 +15,13 @@ fn processes_naming(dir: &Path) -> Vec<String> {
     std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
-        .filter(|entry| entry.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
         .filter_map(|entry| std::fs::read(entry.path().join("cmdline")).ok())
         .map(|cmdline| String::from_utf8_lossy(&cmdline).replace('\0', " "))
         .filter(|cmdline| cmdline.contains(&needle))
@@ -67,7 +73,10 @@ async fn ctrl_c_while_the_demo_history_is_written_stops_everything_and_the_next_
     let mut dev = start_dev_with_demo_history(&data_dir, &ports, std::fs::File::create(&stdout).unwrap());
     wait_ready(&ports, &mut dev).await;
     let deadline = Instant::now() + Duration::from_secs(180);
-    while !std::fs::read_to_string(&stdout).unwrap().contains("demo history:") {
+    while !std::fs::read_to_string(&stdout)
+        .unwrap()
+        .contains("demo history:")
+    {
         assert!(Instant::now() < deadline, "the history was not finished");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
