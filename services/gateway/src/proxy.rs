@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures::{SinkExt, StreamExt};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use trustsafe_auth::Caller;
 use trustsafe_problem::{Kind, Problem};
 
@@ -94,6 +95,7 @@ pub(crate) async fn school(
     proxy: web::Data<Proxy>,
 ) -> Result<HttpResponse, Problem> {
     let (school_id, rest) = path.into_inner();
+    let forwarded = forwarded_path(&req, &school_id)?;
     let trust = proxy
         .config
         .tenancy
@@ -103,7 +105,7 @@ pub(crate) async fn school(
     if !allowed {
         return Err(Problem::not_found());
     }
-    forward(req, &rest, true, body, &caller, &proxy).await
+    forward(req, &forwarded, &rest, true, body, &caller, &proxy).await
 }
 
 /// `/api/v1/trusts/{trust_id}/{rest}`: for callers with a grant on that trust only.
@@ -115,14 +117,54 @@ pub(crate) async fn trust(
     proxy: web::Data<Proxy>,
 ) -> Result<HttpResponse, Problem> {
     let (trust_id, rest) = path.into_inner();
+    let forwarded = forwarded_path(&req, &trust_id)?;
     if proxy.config.tenancy.trust(&trust_id).is_none() || !caller.knows_trust(&trust_id) {
         return Err(Problem::not_found());
     }
-    forward(req, &rest, false, body, &caller, &proxy).await
+    forward(req, &forwarded, &rest, false, body, &caller, &proxy).await
+}
+
+/// What may stand in a forwarded path segment unencoded: RFC 3986's unreserved characters.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The path (and query) to forward, rebuilt segment by segment from the request's own, so the
+/// service is asked for exactly what was authorised. A `.` or `..` segment, in any spelling, could be
+/// resolved on the way (a URL library removes dot segments) into another school's or trust's path,
+/// and an encoded `/` would add a segment the router did not match: both are refused.
+fn forwarded_path(req: &HttpRequest, authorised_id: &str) -> Result<String, Problem> {
+    let refused = || {
+        Problem::new(
+            Kind::Validation,
+            "The path has a '.' or '..' segment, or an encoded '/' or '\\', which the API never uses.",
+        )
+    };
+    let mut rebuilt = String::with_capacity(req.uri().path().len());
+    for (n, segment) in req.uri().path().split('/').skip(1).enumerate() {
+        let decoded = percent_decode_str(segment).decode_utf8().map_err(|_| refused())?;
+        if decoded == "." || decoded == ".." || decoded.contains(['/', '\\']) {
+            return Err(refused());
+        }
+        // `/api/v1/{schools|trusts}/{id}/…`: the id checked is the id forwarded.
+        if n == 3 && decoded != authorised_id {
+            return Err(refused());
+        }
+        rebuilt.push('/');
+        rebuilt.extend(utf8_percent_encode(&decoded, SEGMENT));
+    }
+    if let Some(query) = req.uri().query() {
+        rebuilt.push('?');
+        rebuilt.push_str(query);
+    }
+    Ok(rebuilt)
 }
 
 async fn forward(
     req: HttpRequest,
+    path_and_query: &str,
     rest: &str,
     school_path: bool,
     mut body: web::Payload,
@@ -143,7 +185,6 @@ async fn forward(
         return Err(too_large(limit));
     }
 
-    let path_and_query = req.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
     let url = format!("{}{path_and_query}", upstream.base_url.trim_end_matches('/'));
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|_| Problem::new(Kind::Validation, "unsupported method"))?;

@@ -257,3 +257,63 @@ async fn the_dashboard_is_served_from_the_binary_under_its_own_policy_and_demo_u
         .unwrap();
     assert_eq!(users[0]["who"], "raps dsl");
 }
+
+/// Sends `GET target` exactly as written: an HTTP client would resolve its dot segments first.
+async fn raw_get(base: &str, target: &str, token: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!(
+        "GET {target} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let status = response[9..12].parse().unwrap();
+    (status, response)
+}
+
+#[actix_web::test]
+async fn the_gateway_forwards_exactly_the_path_it_authorised() {
+    let setup = Setup::new();
+    let (_gateway, base) = gateway(setup.config(&upstream())).await;
+    let dsl = setup.school_token("raps", SchoolRole::Dsl);
+    let lead = setup.trust_token("viking");
+    for (target, token) in [
+        ("/api/v1/schools/raps/incidents/../../chilton/incidents", &dsl),
+        (
+            "/api/v1/schools/raps/incidents/%2e%2e/%2E%2E/chilton/incidents",
+            &dsl,
+        ),
+        ("/api/v1/schools/raps/incidents/.%2E/..%2fchilton", &dsl),
+        ("/api/v1/schools/raps/./incidents", &dsl),
+        (
+            "/api/v1/schools/raps/incidents%2F..%2F..%2Fchilton%2Fincidents",
+            &dsl,
+        ),
+        ("/api/v1/schools/raps/incidents/..%5C..%5Cchilton", &dsl),
+        (
+            "/api/v1/trusts/viking/dashboard/../../../schools/claremont/incidents",
+            &lead,
+        ),
+    ] {
+        let (status, response) = raw_get(&base, target, token).await;
+        assert_eq!(status, 400, "{target}: {response}");
+        assert!(
+            response.contains("urn:trustsafe:problem:validation"),
+            "{target}: {response}"
+        );
+        assert!(
+            !response.contains("\"path\""),
+            "{target} reached a service: {response}"
+        );
+    }
+    // An ordinary encoded character is forwarded as it was matched.
+    let (status, response) = raw_get(&base, "/api/v1/schools/raps/incidents/a%20b?x=1", &dsl).await;
+    assert_eq!(status, 200, "{response}");
+    assert!(
+        response.contains(r#""path":"/api/v1/schools/raps/incidents/a%20b""#),
+        "{response}"
+    );
+}
