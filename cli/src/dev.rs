@@ -32,6 +32,42 @@ pub struct DevArgs {
     /// the first time, so the dashboards have something to show.
     #[arg(long)]
     no_demo_history: bool,
+    /// No demo sign-in: the dashboard's list of demo users (each with a token) is not served.
+    #[arg(long)]
+    no_demo_sign_in: bool,
+    /// Serve the demo sign-in on an address other than loopback, where anyone who reaches it can sign
+    /// in as any demo user, every school's DSL among them.
+    #[arg(long)]
+    expose_demo_sign_in: bool,
+}
+
+impl DevArgs {
+    /// Refuses to put the demo sign-in on the network unless asked to, and warns of anything but
+    /// loopback: dev mode signs every token with a key kept in the data dir.
+    fn check_exposure(&self) -> Result<()> {
+        if self.http_host.is_loopback() {
+            return Ok(());
+        }
+        if !self.no_demo_sign_in && !self.expose_demo_sign_in {
+            anyhow::bail!(
+                "--http-host {} would let anyone who can reach this machine sign in as any demo user, \
+                 every school's DSL among them. Pass --no-demo-sign-in, or --expose-demo-sign-in to accept that.",
+                self.http_host
+            );
+        }
+        eprintln!(
+            "WARNING: trustsafe dev listens on {} (not loopback): its tokens are signed by a dev key in {} \
+             and it is not a production server.{}",
+            self.http_host,
+            self.stack.data_dir.display(),
+            if self.no_demo_sign_in {
+                ""
+            } else {
+                " Demo sign-in is exposed: anyone who reaches it can act as any demo user."
+            }
+        );
+        Ok(())
+    }
 }
 
 /// Runs the platform until Ctrl-C or SIGTERM, which may come at any moment: before the platform is
@@ -40,6 +76,7 @@ pub struct DevArgs {
 /// the kernel tells it when this process ends).
 pub async fn run(args: DevArgs) -> Result<()> {
     let mut stop = StopSignals::install()?;
+    args.check_exposure()?;
     let platform = tokio::select! {
         platform = start(&args) => platform?,
         _ = stop.next() => {
@@ -142,6 +179,7 @@ async fn start(args: &DevArgs) -> Result<Platform> {
     gateway.jwks = Some(identity.jwks());
     gateway.demo_users = demo_tokens
         .iter()
+        .filter(|_| !args.no_demo_sign_in)
         .map(|(who, token)| DemoUser {
             who: who.clone(),
             token: token.clone(),

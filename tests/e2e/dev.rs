@@ -321,3 +321,37 @@ async fn dev_runs_everything_stops_on_ctrl_c_and_finds_its_data_again() {
     assert!(printed.contains("reporting rebuilt from 1 events"), "{printed}");
     let _ = std::fs::remove_dir_all(&data_dir);
 }
+
+#[test]
+fn dev_refuses_to_put_the_demo_sign_in_on_the_network_unless_told() {
+    let data_dir = std::env::temp_dir().join(format!("trustsafe-e2e-{}", Uuid::now_v7().simple()));
+    let ports = free_ports();
+    let output = trustsafe(&data_dir, &ports)
+        .args(["dev", "--http-host", "0.0.0.0", "--data-dir"])
+        .arg(&data_dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("--expose-demo-sign-in"), "{stderr}");
+    assert!(
+        !data_dir.join("postgres").exists(),
+        "refused before anything started"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_writes_its_demo_tokens_for_its_user_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let data_dir = std::env::temp_dir().join(format!("trustsafe-e2e-{}", Uuid::now_v7().simple()));
+    let ports = free_ports();
+    let mut dev = start_dev(&data_dir, &ports);
+    wait_ready(&ports, &mut dev).await;
+    let mode = std::fs::metadata(data_dir.join("demo-tokens.txt"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "demo-tokens.txt is {mode:o}");
+    interrupt(dev);
+    let _ = std::fs::remove_dir_all(&data_dir);
+}

@@ -27,9 +27,18 @@ pub struct Authenticator {
     issuer: String,
     audience: String,
     keys: KeySource,
-    /// Tokens already verified, until they expire: a signature check costs more than the rest of a
-    /// cheap request, and the gateway and the service would otherwise both pay it every time.
-    verified: Mutex<HashMap<String, (Caller, u64)>>,
+    /// Tokens already verified, until they expire or the key set changes: a signature check costs
+    /// more than the rest of a cheap request, and the gateway and the service would otherwise both
+    /// pay it every time.
+    verified: Mutex<HashMap<String, Verified>>,
+}
+
+struct Verified {
+    caller: Caller,
+    exp: u64,
+    /// The generation of the key set the token was verified under: once the issuer's keys change
+    /// (a key removed), the token is checked again and a token of a removed key stops working.
+    generation: u64,
 }
 
 /// Bound on remembered tokens; past it the memory is simply cleared.
@@ -87,6 +96,14 @@ impl Authenticator {
         if config.issuer.is_empty() || config.audience.is_empty() {
             return Err(AuthError::Config("issuer and audience are required".into()));
         }
+        if let Some(url) = config.keys.url()
+            && !url.starts_with("https://")
+            && !config.dev_mode
+        {
+            return Err(AuthError::Config(format!(
+                "the JWKS URL {url} is not https: keys fetched in the clear could be replaced on the way"
+            )));
+        }
         Ok(Self {
             issuer: config.issuer,
             audience: config.audience,
@@ -100,10 +117,17 @@ impl Authenticator {
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_secs();
-        if let Some((caller, exp)) = self.verified.lock().expect("not poisoned").get(token)
-            && now < *exp
+        let remembered = self
+            .verified
+            .lock()
+            .expect("not poisoned")
+            .get(token)
+            .filter(|verified| now < verified.exp)
+            .map(|verified| (verified.caller.clone(), verified.generation));
+        if let Some((caller, generation)) = remembered
+            && self.keys.generation().await? == generation
         {
-            return Ok(caller.clone());
+            return Ok(caller);
         }
         self.verify(token).await
     }
@@ -114,7 +138,8 @@ impl Authenticator {
         if header.jku.is_some() || header.x5u.is_some() || header.jwk.is_some() || header.x5c.is_some() {
             return Err(AuthError::KeyReference);
         }
-        let key = self.keys.find(header.kid.as_deref()).await?;
+        let found = self.keys.find(header.kid.as_deref()).await?;
+        let key = &found.key;
         if header.alg != key.algorithm {
             return Err(AuthError::AlgorithmMismatch);
         }
@@ -139,7 +164,14 @@ impl Authenticator {
         if verified.len() >= VERIFIED_CAPACITY {
             verified.clear();
         }
-        verified.insert(token.to_owned(), (caller.clone(), claims.exp));
+        verified.insert(
+            token.to_owned(),
+            Verified {
+                caller: caller.clone(),
+                exp: claims.exp,
+                generation: found.generation,
+            },
+        );
         Ok(caller)
     }
 }

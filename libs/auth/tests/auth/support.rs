@@ -1,7 +1,7 @@
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::{App, HttpResponse, HttpServer, get, web};
 use serde_json::{Value, json};
@@ -39,38 +39,74 @@ pub fn sign(header: &jsonwebtoken::Header, claims: &Value, rsa_pem: &[u8]) -> St
     jsonwebtoken::encode(header, claims, &key).unwrap()
 }
 
-/// An HTTP server that serves a JWK set and counts the requests it gets.
+/// An HTTP server that serves a JWK set and counts the requests it gets; the test may change the
+/// set, the Cache-Control it is served with, and how slowly it answers.
 pub struct KeyServer {
     pub url: String,
     pub hits: Arc<AtomicUsize>,
+    served: Arc<Mutex<Served>>,
+}
+
+#[derive(Clone)]
+struct Served {
+    jwks: String,
+    cache_control: Option<String>,
+    delay: Duration,
 }
 
 impl KeyServer {
     pub fn start() -> KeyServer {
         let hits = Arc::new(AtomicUsize::new(0));
-        let counter = hits.clone();
+        let served = Arc::new(Mutex::new(Served {
+            jwks: JWKS.into(),
+            cache_control: None,
+            delay: Duration::ZERO,
+        }));
+        let (counter, answer) = (hits.clone(), served.clone());
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
         let server = HttpServer::new(move || {
-            let counter = counter.clone();
+            let (counter, answer) = (counter.clone(), answer.clone());
             App::new().route(
                 "/jwks.json",
                 web::get().to(move || {
                     counter.fetch_add(1, Ordering::SeqCst);
-                    async { HttpResponse::Ok().content_type("application/json").body(JWKS) }
+                    let served = answer.lock().unwrap().clone();
+                    async move {
+                        tokio::time::sleep(served.delay).await;
+                        let mut response = HttpResponse::Ok();
+                        response.content_type("application/json");
+                        if let Some(cache_control) = served.cache_control {
+                            response.insert_header(("cache-control", cache_control));
+                        }
+                        response.body(served.jwks)
+                    }
                 }),
             )
         })
-        .workers(1)
+        .workers(2)
         .listen(listener)
         .unwrap()
         .run();
         tokio::spawn(server);
-        KeyServer { url, hits }
+        KeyServer { url, hits, served }
     }
 
     pub fn hits(&self) -> usize {
         self.hits.load(Ordering::SeqCst)
+    }
+
+    /// Serves an empty set from now on: the issuer removed its key.
+    pub fn remove_keys(&self) {
+        self.served.lock().unwrap().jwks = r#"{"keys": []}"#.into();
+    }
+
+    pub fn set_cache_control(&self, value: &str) {
+        self.served.lock().unwrap().cache_control = Some(value.into());
+    }
+
+    pub fn set_delay(&self, delay: Duration) {
+        self.served.lock().unwrap().delay = delay;
     }
 }
 
@@ -86,7 +122,8 @@ pub fn protected_service(keys: KeySource) -> String {
             issuer: ISSUER.into(),
             audience: AUDIENCE.into(),
             keys,
-            dev_mode: false,
+            // The test key server speaks plain HTTP on loopback, which only dev mode accepts.
+            dev_mode: true,
         })
         .unwrap(),
     );
