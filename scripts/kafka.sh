@@ -7,13 +7,21 @@
 #                                  wait until it answers; prints KAFKA_BROKERS=127.0.0.1:PORT
 #   scripts/kafka.sh stop DIR      stop the node started in DIR
 #
-# Environment: TRUSTSAFE_KAFKA_PORT (default 19092; the controller listens on the port after it),
+# Environment: TRUSTSAFE_KAFKA_PORT (default: the first free pair from 19092; the controller listens on
+# the port after it),
 # TRUSTSAFE_CACHE_DIR (default ~/.cache/trustsafe).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/kafka/pom.xml")"
 cache="${TRUSTSAFE_CACHE_DIR:-$HOME/.cache/trustsafe}/kafka-$version"
-port="${TRUSTSAFE_KAFKA_PORT:-19092}"
+in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if [ -n "${TRUSTSAFE_KAFKA_PORT:-}" ]; then
+    port="$TRUSTSAFE_KAFKA_PORT"
+else
+    # The first pair of free ports from 19092 on, so another Kafka (or test run) is no obstacle.
+    port=19092
+    while in_use "$port" || in_use "$((port + 1))"; do port=$((port + 10)); done
+fi
 controller_port=$((port + 1))
 
 assemble() {
@@ -46,7 +54,7 @@ start() {
     (java_command "$dir" kafka.Kafka "$dir/server.properties") >"$dir/server.out" 2>&1 &
     echo $! >"$dir/kafka.pid"
     for _ in $(seq 120); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && grep -q "Kafka Server started" "$dir/server.out"; then
+        if in_use "$port" && grep -q "Kafka Server started" "$dir/server.out"; then
             echo "KAFKA_BROKERS=127.0.0.1:$port"
             echo "KAFKA_DIR=$dir"
             return

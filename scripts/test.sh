@@ -7,7 +7,7 @@
 #   scripts/test.sh --embedded      only the embedded-broker pass
 #   scripts/test.sh --kafka         only the Apache Kafka pass
 #
-# Environment: CARGO_TARGET_DIR and TRUSTSAFE_CACHE_DIR are honoured; TRUSTSAFE_KAFKA_PORT (19092).
+# Environment: CARGO_TARGET_DIR and TRUSTSAFE_CACHE_DIR are honoured; TRUSTSAFE_KAFKA_PORT (else the first free port from 19092).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "scripts/test.sh: installs what the tests need with scripts/setup.sh, then runs every suite on the embedded broker and the log's suites on Apache Kafka"
