@@ -16,18 +16,20 @@ pub struct Ports {
     pub postgres: u16,
 }
 
-/// Ports nobody listens on; `http` is followed by four more free ones for the services. Each call
-/// in this process gets its own range, so tests running side by side never pick the same one.
+/// Ports nobody listens on; `http` is followed by four more free ones for the services. Ranges handed
+/// out in this process are never handed out again: a test's ports are free until its processes bind
+/// them, which can be after another test asks.
 pub fn free_ports() -> Ports {
-    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let nth = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap();
     let free = |port: u16| TcpListener::bind(("127.0.0.1", port)).is_ok();
     let base = (20000..60000)
         .step_by(7)
         .map(|port: u16| port + (std::process::id() % 7) as u16)
-        .filter(|&port| (port..port + 7).all(free))
-        .nth(nth)
+        .filter(|port| !given.contains(port))
+        .find(|&port| (port..port + 7).all(free))
         .expect("seven free ports");
+    given.push(base);
     Ports {
         http: base,
         kafka: base + 5,

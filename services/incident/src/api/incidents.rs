@@ -14,10 +14,11 @@ use trustsafe_problem::{Kind, Problem};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::request::{etag, idempotency_key, if_match, json_body, offers_images, typed};
+use super::request::{etag, idempotency_key, if_match, json_body, typed};
 use super::schema;
 use super::views::{self, ConcernPage, ConcernSummary, ConcernView, History};
 use crate::domain::concern::{Command, NewReport, Status};
+use crate::domain::images::offers_images;
 use crate::incidents::{Idempotency, ImagesFor, Incidents};
 use crate::store::ListFilter;
 

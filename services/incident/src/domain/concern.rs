@@ -297,7 +297,8 @@ pub fn report(
         .map(|step| PlannedStep {
             step_id: step.id.clone(),
             title: step.title.clone(),
-            due_at: step.deadline.map(|deadline| due(now, deadline)),
+            // Past the calendar's end (never, from a real clock) a step is due at once, not never.
+            due_at: step.deadline.map(|deadline| due(now, deadline).unwrap_or(now)),
             completed_by_referral: step.completed_by_referral,
         })
         .collect();
@@ -310,7 +311,7 @@ pub fn report(
         staff_involved,
         device_involved: new.device_involved,
         immediate_risk: new.immediate_risk,
-        acknowledge_by: due(now, workflow.acknowledgement_deadline),
+        acknowledge_by: due(now, workflow.acknowledgement_deadline).unwrap_or(now),
         steps,
         workflow_version,
         restricted: Some(ReportNarrative {

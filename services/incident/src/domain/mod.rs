@@ -3,6 +3,7 @@
 pub mod access;
 pub mod concern;
 pub mod deadline;
+pub mod images;
 pub mod workflow;
 
 #[cfg(test)]

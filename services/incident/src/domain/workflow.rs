@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use trustsafe_events::incident::{Applies, Category, CategoryProcedure, Deadline, StepTemplate, Workflow};
 
-use super::deadline::no_longer_than;
+use super::deadline::{MAX_HOURS, MAX_WORKING_DAYS, no_longer_than, within_bounds};
 
 const DEFAULTS: &str = include_str!("../../default-workflow.yaml");
 
@@ -142,7 +142,92 @@ pub fn check(workflow: &Workflow, defaults: &Workflow) -> Result<(), BTreeMap<St
             }
         }
     }
+    check_sizes(workflow, &mut errors);
     if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// How long a workflow's texts and lists may be: whatever a DSL types is bounded, so no setting can
+/// make a report, a view or an event grow without end.
+const LABEL_MAX: usize = 100;
+const TITLE_MAX: usize = 300;
+const SOURCE_MAX: usize = 200;
+const CONTACT_FIELD_MAX: usize = 254;
+const STEPS_MAX: usize = 50;
+const DEPUTIES_MAX: usize = 20;
+
+fn check_sizes(workflow: &Workflow, errors: &mut BTreeMap<String, String>) {
+    let mut too_long = |field: String, text: Option<&str>, max: usize| {
+        if text.is_some_and(|text| text.chars().count() > max) {
+            errors.insert(field, format!("at most {max} characters"));
+        }
+    };
+    let contacts = workflow
+        .dsl
+        .iter()
+        .map(|contact| ("dsl".to_owned(), contact))
+        .chain(
+            workflow
+                .deputies
+                .iter()
+                .enumerate()
+                .map(|(n, c)| (format!("deputies[{n}]"), c)),
+        )
+        .chain(
+            workflow
+                .contacts
+                .iter()
+                .map(|(agency, c)| (format!("contacts.{}", agency.id()), c)),
+        );
+    for (at, contact) in contacts {
+        too_long(format!("{at}.name"), Some(&contact.name), CONTACT_FIELD_MAX);
+        too_long(format!("{at}.phone"), contact.phone.as_deref(), CONTACT_FIELD_MAX);
+        too_long(format!("{at}.email"), contact.email.as_deref(), CONTACT_FIELD_MAX);
+        too_long(
+            format!("{at}.local_authority"),
+            contact.local_authority.as_deref(),
+            CONTACT_FIELD_MAX,
+        );
+    }
+    let procedures = workflow
+        .categories
+        .iter()
+        .map(|(category, procedure)| (format!("categories.{}", category.id()), procedure));
+    for (prefix, procedure) in procedures {
+        too_long(format!("{prefix}.label"), Some(&procedure.label), LABEL_MAX);
+        too_long(
+            format!("{prefix}.source"),
+            procedure.source.as_deref(),
+            SOURCE_MAX,
+        );
+        for step in &procedure.steps {
+            too_long(
+                format!("{prefix}.steps.{}.title", step.id),
+                Some(&step.title),
+                TITLE_MAX,
+            );
+            too_long(
+                format!("{prefix}.steps.{}.source", step.id),
+                step.source.as_deref(),
+                SOURCE_MAX,
+            );
+        }
+        if procedure.steps.len() > STEPS_MAX {
+            errors.insert(format!("{prefix}.steps"), format!("at most {STEPS_MAX} steps"));
+        }
+    }
+    for step in &workflow.common_steps {
+        too_long(
+            format!("common_steps.{}.title", step.id),
+            Some(&step.title),
+            TITLE_MAX,
+        );
+    }
+    if workflow.common_steps.len() > STEPS_MAX {
+        errors.insert("common_steps".into(), format!("at most {STEPS_MAX} steps"));
+    }
+    if workflow.deputies.len() > DEPUTIES_MAX {
+        errors.insert("deputies".into(), format!("at most {DEPUTIES_MAX} deputies"));
+    }
 }
 
 /// A step's deadline against the one the policies set, if any.
@@ -153,8 +238,8 @@ fn check_deadline(
     required: Option<Deadline>,
 ) {
     let problem = match (mine, required) {
-        (Some(Deadline::Hours(0) | Deadline::WorkingDays(0)), _) => {
-            "a deadline is at least one hour or one working day".to_owned()
+        (Some(deadline), _) if !within_bounds(deadline) => {
+            format!("a deadline is 1 to {MAX_HOURS} hours or 1 to {MAX_WORKING_DAYS} working days")
         }
         (Some(mine), Some(required)) if !no_longer_than(mine, required) => {
             format!("may be shortened, not made longer than {}", describe(required))

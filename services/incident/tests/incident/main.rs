@@ -4,6 +4,7 @@ mod access;
 mod audit;
 mod breaches;
 mod concurrency;
+mod images;
 mod lifecycle;
 mod support;
 mod unhappy;
