@@ -43,6 +43,11 @@ pub async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
     let mut base = ServiceBase::connect(SPEC, config).await?;
     let store = IncidentStore::new(base.store.clone());
     store.migrate().await?;
+    if let Some(warning) =
+        domain::deadline::BankHolidays::england_and_wales().warning(chrono::Utc::now().date_naive())
+    {
+        tracing::warn!("{warning}");
+    }
 
     let consumer = Consumer::new(
         store.pool().clone(),

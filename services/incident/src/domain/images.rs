@@ -27,7 +27,7 @@ const FILE_FIELDS: [&str; 10] = [
 /// references, URLs and ids are far shorter or break the run with `:`, `.`, `?` or `&`.
 const LONG_RUN: usize = 256;
 /// Shorter runs are decoded and refused when they start like an image.
-const SHORT_RUN: usize = 12;
+const SHORT_RUN: usize = 8;
 
 /// Whether `body` carries, or tries to carry, an image or other file anywhere in it.
 pub fn offers_images(body: &Value) -> bool {
@@ -86,8 +86,12 @@ fn run_is_binary(run: &str) -> bool {
     if run.len() >= LONG_RUN {
         return true;
     }
-    let hex = run.len() % 2 == 0 && run.bytes().all(|b| b.is_ascii_hexdigit());
-    if hex && starts_like_an_image(&hex_decode(run)) {
+    // Hex within the run (a word may be glued to it), read from either alignment.
+    let hex_image = run
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .filter(|hex| hex.len() >= SHORT_RUN)
+        .any(|hex| (0..2).any(|skip| starts_like_an_image(&hex_decode(&hex[skip..]))));
+    if hex_image {
         return true;
     }
     base64_decodings(run).any(|bytes| starts_like_an_image(&bytes))

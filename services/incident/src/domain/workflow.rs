@@ -156,9 +156,10 @@ const STEPS_MAX: usize = 50;
 const DEPUTIES_MAX: usize = 20;
 
 fn check_sizes(workflow: &Workflow, errors: &mut BTreeMap<String, String>) {
+    let mut long_texts = BTreeMap::new();
     let mut too_long = |field: String, text: Option<&str>, max: usize| {
         if text.is_some_and(|text| text.chars().count() > max) {
-            errors.insert(field, format!("at most {max} characters"));
+            long_texts.insert(field, format!("at most {max} characters"));
         }
     };
     let contacts = workflow
@@ -176,7 +177,7 @@ fn check_sizes(workflow: &Workflow, errors: &mut BTreeMap<String, String>) {
             workflow
                 .contacts
                 .iter()
-                .map(|(agency, c)| (format!("contacts.{}", agency.id()), c)),
+                .map(|(agency, c)| (format!("contacts.{}", snake_case(agency)), c)),
         );
     for (at, contact) in contacts {
         too_long(format!("{at}.name"), Some(&contact.name), CONTACT_FIELD_MAX);
@@ -222,6 +223,7 @@ fn check_sizes(workflow: &Workflow, errors: &mut BTreeMap<String, String>) {
             TITLE_MAX,
         );
     }
+    errors.extend(long_texts);
     if workflow.common_steps.len() > STEPS_MAX {
         errors.insert("common_steps".into(), format!("at most {STEPS_MAX} steps"));
     }
@@ -257,6 +259,14 @@ fn describe(deadline: Deadline) -> String {
         Deadline::WorkingDays(1) => "1 working day".into(),
         Deadline::WorkingDays(days) => format!("{days} working days"),
     }
+}
+
+/// An enum's wire name (`education_safeguarding_team`), as the API's field paths spell it.
+fn snake_case(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn valid_step_id(id: &str) -> bool {
@@ -416,5 +426,26 @@ mod tests {
         ] {
             assert!(errors.contains_key(field), "{field} in {errors:?}");
         }
+    }
+}
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn texts_and_lists_a_dsl_types_are_bounded() {
+        let defaults = defaults();
+        let mut wordy = defaults.clone();
+        wordy.categories.get_mut(&Category::Cyberbullying).unwrap().label = "x".repeat(101);
+        wordy.dsl = Some(trustsafe_events::incident::Contact {
+            name: "y".repeat(255),
+            ..Default::default()
+        });
+        let errors = check(&wordy, &defaults).unwrap_err();
+        assert!(
+            errors.contains_key("categories.cyberbullying.label"),
+            "{errors:?}"
+        );
+        assert!(errors.contains_key("dsl.name"), "{errors:?}");
     }
 }

@@ -182,3 +182,63 @@ async fn a_school_changes_its_own_workflow_within_the_policies() {
     );
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_setting_a_dsl_can_save_breaks_reporting_at_their_school() {
+    let app = TestApp::spawn().await;
+    let dsl = app.school_token("raps-dsl", "raps", &[SchoolRole::Dsl]);
+    let teacher = app.school_token("raps-teacher", "raps", &[SchoolRole::Staff]);
+    let defaults: Value = app
+        .get("/api/v1/schools/raps/workflow", &dsl)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let before = app.stored().await;
+    for (field, deadline) in [
+        ("hours", json!({"hours": 4_294_967_295u32})),
+        ("working_days", json!({"working_days": 4_294_967_295u32})),
+        ("a year and a day", json!({"hours": 8_785})),
+    ] {
+        let mut absurd = defaults.clone();
+        absurd["categories"]["cyberbullying"]["steps"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"id": "forever", "title": "Wait", "when": "always", "deadline": deadline}));
+        let response = put(&app, &dsl, "\"0\"", &absurd).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+        assert!(
+            body["errors"]["categories.cyberbullying.steps.forever.deadline"].is_string(),
+            "{field}: {body}"
+        );
+    }
+    let mut wordy = defaults.clone();
+    wordy["categories"]["cyberbullying"]["label"] = json!("x".repeat(101));
+    wordy["dsl"] = json!({"name": "y".repeat(255)});
+    let body = problem(
+        put(&app, &dsl, "\"0\"", &wordy).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unprocessable",
+    )
+    .await;
+    assert!(
+        body["errors"]["categories.cyberbullying.label"].is_string(),
+        "{body}"
+    );
+    assert!(body["errors"]["dsl.name"].is_string(), "{body}");
+    assert_eq!(app.stored().await, before, "nothing stored changed");
+
+    // The longest deadline allowed works, and staff can still report.
+    let mut longest = defaults.clone();
+    longest["categories"]["cyberbullying"]["steps"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": "review", "title": "Review in a year", "when": "always", "deadline": {"working_days": 260}}));
+    assert_eq!(put(&app, &dsl, "\"0\"", &longest).await.status(), StatusCode::OK);
+    let concern = app
+        .report("raps", &teacher, &cyberbullying_report("After the change"))
+        .await;
+    assert_eq!(concern["status"], "reported");
+    app.stop().await;
+}
