@@ -132,6 +132,7 @@ async fn start(args: &DevArgs) -> Result<Platform> {
         keys: identity.key_source(),
         dev_mode: true,
     })?);
+    let pseudonyms = crate::stack::pseudonym_key(&args.stack.data_dir)?;
     let demo_tokens: Vec<(String, String)> = identity::demo_grants(&tenancy)
         .iter()
         .map(|grant| (grant.describe(), identity::mint(&identity, grant, None)))
@@ -146,7 +147,8 @@ async fn start(args: &DevArgs) -> Result<Platform> {
     let tenancy = Arc::new(tenancy);
     // Each service gets its own database and the next HTTP port after the gateway's.
     let host = |spec: ServiceSpec, offset: u16| {
-        let (stack, tenancy, authenticator) = (&stack, tenancy.clone(), authenticator.clone());
+        let (stack, tenancy, authenticator, pseudonyms) =
+            (&stack, tenancy.clone(), authenticator.clone(), pseudonyms.clone());
         async move {
             let database_url = ensure_database(&stack.admin_database_url, &spec.database()).await?;
             let port = args
@@ -159,6 +161,7 @@ async fn start(args: &DevArgs) -> Result<Platform> {
                 bind: SocketAddr::new(args.http_host, port),
                 tenancy,
                 authenticator,
+                pseudonyms,
             })
         }
     };

@@ -23,12 +23,12 @@ pub async fn run(args: ReplayArgs) -> Result<()> {
         bail!("no projection {:?}: reporting", args.projection);
     }
     let stack = Stack::start(&args.stack.options()).await?;
-    let result = replay(&stack).await;
+    let result = replay(&stack, &args.stack.data_dir).await;
     stack.stop().await;
     result
 }
 
-async fn replay(stack: &Stack) -> Result<()> {
+async fn replay(stack: &Stack, data_dir: &std::path::Path) -> Result<()> {
     let spec = trustsafe_reporting::SPEC;
     let url = ensure_database(&stack.admin_database_url, &spec.database()).await?;
     let pool = PgPoolOptions::new().max_connections(4).connect(&url).await?;
@@ -42,13 +42,14 @@ async fn replay(stack: &Stack) -> Result<()> {
     );
     bar.set_message("reporting");
     let started = std::time::Instant::now();
-    let events = trustsafe_reporting::consumer(pool.clone(), &stack.log)
-        .rebuild(|progress| {
-            bar.set_length(progress.total);
-            bar.set_position(progress.done);
-        })
-        .await
-        .context("replaying the reporting read model")?;
+    let events =
+        trustsafe_reporting::consumer(pool.clone(), &stack.log, crate::stack::pseudonym_key(data_dir)?)
+            .rebuild(|progress| {
+                bar.set_length(progress.total);
+                bar.set_position(progress.done);
+            })
+            .await
+            .context("replaying the reporting read model")?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     println!(

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use trustsafe_auth::{AuthConfig, Authenticator, KeySource};
 use trustsafe_gateway::GatewayConfig;
-use trustsafe_servicekit::{HostConfig, ServiceSpec, Tenancy};
+use trustsafe_servicekit::{HostConfig, PseudonymKey, ServiceSpec, Tenancy};
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -78,6 +78,10 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     }
 
     let database_url = required("DATABASE_URL")?;
+    let pseudonyms = Arc::new(
+        PseudonymKey::from_base64(&required("TRUSTSAFE_PSEUDONYM_SECRET")?)
+            .context("TRUSTSAFE_PSEUDONYM_SECRET")?,
+    );
     let log = crate::stack::shared_log(required("KAFKA_BROKERS")?)?;
     crate::stack::create_topics(&log).await?;
     let config = HostConfig {
@@ -86,6 +90,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         bind: args.http_addr,
         tenancy,
         authenticator,
+        pseudonyms,
     };
     let service = match args.service.as_str() {
         "incident" => trustsafe_incident::start(&config).await?,

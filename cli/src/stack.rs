@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use trustsafe_devstack::{EmbeddedBroker, PrivatePostgres, cluster_dir, sqlite_storage};
 use trustsafe_events::topics;
 use trustsafe_eventstore::kafka::{self, SharedLog};
+use trustsafe_servicekit::PseudonymKey;
 
 pub struct Stack {
     pub admin_database_url: String,
@@ -82,6 +83,17 @@ impl Stack {
             let _ = tokio::task::spawn_blocking(move || postgres.stop()).await;
         }
     }
+}
+
+/// The pseudonym secret: `TRUSTSAFE_PSEUDONYM_SECRET` when set, else the data dir's own (made on
+/// first use), so `trustsafe dev` and `trustsafe replay` on one data dir name cases alike.
+pub fn pseudonym_key(data_dir: &std::path::Path) -> Result<std::sync::Arc<PseudonymKey>> {
+    let key = match std::env::var("TRUSTSAFE_PSEUDONYM_SECRET") {
+        Ok(secret) => PseudonymKey::from_base64(&secret).context("TRUSTSAFE_PSEUDONYM_SECRET")?,
+        Err(_) => PseudonymKey::load_or_create(&data_dir.join("identity").join("pseudonym-secret"))
+            .context("the pseudonym secret")?,
+    };
+    Ok(std::sync::Arc::new(key))
 }
 
 /// The log at `brokers`, under `TRUSTSAFE_KAFKA_NAMESPACE` when it is set.

@@ -19,6 +19,10 @@ fn serve(service: &str, port: u16) -> Command {
             "TRUSTSAFE_AUTH_PUBLIC_KEY_FILE",
             repo("libs/auth/tests/auth/keys/rsa-public.pem"),
         )
+        .env(
+            "TRUSTSAFE_PSEUDONYM_SECRET",
+            "dHJ1c3RzYWZlLXRlc3Qtb25seS1wc2V1ZG9ueW0tc2VjcmV0",
+        )
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());

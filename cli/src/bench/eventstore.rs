@@ -233,7 +233,7 @@ fn event(n: usize) -> NewEvent {
 fn event_size() -> usize {
     let envelope = trustsafe_events::Envelope {
         event_id: Uuid::now_v7(),
-        event_type: "audit.record_read.v1".into(),
+        event_type: "audit.record_read.v2".into(),
         source: "/trustsafe/bench".into(),
         stream_id: "relay-0".into(),
         stream_version: 1,

@@ -66,6 +66,7 @@ async fn measure(stack: &Stack, args: &IncidentsArgs) -> Result<()> {
         bind: "127.0.0.1:0".parse()?,
         tenancy: tenancy.clone(),
         authenticator: authenticator.clone(),
+        pseudonyms: identity.pseudonyms.clone(),
     })
     .await?;
     let mut config = GatewayConfig::new("127.0.0.1:0".parse()?, tenancy, authenticator);

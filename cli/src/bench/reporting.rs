@@ -171,6 +171,7 @@ async fn start(
 ) -> Result<Platform> {
     let mut databases = Vec::new();
     let mut services = Vec::new();
+    let pseudonyms = Arc::new(trustsafe_servicekit::PseudonymKey::generate());
     for spec in [trustsafe_incident::SPEC, trustsafe_reporting::SPEC] {
         let name = format!("trustsafe_bench_{}_{}", spec.name, Uuid::now_v7().simple());
         let config = HostConfig {
@@ -179,6 +180,7 @@ async fn start(
             bind: "127.0.0.1:0".parse()?,
             tenancy: tenancy.clone(),
             authenticator: authenticator.clone(),
+            pseudonyms: pseudonyms.clone(),
         };
         databases.push(name);
         services.push(match spec.name {
@@ -312,12 +314,16 @@ async fn rebuild(stack: &Stack, reporting_db: &str, total: usize) -> Result<(f64
     trustsafe_reporting::migrate(&pool).await?;
     let progress = bar(0, "replay reporting");
     let started = Instant::now();
-    let events = trustsafe_reporting::consumer(pool.clone(), &stack.log)
-        .rebuild(|step| {
-            progress.set_length(step.total);
-            progress.set_position(step.done);
-        })
-        .await?;
+    let events = trustsafe_reporting::consumer(
+        pool.clone(),
+        &stack.log,
+        Arc::new(trustsafe_servicekit::PseudonymKey::generate()),
+    )
+    .rebuild(|step| {
+        progress.set_length(step.total);
+        progress.set_position(step.done);
+    })
+    .await?;
     let replayed = events as f64 / started.elapsed().as_secs_f64();
     progress.finish_and_clear();
     pool.close().await;

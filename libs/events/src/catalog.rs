@@ -9,6 +9,8 @@ pub trait Event: Serialize + DeserializeOwned + JsonSchema {
     const TOPIC: &'static str;
     /// One line for the AsyncAPI document.
     const SUMMARY: &'static str;
+    /// The type that replaced this one, if any: producers no longer publish it, consumers still read it.
+    const SUPERSEDED_BY: Option<&'static str> = None;
 }
 
 /// What the catalog knows of one event type.
@@ -16,6 +18,7 @@ pub struct EventKind {
     pub event_type: &'static str,
     pub topic: &'static str,
     pub summary: &'static str,
+    pub superseded_by: Option<&'static str>,
     pub schema: fn() -> Schema,
 }
 
@@ -24,6 +27,7 @@ fn kind<E: Event>() -> EventKind {
         event_type: E::TYPE,
         topic: E::TOPIC,
         summary: E::SUMMARY,
+        superseded_by: E::SUPERSEDED_BY,
         schema: || {
             schemars::generate::SchemaSettings::draft07()
                 .into_generator()
@@ -36,6 +40,7 @@ fn kind<E: Event>() -> EventKind {
 pub fn catalog() -> Vec<EventKind> {
     use crate::{audit, filtering, incident};
     vec![
+        kind::<audit::RecordReadV1>(),
         kind::<audit::RecordRead>(),
         kind::<incident::IncidentReported>(),
         kind::<incident::IncidentAcknowledged>(),
@@ -45,6 +50,7 @@ pub fn catalog() -> Vec<EventKind> {
         kind::<incident::IncidentEscalatedToTrust>(),
         kind::<incident::IncidentClosed>(),
         kind::<incident::IncidentReopened>(),
+        kind::<incident::WorkflowChangedV1>(),
         kind::<incident::WorkflowChanged>(),
         kind::<filtering::BreachEscalated>(),
     ]

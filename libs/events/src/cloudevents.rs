@@ -45,7 +45,7 @@ pub fn to_kafka(envelope: &Envelope) -> KafkaRecord {
         ("ce_trustid".into(), envelope.trust_id.clone()),
         ("ce_streamversion".into(), envelope.stream_version.to_string()),
         ("ce_recordedtime".into(), time(&envelope.recorded_at)),
-        ("ce_actor".into(), envelope.actor.subject.clone()),
+        ("ce_actor".into(), envelope.actor.on_the_log()),
         ("ce_correlationid".into(), envelope.correlation_id.to_string()),
     ];
     let optional = [
@@ -136,9 +136,11 @@ pub fn from_kafka(record: &KafkaRecord) -> Result<Envelope, DecodeError> {
             Some(value) => parse_time("ce_recordedtime", value)?,
             None => parse_time("ce_time", required("ce_time")?)?,
         },
+        // On the log an actor is only ever named as `ce_actor` says (a pseudonym, or a service).
         actor: Actor {
             subject: required("ce_actor")?.to_owned(),
             role: text("ce_actorrole")?.map(str::to_owned),
+            pseudonym: None,
         },
         correlation_id: parse_uuid("ce_correlationid", required("ce_correlationid")?)?,
         causation_id: text("ce_causationid")?
@@ -168,7 +170,7 @@ mod tests {
             school_id: Some("raps".into()),
             occurred_at: "2026-11-20T09:15:00.123456Z".parse().unwrap(),
             recorded_at: "2026-11-20T09:15:01Z".parse().unwrap(),
-            actor: Actor::person("dsl-raps", "dsl"),
+            actor: Actor::person("dsl-raps", "dsl").with_pseudonym("K7Q2-9XMP-3TZA"),
             correlation_id: Uuid::now_v7(),
             causation_id: Some(Uuid::now_v7()),
             trace: TraceContext {
@@ -191,7 +193,39 @@ mod tests {
             None,
             "absent optional attributes are left out"
         );
-        assert_eq!(from_kafka(&record).unwrap(), original);
+        let read = from_kafka(&record).unwrap();
+        assert_eq!(
+            read.actor.subject, "person:K7Q2-9XMP-3TZA",
+            "the log names the pseudonym"
+        );
+        assert_eq!(
+            Envelope {
+                actor: original.actor.clone(),
+                ..read
+            },
+            original
+        );
+    }
+
+    #[test]
+    fn a_persons_token_subject_never_reaches_the_wire() {
+        let mut original = envelope();
+        let subject_anywhere = |record: &KafkaRecord| {
+            record
+                .headers
+                .iter()
+                .any(|(_, value)| value.windows(8).any(|w| w == b"dsl-raps"))
+        };
+        assert!(!subject_anywhere(&to_kafka(&original)));
+        original.actor.pseudonym = None;
+        let record = to_kafka(&original);
+        assert!(!subject_anywhere(&record), "without a pseudonym, unattributed");
+        assert_eq!(record.header("ce_actor"), Some(&b"person:unattributed"[..]));
+        original.actor = Actor::service("incident");
+        assert_eq!(
+            to_kafka(&original).header("ce_actor"),
+            Some(&b"service:incident"[..])
+        );
     }
 
     #[test]
@@ -209,6 +243,7 @@ mod tests {
         let mut original = envelope();
         original.school_id = None;
         original.causation_id = None;
+        original.actor = Actor::service("reporting");
         let record = to_kafka(&original);
         assert_eq!(record.header("ce_schoolid"), None);
         assert_eq!(from_kafka(&record).unwrap(), original);

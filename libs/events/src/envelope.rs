@@ -4,11 +4,16 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// Who caused an event: a person (the JWT subject) with the role they acted in, or a service.
+/// Who caused an event: a person (the JWT subject) with the role they acted in, or a service. The
+/// subject stays in the producing service's own store; the log names a person by their pseudonym.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
     pub subject: String,
     pub role: Option<String>,
+    /// A keyed hash of the subject within the trust, set by the producing service: how the log names
+    /// the person (`ce_actor`). Events stored before it existed have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pseudonym: Option<String>,
 }
 
 impl Actor {
@@ -16,6 +21,15 @@ impl Actor {
         Self {
             subject: subject.into(),
             role: Some(role.into()),
+            pseudonym: None,
+        }
+    }
+
+    /// The same person, named on the log by `pseudonym`.
+    pub fn with_pseudonym(self, pseudonym: impl Into<String>) -> Self {
+        Self {
+            pseudonym: Some(pseudonym.into()),
+            ..self
         }
     }
 
@@ -24,6 +38,17 @@ impl Actor {
         Self {
             subject: format!("service:{name}"),
             role: None,
+            pseudonym: None,
+        }
+    }
+
+    /// How the shared log names this actor: `person:<pseudonym>`, or `service:<name>`; never a
+    /// person's token subject (`person:unattributed` for one stored without a pseudonym).
+    pub fn on_the_log(&self) -> String {
+        match &self.pseudonym {
+            Some(pseudonym) => format!("person:{pseudonym}"),
+            None if self.subject.starts_with("service:") => self.subject.clone(),
+            None => "person:unattributed".into(),
         }
     }
 }

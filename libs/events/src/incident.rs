@@ -448,12 +448,88 @@ pub struct Workflow {
     pub categories: BTreeMap<Category, CategoryProcedure>,
 }
 
-/// A school's workflow was set (whole: the event is the new version).
+/// A school's workflow was set (whole: the event is the new version). Superseded by
+/// [`WorkflowChanged`] (v2): this version published the DSL's and the contacts' names, phones and
+/// emails. Still readable: [`WorkflowChanged::from`] upcasts it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowChangedV1 {
+    pub school_id: String,
+    pub workflow: Workflow,
+}
+
+/// A school's workflow was set (whole: the event is the new version). Who to call (the DSL, the
+/// deputies and the agencies' contacts) is restricted: kept in the incident service, never published.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkflowChanged {
     pub school_id: String,
-    pub workflow: Workflow,
+    pub acknowledgement_deadline: Deadline,
+    pub common_steps: Vec<StepTemplate>,
+    pub categories: BTreeMap<Category, CategoryProcedure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restricted: Option<WorkflowContacts>,
+}
+
+/// The people a school's workflow names.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowContacts {
+    pub dsl: Option<Contact>,
+    pub deputies: Vec<Contact>,
+    pub contacts: BTreeMap<Agency, Contact>,
+}
+
+impl WorkflowChanged {
+    pub fn new(school_id: impl Into<String>, workflow: Workflow) -> Self {
+        let Workflow {
+            dsl,
+            deputies,
+            contacts,
+            acknowledgement_deadline,
+            common_steps,
+            categories,
+        } = workflow;
+        Self {
+            school_id: school_id.into(),
+            acknowledgement_deadline,
+            common_steps,
+            categories,
+            restricted: Some(WorkflowContacts {
+                dsl,
+                deputies,
+                contacts,
+            }),
+        }
+    }
+
+    /// The workflow it set; without its contacts when read from the log (where they never are).
+    pub fn workflow(&self) -> Workflow {
+        let contacts = self.restricted.clone().unwrap_or_default();
+        Workflow {
+            dsl: contacts.dsl,
+            deputies: contacts.deputies,
+            contacts: contacts.contacts,
+            acknowledgement_deadline: self.acknowledgement_deadline,
+            common_steps: self.common_steps.clone(),
+            categories: self.categories.clone(),
+        }
+    }
+
+    /// The event of either version, from its type and data.
+    pub fn upcast(event_type: &str, data: &serde_json::Value) -> Result<Self, serde_json::Error> {
+        if event_type == WorkflowChangedV1::TYPE {
+            let v1: WorkflowChangedV1 = serde_json::from_value(data.clone())?;
+            return Ok(Self::from(v1));
+        }
+        serde_json::from_value(data.clone())
+    }
+}
+
+impl From<WorkflowChangedV1> for WorkflowChanged {
+    fn from(v1: WorkflowChangedV1) -> Self {
+        WorkflowChanged::new(v1.school_id, v1.workflow)
+    }
 }
 
 macro_rules! incident_event {
@@ -506,8 +582,14 @@ incident_event!(
     "incident.reopened.v1",
     "A closed concern was reopened."
 );
+impl Event for WorkflowChangedV1 {
+    const TYPE: &'static str = "incident.workflow_changed.v1";
+    const TOPIC: &'static str = topics::INCIDENT;
+    const SUMMARY: &'static str = "Superseded by incident.workflow_changed.v2 (it published the school's contacts): a school's DSL workflow was set.";
+    const SUPERSEDED_BY: Option<&'static str> = Some("incident.workflow_changed.v2");
+}
 incident_event!(
     WorkflowChanged,
-    "incident.workflow_changed.v1",
-    "A school's DSL workflow was set; the event carries the whole new version."
+    "incident.workflow_changed.v2",
+    "A school's DSL workflow was set; the event carries the whole new version, its contacts restricted."
 );

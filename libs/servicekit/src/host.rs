@@ -15,8 +15,8 @@ use trustsafe_eventstore::kafka::SharedLog;
 use trustsafe_eventstore::{EventStore, Relay, RelayConfig};
 use trustsafe_problem::Problem;
 
-use crate::Tenancy;
 use crate::operations::{self, Dependencies};
+use crate::{PseudonymKey, Tenancy};
 
 /// What makes one service itself.
 #[derive(Clone, Copy, Debug)]
@@ -58,6 +58,8 @@ pub struct HostConfig {
     pub tenancy: Arc<Tenancy>,
     /// Verifies the bearer tokens of every request; each service checks grants itself.
     pub authenticator: Arc<Authenticator>,
+    /// Every pseudonym the service shows or publishes is keyed by this.
+    pub pseudonyms: Arc<PseudonymKey>,
 }
 
 pub struct RunningService {

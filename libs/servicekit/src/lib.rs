@@ -3,7 +3,9 @@
 
 mod host;
 pub mod operations;
+pub mod pseudonyms;
 pub mod tenancy;
 
 pub use host::{HostConfig, RunningService, ServiceBase, ServiceSpec, spawn_server, start};
+pub use pseudonyms::{PseudonymKey, Purpose};
 pub use tenancy::Tenancy;

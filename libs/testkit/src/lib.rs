@@ -22,7 +22,7 @@ use trustsafe_devstack::{PrivatePostgres, cluster_dir, ensure_database};
 use trustsafe_events::KafkaRecord;
 use trustsafe_eventstore::kafka::{self, SharedLog};
 use trustsafe_gateway::{GatewayConfig, RunningGateway, Upstream};
-use trustsafe_servicekit::{HostConfig, Tenancy};
+use trustsafe_servicekit::{HostConfig, PseudonymKey, Tenancy};
 use uuid::Uuid;
 
 /// Partitions of every topic in tests.
@@ -86,6 +86,8 @@ pub async fn broker() -> TestBroker {
 pub struct Identity {
     pub identity: DevIdentity,
     pub authenticator: Arc<Authenticator>,
+    /// The deployment's pseudonym secret, new for each test.
+    pub pseudonyms: Arc<PseudonymKey>,
     _keys: tempfile::TempDir,
 }
 
@@ -103,6 +105,7 @@ impl Identity {
         Identity {
             identity,
             authenticator: Arc::new(authenticator),
+            pseudonyms: Arc::new(PseudonymKey::generate()),
             _keys: keys,
         }
     }
@@ -133,6 +136,7 @@ impl Identity {
             bind: "127.0.0.1:0".parse().expect("an address"),
             tenancy: Arc::new(Tenancy::example()),
             authenticator: self.authenticator.clone(),
+            pseudonyms: self.pseudonyms.clone(),
         }
     }
 }

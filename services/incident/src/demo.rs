@@ -54,7 +54,12 @@ pub async fn seed_history(config: &HostConfig, now: DateTime<Utc>) -> anyhow::Re
         return Ok(0);
     };
     let clock = Clock::set_by_hand(now);
-    let incidents = Incidents::new(store, config.tenancy.clone(), clock.clone());
+    let incidents = Incidents::new(
+        store,
+        config.tenancy.clone(),
+        clock.clone(),
+        config.pseudonyms.clone(),
+    );
     let history = History {
         pool: pool.clone(),
         incidents,

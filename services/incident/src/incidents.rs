@@ -6,7 +6,7 @@ use trustsafe_auth::{Caller, SchoolRole};
 use trustsafe_events::Actor;
 use trustsafe_events::incident::{Category, Workflow};
 use trustsafe_eventstore::{AppendContext, ExpectedVersion};
-use trustsafe_servicekit::Tenancy;
+use trustsafe_servicekit::{PseudonymKey, Purpose, Tenancy};
 use uuid::Uuid;
 
 use crate::clock::Clock;
@@ -35,15 +35,23 @@ pub struct Incidents {
     tenancy: Arc<Tenancy>,
     defaults: Workflow,
     clock: Clock,
+    /// Names people on the shared log (`ce_actor`, an audit's reader) without their token subject.
+    pseudonyms: Arc<PseudonymKey>,
 }
 
 impl Incidents {
-    pub fn new(store: IncidentStore, tenancy: Arc<Tenancy>, clock: Clock) -> Self {
+    pub fn new(
+        store: IncidentStore,
+        tenancy: Arc<Tenancy>,
+        clock: Clock,
+        pseudonyms: Arc<PseudonymKey>,
+    ) -> Self {
         Self {
             store,
             tenancy,
             defaults: workflow::defaults(),
             clock,
+            pseudonyms,
         }
     }
 
@@ -62,11 +70,16 @@ impl Incidents {
         Ok((viewer, trust.id.clone()))
     }
 
-    fn context(viewer: &Viewer, trust_id: &str, school_id: &str, role: &str) -> AppendContext {
+    /// Who is acting, for the events they cause: their subject stays in this service's store, the
+    /// log names them by a keyed hash within the trust (a whistleblower is not on the permanent log).
+    fn context(&self, viewer: &Viewer, trust_id: &str, school_id: &str, role: &str) -> AppendContext {
+        let pseudonym = self
+            .pseudonyms
+            .pseudonym(Purpose::Actor, trust_id, viewer.subject.as_bytes());
         AppendContext {
             trust_id: trust_id.to_owned(),
             school_id: Some(school_id.to_owned()),
-            actor: Actor::person(viewer.subject.clone(), role),
+            actor: Actor::person(viewer.subject.clone(), role).with_pseudonym(pseudonym),
             correlation_id: Uuid::now_v7(),
             causation_id: None,
         }
@@ -119,7 +132,7 @@ impl Incidents {
         let id = Uuid::now_v7();
         let reported = concern::report(new, Some(&viewer), (&workflow.0, workflow.1), id, now)?;
         let role = viewer.school_role().map(role_name).unwrap_or("staff");
-        let context = Self::context(&viewer, &trust_id, school_id, role);
+        let context = self.context(&viewer, &trust_id, school_id, role);
         let concern = Concern::reported(school_id, reported.clone(), &context.actor, now);
         self.store
             .save_concern(
@@ -131,7 +144,11 @@ impl Incidents {
                 now,
             )
             .await?;
-        let body = render(&concern, concern.access(&viewer).unwrap_or(Access::Reporter));
+        let access = concern.access(&viewer).unwrap_or(Access::Reporter);
+        let body = render(&concern, access);
+        self.store
+            .audit_read(&mut tx, &context, id, "incident-report", access.role(), now)
+            .await?;
         let location = format!("/api/v1/schools/{school_id}/incidents/{id}");
         if let Some(idempotency) = &idempotency {
             let key = (school_id, viewer.subject.as_str(), idempotency.key.as_str());
@@ -162,10 +179,19 @@ impl Incidents {
             .await?
             .ok_or(DomainError::NotFound)?;
         let access = loaded.concern.access(&viewer).ok_or(DomainError::NotFound)?;
-        let context = Self::context(&viewer, &trust_id, school_id, access.role());
+        let context = self.context(&viewer, &trust_id, school_id, access.role());
+        let mut tx = self.store.pool().begin().await?;
         self.store
-            .audit_read(&context, id, record_kind, access.role(), self.clock.now())
+            .audit_read(
+                &mut tx,
+                &context,
+                id,
+                record_kind,
+                access.role(),
+                self.clock.now(),
+            )
             .await?;
+        tx.commit().await?;
         Ok((loaded, access))
     }
 
@@ -175,11 +201,32 @@ impl Incidents {
         school_id: &str,
         filter: &ListFilter,
     ) -> Result<Vec<ListedConcern>, IncidentError> {
-        let (viewer, _) = self.viewer(caller, school_id)?;
-        Ok(self
+        let (viewer, trust_id) = self.viewer(caller, school_id)?;
+        let listed = self
             .store
             .list(school_id, &viewer, filter, self.clock.now())
-            .await?)
+            .await?;
+        // A list shows each concern's summary: each is a read of that concern, audited.
+        let mut tx = self.store.pool().begin().await?;
+        let role = viewer
+            .school_role()
+            .map(role_name)
+            .unwrap_or("trust_safeguarding_lead");
+        for concern in &listed {
+            let context = self.context(&viewer, &trust_id, school_id, role);
+            self.store
+                .audit_read(
+                    &mut tx,
+                    &context,
+                    concern.id,
+                    "incident-list",
+                    role,
+                    self.clock.now(),
+                )
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(listed)
     }
 
     /// Changes a concern: `if_match` is the version the caller last saw, if they said.
@@ -215,7 +262,7 @@ impl Incidents {
                 new_id: Uuid::now_v7(),
             },
         )?;
-        let context = Self::context(&viewer, &trust_id, school_id, access.role());
+        let context = self.context(&viewer, &trust_id, school_id, access.role());
         let mut after = concern.clone();
         for event in &events {
             after.apply(event, &context.actor);
@@ -230,6 +277,10 @@ impl Incidents {
                 &events,
                 now,
             )
+            .await?;
+        // The answer carries the concern as it now stands: a read, audited with the change.
+        self.store
+            .audit_read(&mut tx, &context, id, "incident-command", access.role(), now)
             .await?;
         tx.commit().await?;
         Ok((after, access))
@@ -303,7 +354,7 @@ impl Incidents {
         {
             return Err(IncidentError::Stale { current });
         }
-        let context = Self::context(&viewer, &trust_id, school_id, role);
+        let context = self.context(&viewer, &trust_id, school_id, role);
         let version = self
             .store
             .save_workflow(&mut tx, school_id, current, &context, &workflow, self.clock.now())

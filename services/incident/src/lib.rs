@@ -70,7 +70,12 @@ pub async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
         }
     });
 
-    let incidents = web::Data::new(Incidents::new(store, config.tenancy.clone(), Clock::default()));
+    let incidents = web::Data::new(Incidents::new(
+        store,
+        config.tenancy.clone(),
+        Clock::default(),
+        config.pseudonyms.clone(),
+    ));
     base.serve(openapi(), move |cfg| {
         cfg.app_data(incidents.clone()).configure(api::configure);
     })

@@ -234,10 +234,7 @@ impl IncidentStore {
         workflow: &Workflow,
         now: DateTime<Utc>,
     ) -> Result<i64, AppendError> {
-        let changed = WorkflowChanged {
-            school_id: school_id.to_owned(),
-            workflow: workflow.clone(),
-        };
+        let changed = WorkflowChanged::new(school_id, workflow.clone());
         let expected = match expected {
             0 => ExpectedVersion::NoStream,
             version => ExpectedVersion::Exactly(version),
@@ -332,9 +329,11 @@ impl IncidentStore {
         Ok(())
     }
 
-    /// Records, for `trustsafe.audit.v1`, that `reader` read concern `id` under `role`.
+    /// Records, for `trustsafe.audit.v1`, that `reader` read concern `id` under `role`, on the
+    /// caller's transaction (so a response carrying a concern is never given unaudited).
     pub async fn audit_read(
         &self,
+        tx: &mut PgConnection,
         context: &AppendContext,
         id: Uuid,
         record_kind: &str,
@@ -345,12 +344,14 @@ impl IncidentStore {
             record_kind: record_kind.to_owned(),
             record_id: id.to_string(),
             school_id: context.school_id.clone().unwrap_or_default(),
-            reader: context.actor.subject.clone(),
+            // As the log names the reader: the pseudonym the service set on the actor.
+            reader: context.actor.on_the_log(),
             role: role.to_owned(),
             read_at: now,
         };
         self.events
-            .append(
+            .append_in(
+                tx,
                 &audit_stream(id),
                 ExpectedVersion::Any,
                 context,

@@ -19,7 +19,7 @@ use anyhow::Context;
 use sqlx::PgPool;
 use trustsafe_eventstore::kafka::SharedLog;
 use trustsafe_eventstore::{Consumer, ConsumerConfig};
-use trustsafe_servicekit::{HostConfig, RunningService, ServiceBase, ServiceSpec};
+use trustsafe_servicekit::{HostConfig, PseudonymKey, RunningService, ServiceBase, ServiceSpec};
 use utoipa::OpenApi;
 
 pub const SPEC: ServiceSpec = ServiceSpec { name: "reporting" };
@@ -50,15 +50,23 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
 }
 
 /// The consumer that keeps the read model, for the service and for `trustsafe replay reporting`.
-pub fn consumer(pool: PgPool, log: &SharedLog) -> Consumer<projection::Concerns> {
-    Consumer::new(pool, Arc::new(projection::Concerns), ConsumerConfig::new(log))
+pub fn consumer(
+    pool: PgPool,
+    log: &SharedLog,
+    pseudonyms: Arc<PseudonymKey>,
+) -> Consumer<projection::Concerns> {
+    Consumer::new(
+        pool,
+        Arc::new(projection::Concerns { pseudonyms }),
+        ConsumerConfig::new(log),
+    )
 }
 
 pub async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
     let mut base = ServiceBase::connect(SPEC, config).await?;
     let pool = base.store.pool().clone();
     migrate(&pool).await?;
-    let consumer = consumer(pool.clone(), &config.log);
+    let consumer = consumer(pool.clone(), &config.log, config.pseudonyms.clone());
     base.spawn(|shutdown| async move {
         // The consumer returns only when it cannot go on (the broker refused it): start it again.
         while !shutdown.is_cancelled() {

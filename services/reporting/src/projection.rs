@@ -1,6 +1,8 @@
 //! The read model of concerns, fed from `trustsafe.incident.v1`. Each event is applied once (the
 //! consumer kit deduplicates by event id in the same transaction); a stream's events arrive in order.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use trustsafe_events::incident::{
@@ -9,23 +11,22 @@ use trustsafe_events::incident::{
 };
 use trustsafe_events::{Envelope, Event, topics};
 use trustsafe_eventstore::{HandlerError, Projection};
+use trustsafe_servicekit::{PseudonymKey, Purpose};
 use uuid::Uuid;
 
-pub struct Concerns;
+pub struct Concerns {
+    /// Keys each case's pseudonym (per trust), so holding a case's id tells nothing of it.
+    pub pseudonyms: Arc<PseudonymKey>,
+}
 
-/// Names the pseudonyms: fixed, so a case keeps its pseudonym through every rebuild.
-const PSEUDONYM_NAMESPACE: Uuid = Uuid::from_u128(0x5f1c_2a7e_8d4b_4c39_9a61_0e7d_3b2f_c804);
-const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-/// A case's stable pseudonym, e.g. `K7Q2-9XMP-3TZA`: 60 bits of a one-way function of its id, so it
-/// neither reveals the id nor (at a million cases) collides in practice.
-pub fn pseudonym(incident_id: Uuid) -> String {
-    let digest = Uuid::new_v5(&PSEUDONYM_NAMESPACE, incident_id.as_bytes());
-    let bits = u64::from_be_bytes(digest.as_bytes()[..8].try_into().expect("eight bytes")) >> 4;
-    let symbols: String = (0..12)
-        .map(|n| CROCKFORD[((bits >> (55 - 5 * n)) & 31) as usize] as char)
-        .collect();
-    format!("{}-{}-{}", &symbols[..4], &symbols[4..8], &symbols[8..])
+impl Concerns {
+    /// A case's stable pseudonym, e.g. `K7Q2-9XMP-3TZA`: 60 bits of a keyed hash of its id within
+    /// its trust, the same through every rebuild under the same secret, and (at a million cases)
+    /// without collisions in practice.
+    pub fn pseudonym(&self, trust_id: &str, incident_id: Uuid) -> String {
+        self.pseudonyms
+            .pseudonym(Purpose::Case, trust_id, incident_id.as_bytes())
+    }
 }
 
 impl Projection for Concerns {
@@ -55,7 +56,7 @@ impl Projection for Concerns {
                 .bind(&event.trust_id)
                 .bind(school_id)
                 .bind(category)
-                .bind(pseudonym(reported.incident_id))
+                .bind(self.pseudonym(&event.trust_id, reported.incident_id))
                 .bind(event.occurred_at)
                 .bind(reported.acknowledge_by)
                 .execute(&mut *tx)
@@ -225,23 +226,4 @@ async fn steps_of_open_concern(
         .execute(tx)
         .await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_pseudonym_is_stable_and_reveals_nothing_of_the_id() {
-        let id = Uuid::parse_str("01a20a1b-3324-7039-90fa-f3fdc8361723").unwrap();
-        let name = pseudonym(id);
-        assert_eq!(name, pseudonym(id));
-        assert_eq!(name.len(), 14);
-        assert!(!name.to_lowercase().contains("01a2"));
-        assert_ne!(name, pseudonym(Uuid::now_v7()));
-        assert!(
-            name.chars().all(|c| c == '-' || CROCKFORD.contains(&(c as u8))),
-            "{name}"
-        );
-    }
 }

@@ -194,7 +194,7 @@ fn median_minutes(histogram: &[i64]) -> Option<f64> {
 pub async fn cases(
     pool: &PgPool,
     trust_id: &str,
-    after: Option<(DateTime<Utc>, String)>,
+    after_pseudonym: Option<String>,
     overdue_only: bool,
     limit: i64,
     now: DateTime<Utc>,
@@ -207,22 +207,19 @@ pub async fn cases(
                       WHERE s.incident_id = c.incident_id AND s.concern_open
                         AND s.completed_at IS NULL AND s.due_at < $4) AS overdue_steps
                FROM concerns c
-              WHERE c.trust_id = $1 AND ($2::timestamptz IS NULL OR (c.reported_at, c.pseudonym) < ($2, $5))
+              WHERE c.trust_id = $1
+                AND ($2::text IS NULL OR (c.reported_at, c.pseudonym) <
+                     (SELECT after.reported_at, after.pseudonym FROM concerns after
+                       WHERE after.trust_id = $1 AND after.pseudonym = $2))
            ) cases
-          WHERE NOT $6 OR acknowledgement_overdue OR overdue_steps > 0
+          WHERE NOT $5 OR acknowledgement_overdue OR overdue_steps > 0
           ORDER BY reported_at DESC, pseudonym DESC
           LIMIT $3",
     )
     .bind(trust_id)
-    .bind(after.as_ref().map(|(at, _)| *at))
+    .bind(after_pseudonym)
     .bind(limit)
     .bind(now)
-    .bind(
-        after
-            .as_ref()
-            .map(|(_, pseudonym)| pseudonym.as_str())
-            .unwrap_or_default(),
-    )
     .bind(overdue_only)
     .fetch_all(pool)
     .await?;

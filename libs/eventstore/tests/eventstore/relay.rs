@@ -43,7 +43,7 @@ async fn an_event_reaches_its_topic_within_milliseconds_of_commit() {
     );
     let records = read_topic(env.log(), topics::AUDIT, 1, Duration::from_secs(10)).await;
     assert_eq!(records[0].key, "audit-raps");
-    assert_eq!(header(&records[0], "ce_type"), "audit.record_read.v1");
+    assert_eq!(header(&records[0], "ce_type"), "audit.record_read.v2");
 }
 
 /// The global-position trap: a lower position still uncommitted while a higher one commits.

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use trustsafe_events::Envelope;
 use trustsafe_events::incident::{Agency, Category, ConcernSource, PersonKind, PersonRole, SubjectStaffRole};
-use trustsafe_events::{Envelope, publishable};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -361,18 +361,15 @@ pub struct History {
 pub fn history(id: Uuid, envelopes: &[Envelope], access: Access) -> History {
     let entries = envelopes
         .iter()
-        .filter(|envelope| access.sees_in_history(&envelope.event_type))
-        .map(|envelope| HistoryEntry {
-            version: envelope.stream_version,
-            event: short_name(&envelope.event_type),
-            at: envelope.occurred_at,
-            by: envelope.actor.subject.clone(),
-            role: envelope.actor.role.clone(),
-            data: if access.sees_everything() || envelope.stream_version == 1 {
-                envelope.data.clone()
-            } else {
-                publishable(&envelope.data)
-            },
+        .filter_map(|envelope| {
+            Some(HistoryEntry {
+                version: envelope.stream_version,
+                event: short_name(&envelope.event_type),
+                at: envelope.occurred_at,
+                by: envelope.actor.subject.clone(),
+                role: envelope.actor.role.clone(),
+                data: access.history_entry(&envelope.event_type, &envelope.data)?,
+            })
         })
         .collect();
     History {

@@ -133,17 +133,40 @@ impl Access {
         !matches!(self, Access::Reporter)
     }
 
-    /// Whether an event of this type shows in the concern's history: a reporter sees where it
-    /// stands (reported, acknowledged, closed, reopened), not what was done.
-    pub fn sees_in_history(self, event_type: &str) -> bool {
-        self.sees_everything()
-            || [
-                IncidentReported::TYPE,
-                IncidentAcknowledged::TYPE,
-                IncidentClosed::TYPE,
-                IncidentReopened::TYPE,
-            ]
-            .contains(&event_type)
+    /// What of an event a person with this access sees in the concern's history: everything, or for
+    /// a reporter what their view of the concern shows (their own report, and when it was
+    /// acknowledged, closed or reopened); never the steps planned, referrals, notes, the outcome or
+    /// the steps a closing overrode. `None`: the event is not shown at all.
+    pub fn history_entry(self, event_type: &str, data: &serde_json::Value) -> Option<serde_json::Value> {
+        if self.sees_everything() {
+            return Some(data.clone());
+        }
+        let shown: &[&str] = match event_type {
+            IncidentReported::TYPE => &[
+                "incident_id",
+                "category",
+                "occurred_at",
+                "source",
+                "subject_staff_role",
+                "device_involved",
+                "immediate_risk",
+                "acknowledge_by",
+                // Their own words: the summary, description, place and people they reported.
+                "restricted",
+            ],
+            IncidentAcknowledged::TYPE => &["incident_id", "acknowledged_at"],
+            IncidentClosed::TYPE => &["incident_id", "closed_at"],
+            IncidentReopened::TYPE => &["incident_id", "reopened_at"],
+            _ => return None,
+        };
+        let fields = data.as_object()?;
+        Some(serde_json::Value::Object(
+            fields
+                .iter()
+                .filter(|(name, _)| shown.contains(&name.as_str()))
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect(),
+        ))
     }
 }
 

@@ -79,6 +79,7 @@ fn actor(viewer: &Viewer) -> Actor {
     Actor {
         subject: viewer.subject.clone(),
         role: viewer.school_role().map(|role| format!("{role:?}")),
+        pseudonym: None,
     }
 }
 

@@ -242,3 +242,81 @@ async fn a_concern_about_the_head_is_for_the_trust_lead_alone() {
     assert!(!sees(&app, &concern, &lead).await, "not escalated");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reporter_sees_in_the_history_only_what_their_view_shows() {
+    let app = TestApp::spawn().await;
+    let teacher = app.school_token("raps-teacher", "raps", &[SchoolRole::Staff]);
+    let dsl = app.school_token("raps-dsl", "raps", &[SchoolRole::Dsl]);
+    let concern = app.report("raps", &teacher, &iioc_report()).await;
+    let concern = app.act(&concern, "acknowledge", &dsl, &json!({})).await;
+    let concern = app
+        .act(
+            &concern,
+            "referrals",
+            &dsl,
+            &json!({"agency": "iwf", "reference": "IWF-SECRET-1"}),
+        )
+        .await;
+    let concern = app
+        .act(
+            &concern,
+            "close",
+            &dsl,
+            &json!({"outcome": "OUTCOME-SECRET", "lessons_learned": "LESSON-SECRET", "override_reason": "police asked"}),
+        )
+        .await;
+    app.act(&concern, "reopen", &dsl, &json!({"reason": "REOPEN-SECRET"}))
+        .await;
+    let path = format!(
+        "/api/v1/schools/raps/incidents/{}/history",
+        concern["id"].as_str().unwrap()
+    );
+
+    let history: Value = app.get(&path, &teacher).await.json().await.unwrap();
+    let events: Vec<&str> = history["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, ["reported", "acknowledged", "closed", "reopened"]);
+    let text = history.to_string();
+    for hidden in [
+        "secure_devices",
+        "\"steps\"",
+        "IWF-SECRET-1",
+        "OUTCOME-SECRET",
+        "LESSON-SECRET",
+        "REOPEN-SECRET",
+        "overridden_steps",
+        "workflow_version",
+    ] {
+        assert!(
+            !text.contains(hidden),
+            "the reporter's history shows {hidden}: {text}"
+        );
+    }
+    assert!(
+        text.contains("Pupil found an indecent image"),
+        "their own report is theirs to see"
+    );
+
+    // The DSL's history has it all.
+    let full = app
+        .get(&path, &dsl)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()
+        .to_string();
+    for shown in [
+        "secure_devices",
+        "IWF-SECRET-1",
+        "OUTCOME-SECRET",
+        "overridden_steps",
+    ] {
+        assert!(full.contains(shown), "{shown}");
+    }
+    app.stop().await;
+}

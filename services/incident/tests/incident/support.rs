@@ -25,7 +25,7 @@ pub struct TestApp {
     pub pool: PgPool,
     pub broker: TestBroker,
     pub client: reqwest::Client,
-    identity: Identity,
+    pub identity: Identity,
     service: Option<RunningService>,
     gateway: Option<RunningGateway>,
 }

@@ -1,7 +1,7 @@
 //! The trust's pseudonymised case list.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use trustsafe_auth::{Caller, TrustRole};
@@ -41,17 +41,23 @@ struct CaseQuery {
     overdue: Option<bool>,
 }
 
-/// A page ends at a case's report time and pseudonym, never its id.
+/// A page ends at its last case's pseudonym, which the page already shows: the cursor tells nothing
+/// more (not the case's id, nor its report time to the microsecond, which the page gives in days).
 fn cursor_of(case: &store::Case) -> String {
-    format!("{}_{}", case.reported_at.timestamp_micros(), case.pseudonym)
+    case.pseudonym.clone()
 }
 
-fn position_of(cursor: &str) -> Option<(DateTime<Utc>, String)> {
-    let (micros, pseudonym) = cursor.split_once('_')?;
-    Some((
-        DateTime::from_timestamp_micros(micros.parse().ok()?)?,
-        pseudonym.to_owned(),
-    ))
+/// `XXXX-XXXX-XXXX` in Crockford's base 32, as pseudonyms are written.
+fn position_of(cursor: &str) -> Option<String> {
+    let well_formed = cursor.len() == 14
+        && cursor.char_indices().all(|(at, c)| {
+            if at == 4 || at == 9 {
+                c == '-'
+            } else {
+                c.is_ascii_digit() || c.is_ascii_uppercase()
+            }
+        });
+    well_formed.then(|| cursor.to_owned())
 }
 
 /// The trust's concerns, pseudonymised: school, category, status, age and overdue flags; no names,

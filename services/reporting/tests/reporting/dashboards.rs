@@ -6,6 +6,8 @@ use serde_json::{Value, json};
 use trustsafe_auth::{SchoolRole, TrustRole};
 use trustsafe_events::incident::Category;
 
+use trustsafe_servicekit::Purpose;
+
 use crate::support::*;
 
 fn month(at: chrono::DateTime<Utc>) -> String {
@@ -329,6 +331,34 @@ async fn the_case_list_is_pseudonymised_and_links_only_escalated_cases() {
     assert_eq!(pseudonyms.len(), 5);
     let again = app.json("/api/v1/trusts/viking/cases?limit=3", &lead).await;
     assert_eq!(again["items"], first["items"], "pseudonyms are stable");
+    // Keyed by the deployment's secret: without it, a case's id does not give its pseudonym.
+    for case in &cases {
+        let id = concerns
+            .iter()
+            .find(|concern| {
+                app.identity
+                    .pseudonyms
+                    .pseudonym(Purpose::Case, "viking", concern.id.as_bytes())
+                    == case["pseudonym"]
+            })
+            .map(|concern| concern.id);
+        assert!(
+            id.is_some(),
+            "{} is the keyed hash of a case's id",
+            case["pseudonym"]
+        );
+    }
+    let unkeyed = trustsafe_servicekit::PseudonymKey::generate();
+    assert!(
+        !cases.iter().any(|case| concerns.iter().any(|c| unkeyed.pseudonym(
+            Purpose::Case,
+            "viking",
+            c.id.as_bytes()
+        ) == case["pseudonym"])),
+        "another secret names no case alike"
+    );
+    // The cursor is the last case's pseudonym: it says no more than the page does.
+    assert_eq!(cursor, first["items"][2]["pseudonym"].as_str().unwrap());
 
     // The overdue list: RAPS's unacknowledged concern and its IWF report past due.
     let overdue = app.json("/api/v1/trusts/viking/cases?overdue=true", &lead).await;
@@ -399,10 +429,14 @@ async fn delivering_every_event_twice_or_replaying_from_zero_gives_the_same_read
         .unwrap();
     trustsafe_reporting::migrate(&replayed).await.unwrap();
     let mut progress = Vec::new();
-    let read = trustsafe_reporting::consumer(replayed.clone(), app.broker.log())
-        .rebuild(|step| progress.push(step))
-        .await
-        .unwrap();
+    let read = trustsafe_reporting::consumer(
+        replayed.clone(),
+        app.broker.log(),
+        app.identity.pseudonyms.clone(),
+    )
+    .rebuild(|step| progress.push(step))
+    .await
+    .unwrap();
     assert_eq!(
         read,
         2 * event_count(&concerns) as u64,

@@ -1,0 +1,135 @@
+//! The deployment's pseudonym secret. Every pseudonym the platform shows or publishes is a keyed hash
+//! (HMAC-SHA256) under it, separate per purpose and per trust: holding a record's id, or a person's
+//! token subject, tells nothing of their pseudonym without the secret, and a pseudonym from one trust
+//! or purpose cannot be matched with another's. In production the secret is `TRUSTSAFE_PSEUDONYM_SECRET`
+//! (base64, at least 32 bytes); `trustsafe dev` makes one in its data dir. Changing it changes every
+//! pseudonym (a rebuilt read model shows new ones).
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+pub struct PseudonymKey {
+    secret: Vec<u8>,
+}
+
+/// What a pseudonym is for: each purpose hashes under a key of its own.
+#[derive(Clone, Copy, Debug)]
+pub enum Purpose {
+    /// A case on the trust's pseudonymised list.
+    Case,
+    /// Who did something, as the shared log names them.
+    Actor,
+}
+
+impl Purpose {
+    fn label(self) -> &'static [u8] {
+        match self {
+            Purpose::Case => b"trustsafe case pseudonym v1",
+            Purpose::Actor => b"trustsafe actor pseudonym v1",
+        }
+    }
+}
+
+const MIN_SECRET_BYTES: usize = 32;
+
+impl PseudonymKey {
+    /// From its base64 text (`TRUSTSAFE_PSEUDONYM_SECRET`).
+    pub fn from_base64(text: &str) -> Result<Self> {
+        let secret = STANDARD
+            .decode(text.trim())
+            .context("the pseudonym secret is not base64")?;
+        if secret.len() < MIN_SECRET_BYTES {
+            bail!(
+                "the pseudonym secret must be at least {MIN_SECRET_BYTES} bytes, not {}",
+                secret.len()
+            );
+        }
+        Ok(Self { secret })
+    }
+
+    /// A new random secret (the tests', or a first dev start's).
+    pub fn generate() -> Self {
+        let secret: [u8; 32] = rand::random();
+        Self {
+            secret: secret.to_vec(),
+        }
+    }
+
+    /// The secret kept at `path` (base64, readable by its owner alone), made on first use.
+    pub fn load_or_create(path: &Path) -> Result<Self> {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            return Self::from_base64(&text).with_context(|| format!("reading {}", path.display()));
+        }
+        let key = Self::generate();
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        write_private(path, &STANDARD.encode(&key.secret))
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(key)
+    }
+
+    /// The keyed hash of `data` for `purpose` within trust `trust_id`.
+    pub fn mac(&self, purpose: Purpose, trust_id: &str, data: &[u8]) -> [u8; 32] {
+        let mut derive = Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key length");
+        derive.update(purpose.label());
+        derive.update(&[0]);
+        derive.update(trust_id.as_bytes());
+        let key = derive.finalize().into_bytes();
+        let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length");
+        mac.update(data);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// `mac` as 60 bits in Crockford's base 32, grouped for reading aloud: `K7Q2-9XMP-3TZA`.
+    pub fn pseudonym(&self, purpose: Purpose, trust_id: &str, data: &[u8]) -> String {
+        const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+        let mac = self.mac(purpose, trust_id, data);
+        let bits = u64::from_be_bytes(mac[..8].try_into().expect("eight bytes")) >> 4;
+        let symbols: String = (0..12)
+            .map(|n| CROCKFORD[((bits >> (55 - 5 * n)) & 31) as usize] as char)
+            .collect();
+        format!("{}-{}-{}", &symbols[..4], &symbols[4..8], &symbols[8..])
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pseudonyms_depend_on_the_secret_the_trust_and_the_purpose() {
+        let key = PseudonymKey::generate();
+        let other = PseudonymKey::generate();
+        let id = b"0190c0de-0000-7000-8000-000000000001";
+        let name = key.pseudonym(Purpose::Case, "viking", id);
+        assert_eq!(name, key.pseudonym(Purpose::Case, "viking", id), "stable");
+        assert_eq!(name.len(), 14);
+        assert_ne!(name, other.pseudonym(Purpose::Case, "viking", id), "keyed");
+        assert_ne!(name, key.pseudonym(Purpose::Case, "claremont", id), "per trust");
+        assert_ne!(name, key.pseudonym(Purpose::Actor, "viking", id), "per purpose");
+    }
+
+    #[test]
+    fn a_short_or_garbled_secret_is_refused() {
+        assert!(PseudonymKey::from_base64("c2hvcnQ=").is_err());
+        assert!(PseudonymKey::from_base64("not base64!").is_err());
+        assert!(PseudonymKey::from_base64(&STANDARD.encode([7u8; 32])).is_ok());
+    }
+}
