@@ -187,7 +187,7 @@ async fn steady_load(url: &str, token: &str, args: &IncidentsArgs) -> Result<Fig
     })
 }
 
-/// The same `incident.reported.v1` event appended straight to the event store, one after another.
+/// The same `incident.reported.v2` event appended straight to the event store, one after another.
 async fn raw_appends(database_url: &str, count: usize) -> Result<Figures> {
     let pool = PgPoolOptions::new()
         .max_connections(2)
@@ -223,7 +223,7 @@ async fn raw_appends(database_url: &str, count: usize) -> Result<Figures> {
             immediate_risk: false,
             source: ConcernSource::StaffReport,
         };
-        let event = report(new, None, (&defaults, 0), id, Utc::now())?;
+        let event = report(new, None, (&defaults, 0), id, Utc::now(), &str::to_owned)?;
         let at = Instant::now();
         store
             .append(

@@ -16,7 +16,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use trustsafe_auth::{Authenticator, Grants, SchoolRole, TrustRole};
 use trustsafe_devstack::ensure_database;
-use trustsafe_events::incident::{Category, ConcernSource, PlannedStep};
+use trustsafe_events::incident::{Category, ConcernSource, HandledBy, PlannedStep};
 use trustsafe_events::{
     Actor, Envelope, Event, KafkaRecord, TraceContext, incident::IncidentReported, to_kafka,
 };
@@ -390,6 +390,8 @@ fn report_record(n: usize) -> KafkaRecord {
             })
             .to_vec(),
         workflow_version: 0,
+        handled_by: HandledBy::Dsl,
+        alleged: Vec::new(),
         restricted: None,
     };
     to_kafka(&Envelope {

@@ -42,6 +42,7 @@ pub fn catalog() -> Vec<EventKind> {
     vec![
         kind::<audit::RecordReadV1>(),
         kind::<audit::RecordRead>(),
+        kind::<incident::IncidentReportedV1>(),
         kind::<incident::IncidentReported>(),
         kind::<incident::IncidentAcknowledged>(),
         kind::<incident::IncidentStepCompleted>(),

@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{Event, topics};
+use crate::{DecodeError, Envelope, Event, topics};
 
 /// The trust-wide categories of online-safety concern (DESIGN §4). Schools label them their own way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
@@ -201,6 +201,88 @@ pub struct ReportNarrative {
     pub people: Vec<PersonInvolved>,
 }
 
+/// Who handles a concern, and so who may know of it at all: a concern about the DSL or the
+/// headteacher goes to the trust safeguarding lead alone, and nothing of it may reach them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HandledBy {
+    /// The school's DSL and deputies.
+    Dsl,
+    /// About a member of staff: the headteacher with the DSL and deputies.
+    DslAndHeadteacher,
+    /// About the DSL or the headteacher (whistleblowing): the trust safeguarding lead only.
+    TrustLead,
+}
+
+impl HandledBy {
+    pub fn id(self) -> &'static str {
+        match self {
+            HandledBy::Dsl => "dsl",
+            HandledBy::DslAndHeadteacher => "dsl_and_headteacher",
+            HandledBy::TrustLead => "trust_lead",
+        }
+    }
+}
+
+/// A concern was reported. Superseded by [`IncidentReported`] (v2), which says who handles it and,
+/// pseudonymously, who is alleged, so that no figure shows a concern to those it is routed away from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentReportedV1 {
+    pub incident_id: Uuid,
+    pub category: Category,
+    pub occurred_at: DateTime<Utc>,
+    pub source: ConcernSource,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_staff_role: Option<SubjectStaffRole>,
+    pub staff_involved: bool,
+    pub device_involved: bool,
+    pub immediate_risk: bool,
+    pub acknowledge_by: DateTime<Utc>,
+    pub steps: Vec<PlannedStep>,
+    pub workflow_version: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restricted: Option<ReportNarrative>,
+}
+
+impl From<IncidentReportedV1> for IncidentReported {
+    /// How v1 concerns were routed when they were written (the rule of that time, frozen here): by
+    /// whom they were about. Their alleged people were not published: none are known.
+    fn from(v1: IncidentReportedV1) -> Self {
+        let handled_by = match v1.subject_staff_role {
+            None => HandledBy::Dsl,
+            Some(SubjectStaffRole::Staff) => HandledBy::DslAndHeadteacher,
+            Some(SubjectStaffRole::Dsl | SubjectStaffRole::Headteacher) => HandledBy::TrustLead,
+        };
+        IncidentReported {
+            incident_id: v1.incident_id,
+            category: v1.category,
+            occurred_at: v1.occurred_at,
+            source: v1.source,
+            subject_staff_role: v1.subject_staff_role,
+            staff_involved: v1.staff_involved,
+            device_involved: v1.device_involved,
+            immediate_risk: v1.immediate_risk,
+            acknowledge_by: v1.acknowledge_by,
+            steps: v1.steps,
+            workflow_version: v1.workflow_version,
+            handled_by,
+            alleged: Vec::new(),
+            restricted: v1.restricted,
+        }
+    }
+}
+
+impl IncidentReported {
+    /// The event of either version (v1 upcast).
+    pub fn read(envelope: &Envelope) -> Result<Self, DecodeError> {
+        if envelope.event_type == IncidentReportedV1::TYPE {
+            return envelope.decode::<IncidentReportedV1>().map(Self::from);
+        }
+        envelope.decode()
+    }
+}
+
 /// A concern was reported.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -220,6 +302,12 @@ pub struct IncidentReported {
     pub steps: Vec<PlannedStep>,
     /// The version of the school's workflow the steps came from (0: the policies' defaults).
     pub workflow_version: i64,
+    /// Who handles it: nothing of a concern may reach anyone it is routed away from.
+    pub handled_by: HandledBy,
+    /// The people alleged to be involved, each as a keyed pseudonym of their reference within the
+    /// trust (its own purpose: not the pseudonym that names them as an actor), so that a figure
+    /// shown to one of them can leave the concern out, and the log names no one.
+    pub alleged: Vec<String>,
     /// Only in the incident service's store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restricted: Option<ReportNarrative>,
@@ -516,13 +604,12 @@ impl WorkflowChanged {
         }
     }
 
-    /// The event of either version, from its type and data.
-    pub fn upcast(event_type: &str, data: &serde_json::Value) -> Result<Self, serde_json::Error> {
-        if event_type == WorkflowChangedV1::TYPE {
-            let v1: WorkflowChangedV1 = serde_json::from_value(data.clone())?;
-            return Ok(Self::from(v1));
+    /// The event of either version (v1 upcast).
+    pub fn read(envelope: &Envelope) -> Result<Self, DecodeError> {
+        if envelope.event_type == WorkflowChangedV1::TYPE {
+            return envelope.decode::<WorkflowChangedV1>().map(Self::from);
         }
-        serde_json::from_value(data.clone())
+        envelope.decode()
     }
 }
 
@@ -542,10 +629,16 @@ macro_rules! incident_event {
     };
 }
 
+impl Event for IncidentReportedV1 {
+    const TYPE: &'static str = "incident.reported.v1";
+    const TOPIC: &'static str = topics::INCIDENT;
+    const SUMMARY: &'static str = "Superseded by incident.reported.v2 (it did not say who handles the concern): a concern was reported.";
+    const SUPERSEDED_BY: Option<&'static str> = Some("incident.reported.v2");
+}
 incident_event!(
     IncidentReported,
-    "incident.reported.v1",
-    "A concern was reported."
+    "incident.reported.v2",
+    "A concern was reported: who handles it, and (pseudonymously) who is alleged."
 );
 incident_event!(
     IncidentAcknowledged,

@@ -24,6 +24,9 @@ pub enum Purpose {
     Case,
     /// Who did something, as the shared log names them.
     Actor,
+    /// Someone alleged to be involved in a concern: a key apart from `Actor`'s, so the log cannot
+    /// tie an allegation to the person's own actions.
+    Alleged,
 }
 
 impl Purpose {
@@ -31,6 +34,7 @@ impl Purpose {
         match self {
             Purpose::Case => b"trustsafe case pseudonym v1",
             Purpose::Actor => b"trustsafe actor pseudonym v1",
+            Purpose::Alleged => b"trustsafe alleged pseudonym v1",
         }
     }
 }

@@ -130,7 +130,18 @@ impl Incidents {
         let workflow = self.workflow_on(&mut tx, school_id).await?;
         let now = self.clock.now();
         let id = Uuid::now_v7();
-        let reported = concern::report(new, Some(&viewer), (&workflow.0, workflow.1), id, now)?;
+        let name_alleged = |person_ref: &str| {
+            self.pseudonyms
+                .pseudonym(Purpose::Alleged, &trust_id, person_ref.as_bytes())
+        };
+        let reported = concern::report(
+            new,
+            Some(&viewer),
+            (&workflow.0, workflow.1),
+            id,
+            now,
+            &name_alleged,
+        )?;
         let role = viewer.school_role().map(role_name).unwrap_or("staff");
         let context = self.context(&viewer, &trust_id, school_id, role);
         let concern = Concern::reported(school_id, reported.clone(), &context.actor, now);

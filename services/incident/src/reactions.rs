@@ -118,7 +118,8 @@ impl Projection for BreachEscalations {
             },
         };
         let now = crate::clock::now();
-        let reported = concern::report(new, None, (&workflow, version), id, now)
+        // A breach names nobody as alleged.
+        let reported = concern::report(new, None, (&workflow, version), id, now, &|_| String::new())
             .map_err(|err| HandlerError::Reject(err.to_string()))?;
         let context = AppendContext {
             trust_id: trust.id.clone(),

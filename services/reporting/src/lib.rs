@@ -5,6 +5,7 @@
 //! `reporting.concerns`. The log carries no names and no narrative, so neither does this service.
 
 mod api;
+pub mod domain;
 pub mod projection;
 mod store;
 
@@ -80,8 +81,11 @@ pub async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
         }
     });
     let pool = web::Data::new(pool);
+    let pseudonyms = web::Data::from(config.pseudonyms.clone());
     base.serve(openapi(), move |cfg| {
-        cfg.app_data(pool.clone()).configure(api::configure);
+        cfg.app_data(pool.clone())
+            .app_data(pseudonyms.clone())
+            .configure(api::configure);
     })
     .await
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use trustsafe_events::incident::{
-    IncidentAcknowledged, IncidentClosed, IncidentEscalatedToTrust, IncidentReopened, IncidentReported,
-    IncidentStepCompleted,
+    HandledBy, IncidentAcknowledged, IncidentClosed, IncidentEscalatedToTrust, IncidentReopened,
+    IncidentReported, IncidentReportedV1, IncidentStepCompleted,
 };
 use trustsafe_events::{Envelope, Event, topics};
 use trustsafe_eventstore::{HandlerError, Projection};
@@ -40,8 +40,8 @@ impl Projection for Concerns {
 
     async fn apply(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
         match event.event_type.as_str() {
-            IncidentReported::TYPE => {
-                let reported: IncidentReported = event.decode()?;
+            IncidentReported::TYPE | IncidentReportedV1::TYPE => {
+                let reported = IncidentReported::read(event)?;
                 let school_id = event
                     .school_id
                     .as_deref()
@@ -49,8 +49,8 @@ impl Projection for Concerns {
                 let category = reported.category.id();
                 let inserted = sqlx::query(
                     "INSERT INTO concerns (incident_id, trust_id, school_id, category, status, pseudonym,
-                                           reported_at, acknowledge_by)
-                     VALUES ($1, $2, $3, $4, 'reported', $5, $6, $7) ON CONFLICT DO NOTHING",
+                                           reported_at, acknowledge_by, handled_by, alleged)
+                     VALUES ($1, $2, $3, $4, 'reported', $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
                 )
                 .bind(reported.incident_id)
                 .bind(&event.trust_id)
@@ -59,12 +59,18 @@ impl Projection for Concerns {
                 .bind(self.pseudonym(&event.trust_id, reported.incident_id))
                 .bind(event.occurred_at)
                 .bind(reported.acknowledge_by)
+                .bind(reported.handled_by.id())
+                .bind(&reported.alleged)
                 .execute(&mut *tx)
                 .await?;
                 if inserted.rows_affected() == 0 {
                     return Ok(());
                 }
-                count(tx, school_id, event.occurred_at, category, Counted::Reported(1)).await?;
+                let rollup = Rollup {
+                    school_id,
+                    school_sees: school_sees(reported.handled_by),
+                };
+                count(tx, &rollup, event.occurred_at, category, Counted::Reported(1)).await?;
                 let ids: Vec<&str> = reported.steps.iter().map(|step| step.step_id.as_str()).collect();
                 let due: Vec<_> = reported.steps.iter().map(|step| step.due_at).collect();
                 sqlx::query(
@@ -81,33 +87,36 @@ impl Projection for Concerns {
             }
             IncidentAcknowledged::TYPE => {
                 let acknowledged: IncidentAcknowledged = event.decode()?;
-                let concern: Option<(String, DateTime<Utc>)> = sqlx::query_as(
+                let concern: Option<(String, bool, DateTime<Utc>)> = sqlx::query_as(
                     "UPDATE concerns SET acknowledged_at = $2, status = 'acknowledged'
                       WHERE incident_id = $1 AND status = 'reported'
-                  RETURNING school_id, reported_at",
+                  RETURNING school_id, handled_by <> 'trust_lead', reported_at",
                 )
                 .bind(acknowledged.incident_id)
                 .bind(acknowledged.acknowledged_at)
                 .fetch_optional(&mut *tx)
                 .await?;
-                if let Some((school_id, reported_at)) = concern {
+                if let Some((school_id, school_sees, reported_at)) = concern {
                     sqlx::query(
-                        "INSERT INTO monthly_acknowledgements (school_id, month, buckets)
-                         VALUES ($1, date_trunc('month', $2 AT TIME ZONE 'UTC')::date, array_fill(0, ARRAY[280]))
+                        "INSERT INTO monthly_acknowledgements (school_id, month, school_sees, buckets)
+                         VALUES ($1, date_trunc('month', $2 AT TIME ZONE 'UTC')::date, $3, array_fill(0, ARRAY[280]))
                          ON CONFLICT DO NOTHING",
                     )
                     .bind(&school_id)
                     .bind(reported_at)
+                    .bind(school_sees)
                     .execute(&mut *tx)
                     .await?;
                     sqlx::query(
                         "UPDATE monthly_acknowledgements SET buckets[slot] = buckets[slot] + 1
                            FROM acknowledgement_bucket(floor(extract(epoch FROM $3 - $2) / 60)::integer) AS slot
-                          WHERE school_id = $1 AND month = date_trunc('month', $2 AT TIME ZONE 'UTC')::date",
+                          WHERE school_id = $1 AND month = date_trunc('month', $2 AT TIME ZONE 'UTC')::date
+                            AND school_sees = $4",
                     )
                     .bind(&school_id)
                     .bind(reported_at)
                     .bind(acknowledged.acknowledged_at)
+                    .bind(school_sees)
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -132,37 +141,46 @@ impl Projection for Concerns {
             }
             IncidentClosed::TYPE => {
                 let closed: IncidentClosed = event.decode()?;
-                let concern: Option<(String, String)> = sqlx::query_as(
+                let concern: Option<(String, bool, String)> = sqlx::query_as(
                     "UPDATE concerns SET status = 'closed', closed_at = $2
                       WHERE incident_id = $1 AND status <> 'closed'
-                  RETURNING school_id, category",
+                  RETURNING school_id, handled_by <> 'trust_lead', category",
                 )
                 .bind(closed.incident_id)
                 .bind(closed.closed_at)
                 .fetch_optional(&mut *tx)
                 .await?;
-                if let Some((school_id, category)) = concern {
-                    count(tx, &school_id, closed.closed_at, &category, Counted::Closed(1)).await?;
+                if let Some((school_id, school_sees, category)) = concern {
+                    let rollup = Rollup {
+                        school_id: &school_id,
+                        school_sees,
+                    };
+                    count(tx, &rollup, closed.closed_at, &category, Counted::Closed(1)).await?;
                     steps_of_open_concern(tx, closed.incident_id, false).await?;
                 }
             }
             IncidentReopened::TYPE => {
                 let reopened: IncidentReopened = event.decode()?;
-                let concern: Option<(String, String, DateTime<Utc>)> = sqlx::query_as(
+                let concern: Option<(String, bool, String, DateTime<Utc>)> = sqlx::query_as(
                     "WITH previous AS (
                          SELECT incident_id, closed_at FROM concerns
                           WHERE incident_id = $1 AND status = 'closed' FOR UPDATE
                      )
                      UPDATE concerns SET status = 'reopened', closed_at = NULL FROM previous
                       WHERE concerns.incident_id = previous.incident_id
-                  RETURNING concerns.school_id, concerns.category, previous.closed_at",
+                  RETURNING concerns.school_id, concerns.handled_by <> 'trust_lead', concerns.category,
+                            previous.closed_at",
                 )
                 .bind(reopened.incident_id)
                 .fetch_optional(&mut *tx)
                 .await?;
                 // A reopened concern no longer counts as closed in the month it was closed.
-                if let Some((school_id, category, closed_at)) = concern {
-                    count(tx, &school_id, closed_at, &category, Counted::Closed(-1)).await?;
+                if let Some((school_id, school_sees, category, closed_at)) = concern {
+                    let rollup = Rollup {
+                        school_id: &school_id,
+                        school_sees,
+                    };
+                    count(tx, &rollup, closed_at, &category, Counted::Closed(-1)).await?;
                     steps_of_open_concern(tx, reopened.incident_id, true).await?;
                 }
             }
@@ -185,10 +203,24 @@ enum Counted {
     Closed(i32),
 }
 
+/// Which rollup rows a concern counts in: its school's, among the concerns the school's own staff
+/// may know of, or among those only the trust may (`domain::audience`).
+struct Rollup<'a> {
+    school_id: &'a str,
+    school_sees: bool,
+}
+
+fn school_sees(handled_by: HandledBy) -> bool {
+    handled_by != HandledBy::TrustLead
+}
+
 /// Adds to a month's count of concerns reported or closed at a school in a category.
 async fn count(
     tx: &mut PgConnection,
-    school_id: &str,
+    Rollup {
+        school_id,
+        school_sees,
+    }: &Rollup<'_>,
     at: DateTime<Utc>,
     category: &str,
     counted: Counted,
@@ -198,9 +230,9 @@ async fn count(
         Counted::Closed(n) => (0, n),
     };
     sqlx::query(
-        "INSERT INTO monthly_counts (school_id, month, category, reported, closed)
-         VALUES ($1, date_trunc('month', $2 AT TIME ZONE 'UTC')::date, $3, $4, $5)
-         ON CONFLICT (school_id, month, category) DO UPDATE
+        "INSERT INTO monthly_counts (school_id, month, category, school_sees, reported, closed)
+         VALUES ($1, date_trunc('month', $2 AT TIME ZONE 'UTC')::date, $3, $6, $4, $5)
+         ON CONFLICT (school_id, month, category, school_sees) DO UPDATE
             SET reported = monthly_counts.reported + EXCLUDED.reported,
                 closed = monthly_counts.closed + EXCLUDED.closed",
     )
@@ -209,6 +241,7 @@ async fn count(
     .bind(category)
     .bind(reported)
     .bind(closed)
+    .bind(school_sees)
     .execute(tx)
     .await?;
     Ok(())

@@ -8,6 +8,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
+use crate::domain::audience::Audience;
+
 /// The figures of one school, or of several together.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Figures {
@@ -53,35 +55,53 @@ pub struct Case {
 }
 
 /// Concerns reported in the months [`from`, `until`) (first days of months) at `schools`, read from
-/// the monthly rollups; states as at `now`, read from the open concerns only.
+/// the monthly rollups; states as at `now`, read from the open concerns only; of the concerns
+/// `audience` may count (the rollups keep apart those only the trust may; the few naming the viewer
+/// as alleged are taken out of them here).
 pub async fn dashboard(
     pool: &PgPool,
     schools: &[String],
     (from, until): (NaiveDate, NaiveDate),
     now: DateTime<Utc>,
+    audience: &Audience,
 ) -> Result<Dashboard, sqlx::Error> {
     let mut dashboard = Dashboard::default();
-    // As things stand: $1 the schools, $2 now.
-    let as_now = |sql: &'static str| sqlx::query(sql).bind(schools).bind(now).fetch_all(pool);
+    let everything = *audience == Audience::Trust;
+    let alleged_as = match audience {
+        Audience::Trust => "",
+        Audience::SchoolStaff { alleged_as } => alleged_as.as_str(),
+    };
+    // As things stand: $1 the schools, $2 now, $3 whether every concern counts, $4 the viewer as
+    // an alleged person is named (for school staff).
+    let as_now = |sql: &'static str| {
+        sqlx::query(sql)
+            .bind(schools)
+            .bind(now)
+            .bind(everything)
+            .bind(alleged_as)
+            .fetch_all(pool)
+    };
     let (counts, acknowledgements, ages, overdue_acknowledgements, overdue_steps) = tokio::try_join!(
         sqlx::query(
             "SELECT school_id, category, to_char(month, 'YYYY-MM') AS month,
                     sum(reported)::bigint AS reported, sum(closed)::bigint AS closed
                FROM monthly_counts
-              WHERE school_id = ANY ($1) AND month >= $2 AND month < $3
+              WHERE school_id = ANY ($1) AND month >= $2 AND month < $3 AND ($4 OR school_sees)
               GROUP BY GROUPING SETS ((school_id, category), (category), (school_id, month), (month))"
         )
         .bind(schools)
         .bind(from)
         .bind(until)
+        .bind(everything)
         .fetch_all(pool),
         sqlx::query(
             "SELECT school_id, buckets FROM monthly_acknowledgements
-              WHERE school_id = ANY ($1) AND month >= $2 AND month < $3"
+              WHERE school_id = ANY ($1) AND month >= $2 AND month < $3 AND ($4 OR school_sees)"
         )
         .bind(schools)
         .bind(from)
         .bind(until)
+        .bind(everything)
         .fetch_all(pool),
         as_now(
             "SELECT school_id, key, count(*) AS n FROM (
@@ -89,17 +109,22 @@ pub async fn dashboard(
                                         WHEN reported_at > $2 - interval '31 days' THEN '8_30_days'
                                         WHEN reported_at > $2 - interval '91 days' THEN '31_90_days'
                                         ELSE 'over_90_days' END AS key
-                   FROM concerns WHERE school_id = ANY ($1) AND status <> 'closed') open
+                   FROM concerns WHERE school_id = ANY ($1) AND status <> 'closed'
+                    AND ($3 OR (handled_by <> 'trust_lead' AND NOT ($4 = ANY (alleged))))) open
               GROUP BY GROUPING SETS ((school_id, key), (key))"
         ),
         as_now(
             "SELECT school_id, count(*) AS n FROM concerns
               WHERE school_id = ANY ($1) AND status <> 'closed' AND status = 'reported' AND acknowledge_by < $2
+                AND ($3 OR (handled_by <> 'trust_lead' AND NOT ($4 = ANY (alleged))))
               GROUP BY GROUPING SETS ((school_id), ())"
         ),
         as_now(
-            "SELECT school_id, count(*) AS n FROM concern_steps
+            "SELECT school_id, count(*) AS n FROM concern_steps s
               WHERE school_id = ANY ($1) AND completed_at IS NULL AND concern_open AND due_at < $2
+                AND ($3 OR NOT EXISTS (
+                    SELECT 1 FROM concerns c WHERE c.incident_id = s.incident_id
+                       AND (c.handled_by = 'trust_lead' OR $4 = ANY (c.alleged))))
               GROUP BY GROUPING SETS ((school_id), ())"
         ),
     )?;
@@ -129,6 +154,17 @@ pub async fn dashboard(
             }
         }
     }
+    if !everything {
+        take_out_alleged(
+            pool,
+            schools,
+            (from, until),
+            alleged_as,
+            &mut dashboard,
+            &mut histograms,
+        )
+        .await?;
+    }
     for (school, histogram) in histograms {
         dashboard.of(school).median_minutes_to_acknowledge = median_minutes(&histogram);
     }
@@ -148,10 +184,64 @@ pub async fn dashboard(
     Ok(dashboard)
 }
 
-/// A count worth showing: months and categories with nothing in them are left out.
+/// Takes the concerns naming the viewer as alleged (`alleged_as`) out of the figures over a period,
+/// school by school and in total: the rollups count them, and the viewer may not.
+async fn take_out_alleged(
+    pool: &PgPool,
+    schools: &[String],
+    (from, until): (NaiveDate, NaiveDate),
+    alleged_as: &str,
+    dashboard: &mut Dashboard,
+    histograms: &mut BTreeMap<Option<String>, Vec<i64>>,
+) -> Result<(), sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT school_id, category,
+                to_char(reported_at AT TIME ZONE 'UTC', 'YYYY-MM') AS reported_month,
+                reported_at >= $2 AND reported_at < $3 AS reported_in_period,
+                to_char(closed_at AT TIME ZONE 'UTC', 'YYYY-MM') AS closed_month,
+                coalesce(closed_at >= $2 AND closed_at < $3, false) AS closed_in_period,
+                acknowledgement_bucket(floor(extract(epoch FROM acknowledged_at - reported_at) / 60)::integer) AS bucket
+           FROM concerns
+          WHERE school_id = ANY ($1) AND handled_by <> 'trust_lead' AND $4 = ANY (alleged)
+            AND (reported_at >= $2 AND reported_at < $3 OR closed_at >= $2 AND closed_at < $3)",
+    )
+    .bind(schools)
+    .bind(from.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+    .bind(until.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+    .bind(alleged_as)
+    .fetch_all(pool)
+    .await?;
+    for row in rows {
+        let school: String = row.try_get("school_id")?;
+        let category: String = row.try_get("category")?;
+        for key in [Some(school.clone()), None] {
+            let figures = dashboard.of(key.clone());
+            if row.try_get("reported_in_period")? {
+                add(&mut figures.concerns_by_category, category.clone(), -1);
+                add(&mut figures.opened_by_month, row.try_get("reported_month")?, -1);
+                // Acknowledged: its time is in its reporting month's histogram.
+                if let (Some(bucket), Some(histogram)) =
+                    (row.try_get::<Option<i32>, _>("bucket")?, histograms.get_mut(&key))
+                    && let Some(n) = histogram.get_mut(bucket as usize - 1)
+                {
+                    *n -= 1;
+                }
+            }
+            if row.try_get("closed_in_period")? {
+                add(&mut figures.closed_by_month, row.try_get("closed_month")?, -1);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Adds `n` to a count, leaving out keys with nothing in them.
 fn add(counts: &mut BTreeMap<String, i64>, key: String, n: i64) {
-    if n != 0 {
-        counts.insert(key, n);
+    let total = counts.get(&key).copied().unwrap_or(0) + n;
+    if total == 0 {
+        counts.remove(&key);
+    } else {
+        counts.insert(key, total);
     }
 }
 

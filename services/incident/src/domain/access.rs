@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use trustsafe_auth::{SchoolRole, TrustRole};
 use trustsafe_events::Event;
 use trustsafe_events::incident::{
-    IncidentAcknowledged, IncidentClosed, IncidentReopened, IncidentReported, SubjectStaffRole,
+    HandledBy, IncidentAcknowledged, IncidentClosed, IncidentReopened, IncidentReported, IncidentReportedV1,
+    SubjectStaffRole,
 };
 
 /// The person asking, as far as one school is concerned: their roles there and in its trust.
@@ -80,6 +81,15 @@ impl Route {
         }
     }
 
+    /// The same, as the log says it.
+    pub fn on_the_log(self) -> HandledBy {
+        match self {
+            Route::Dsl => HandledBy::Dsl,
+            Route::DslAndHeadteacher => HandledBy::DslAndHeadteacher,
+            Route::TrustLead => HandledBy::TrustLead,
+        }
+    }
+
     /// The id the read model keeps, so lists can filter in SQL the same way.
     pub fn id(self) -> &'static str {
         match self {
@@ -142,7 +152,7 @@ impl Access {
             return Some(data.clone());
         }
         let shown: &[&str] = match event_type {
-            IncidentReported::TYPE => &[
+            IncidentReported::TYPE | IncidentReportedV1::TYPE => &[
                 "incident_id",
                 "category",
                 "occurred_at",

@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use trustsafe_events::incident::{
     Agency, Category, ClosureNarrative, ConcernSource, IncidentAcknowledged, IncidentClosed,
     IncidentEscalatedToTrust, IncidentNoteAdded, IncidentReferralRecorded, IncidentReopened,
-    IncidentReported, IncidentStepCompleted, NoteAndReference, PersonInvolved, PersonKind, PersonRole,
-    PlannedStep, ReportNarrative, SubjectStaffRole, Text, Workflow,
+    IncidentReported, IncidentReportedV1, IncidentStepCompleted, NoteAndReference, PersonInvolved,
+    PersonKind, PersonRole, PlannedStep, ReportNarrative, SubjectStaffRole, Text, Workflow,
 };
 use trustsafe_events::{Actor, DecodeError, Envelope, Event};
 use uuid::Uuid;
@@ -43,7 +43,9 @@ pub enum ConcernEvent {
 impl ConcernEvent {
     pub fn decode(envelope: &Envelope) -> Result<Self, DecodeError> {
         Ok(match envelope.event_type.as_str() {
-            IncidentReported::TYPE => Self::Reported(envelope.decode()?),
+            IncidentReported::TYPE | IncidentReportedV1::TYPE => {
+                Self::Reported(IncidentReported::read(envelope)?)
+            }
             IncidentAcknowledged::TYPE => Self::Acknowledged(envelope.decode()?),
             IncidentStepCompleted::TYPE => Self::StepCompleted(envelope.decode()?),
             IncidentReferralRecorded::TYPE => Self::ReferralRecorded(envelope.decode()?),
@@ -242,12 +244,15 @@ fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<
 
 /// Plans a new concern: its steps and deadlines from the school's `workflow`. `by` is the reporting
 /// member of staff; None when the service itself opens it (for a filtering breach).
+/// A new concern's first event. `name_alleged` gives the log's pseudonym of someone alleged (the
+/// deployment's keyed hash: it is not the domain's to know).
 pub fn report(
     new: NewReport,
     by: Option<&Viewer>,
     workflow: (&Workflow, i64),
     id: Uuid,
     now: DateTime<Utc>,
+    name_alleged: &dyn Fn(&str) -> String,
 ) -> Result<IncidentReported, DomainError> {
     if let Some(viewer) = by
         && !viewer.is_staff()
@@ -312,6 +317,10 @@ pub fn report(
         device_involved: new.device_involved,
         immediate_risk: new.immediate_risk,
         acknowledge_by: due(now, workflow.acknowledgement_deadline).unwrap_or(now),
+        handled_by: Route::of(new.subject_staff_role).on_the_log(),
+        alleged: alleged_refs(&new.people)
+            .map(|person_ref| name_alleged(person_ref.trim()))
+            .collect(),
         steps,
         workflow_version,
         restricted: Some(ReportNarrative {
@@ -328,6 +337,14 @@ pub fn report(
                 .collect(),
         }),
     })
+}
+
+/// The references of the people a report names as alleged to be involved: none of them may see it.
+fn alleged_refs(people: &[PersonInvolved]) -> impl Iterator<Item = &str> {
+    people
+        .iter()
+        .filter(|person| person.role == PersonRole::Alleged)
+        .map(|person| person.person_ref.as_str())
 }
 
 impl Concern {
@@ -449,14 +466,7 @@ impl Concern {
     /// MIS references of the people alleged to be involved.
     pub fn alleged(&self) -> Vec<String> {
         self.narrative()
-            .map(|narrative| {
-                narrative
-                    .people
-                    .iter()
-                    .filter(|person| person.role == PersonRole::Alleged)
-                    .map(|person| person.person_ref.clone())
-                    .collect()
-            })
+            .map(|narrative| alleged_refs(&narrative.people).map(str::to_owned).collect())
             .unwrap_or_default()
     }
 

@@ -84,8 +84,15 @@ fn actor(viewer: &Viewer) -> Actor {
 }
 
 fn given(new: NewReport, by: &Viewer) -> Given {
-    let reported =
-        report(new, Some(by), (&defaults(), 0), Uuid::now_v7(), reported_at()).expect("a valid report");
+    let reported = report(
+        new,
+        Some(by),
+        (&defaults(), 0),
+        Uuid::now_v7(),
+        reported_at(),
+        &|person_ref| format!("pseudonym of {person_ref}"),
+    )
+    .expect("a valid report");
     Given {
         history: vec![(ConcernEvent::Reported(reported), actor(by), reported_at())],
         clock: reported_at(),
@@ -204,6 +211,7 @@ fn only_staff_report_and_a_staff_conduct_concern_says_whom_it_is_about() {
         (&defaults(), 0),
         Uuid::now_v7(),
         reported_at(),
+        &str::to_owned,
     );
     assert!(matches!(refused, Err(DomainError::Forbidden(_))));
 
@@ -213,6 +221,7 @@ fn only_staff_report_and_a_staff_conduct_concern_says_whom_it_is_about() {
         (&defaults(), 0),
         Uuid::now_v7(),
         reported_at(),
+        &str::to_owned,
     );
     assert_eq!(
         refused.unwrap_err(),
@@ -230,6 +239,7 @@ fn only_staff_report_and_a_staff_conduct_concern_says_whom_it_is_about() {
         (&defaults(), 0),
         Uuid::now_v7(),
         reported_at(),
+        &str::to_owned,
     );
     assert!(matches!(refused, Err(DomainError::Invalid { field, .. }) if field == "occurred_at"));
 
@@ -241,6 +251,7 @@ fn only_staff_report_and_a_staff_conduct_concern_says_whom_it_is_about() {
         (&defaults(), 0),
         Uuid::now_v7(),
         reported_at(),
+        &str::to_owned,
     );
     assert!(matches!(refused, Err(DomainError::Invalid { field, .. }) if field == "summary"));
 }

@@ -4,12 +4,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{Datelike, Duration, Months, NaiveDate, Utc};
 use serde::Deserialize;
 use sqlx::PgPool;
-use trustsafe_auth::{Caller, SchoolRole, TrustRole};
+use trustsafe_auth::{Caller, TrustRole};
 use trustsafe_problem::{Kind, Problem};
-use trustsafe_servicekit::Tenancy;
+use trustsafe_servicekit::{PseudonymKey, Purpose, Tenancy};
 
 use super::figures::{DashboardView, Detail, FiguresView, SchoolFigures};
 use super::{TRUST_READERS, trust_of, unavailable};
+use crate::domain::audience::Audience;
 use crate::store;
 
 #[derive(Deserialize)]
@@ -68,11 +69,11 @@ pub async fn view(
     tenancy: &Tenancy,
     schools: Vec<String>,
     period: (NaiveDate, NaiveDate),
-    detail: Detail,
+    (audience, detail): (&Audience, Detail),
 ) -> Result<DashboardView, Problem> {
     let now = Utc::now();
     let months = (period.0, period.1 + Duration::days(1));
-    let dashboard = store::dashboard(pool, &schools, months, now)
+    let dashboard = store::dashboard(pool, &schools, months, now, audience)
         .await
         .map_err(unavailable)?;
     let schools = schools
@@ -118,7 +119,8 @@ pub async fn trust_dashboard(
     };
     let period = period(&req, Utc::now().date_naive())?;
     let schools = trust.schools.iter().map(|school| school.id.clone()).collect();
-    Ok(HttpResponse::Ok().json(view(&pool, &tenancy, schools, period, detail).await?))
+    let view = view(&pool, &tenancy, schools, period, (&Audience::Trust, detail)).await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// One school's figures, for its DSL, deputies and headteacher (and its trust's safeguarding lead).
@@ -133,14 +135,16 @@ pub async fn school_dashboard(
     school_id: web::Path<String>,
     pool: web::Data<PgPool>,
     tenancy: web::Data<Tenancy>,
+    pseudonyms: web::Data<PseudonymKey>,
 ) -> Result<HttpResponse, Problem> {
     let (trust, school) = tenancy.school(&school_id).ok_or_else(Problem::not_found)?;
-    let leads = [SchoolRole::Dsl, SchoolRole::DeputyDsl, SchoolRole::Headteacher]
-        .into_iter()
-        .any(|role| caller.has_school_role(&school.id, role));
-    if !(leads || caller.has_trust_role(&trust.id, TrustRole::TrustSafeguardingLead)) {
-        return Err(Problem::not_found());
-    }
+    // School staff see their school without the concerns routed away from them.
+    let audience = Audience::of_school(&caller, &trust.id, &school.id, |subject| {
+        pseudonyms.pseudonym(Purpose::Alleged, &trust.id, subject.as_bytes())
+    })
+    .ok_or_else(Problem::not_found)?;
     let period = period(&req, Utc::now().date_naive())?;
-    Ok(HttpResponse::Ok().json(view(&pool, &tenancy, vec![school.id.clone()], period, Detail::Exact).await?))
+    let schools = vec![school.id.clone()];
+    let view = view(&pool, &tenancy, schools, period, (&audience, Detail::Exact)).await?;
+    Ok(HttpResponse::Ok().json(view))
 }

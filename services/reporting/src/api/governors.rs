@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use super::dashboards::view;
 use super::figures::{DashboardView, Detail, FiguresView};
 use super::{TRUST_READERS, trust_of};
+use crate::domain::audience::Audience;
 
 /// A term, `YYYY-autumn` (September to December), `YYYY-spring` (January to March) or `YYYY-summer`
 /// (April to August): its first and last days.
@@ -103,7 +104,14 @@ pub async fn report(
     let report = GovernorsReport {
         trust_id: trust.id.clone(),
         term: named,
-        figures: view(&pool, &tenancy, schools, period, Detail::SmallCountsSuppressed).await?,
+        figures: view(
+            &pool,
+            &tenancy,
+            schools,
+            period,
+            (&Audience::Trust, Detail::SmallCountsSuppressed),
+        )
+        .await?,
     };
     let wants_csv = req
         .headers()

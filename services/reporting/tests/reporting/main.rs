@@ -3,3 +3,4 @@
 mod dashboards;
 mod governors;
 mod support;
+mod whistleblowing;

@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use trustsafe_auth::{SchoolRole, TrustRole};
 use trustsafe_events::incident::{
-    Category, ConcernSource, IncidentAcknowledged, IncidentClosed, IncidentEscalatedToTrust,
+    Category, ConcernSource, HandledBy, IncidentAcknowledged, IncidentClosed, IncidentEscalatedToTrust,
     IncidentReopened, IncidentReported, IncidentStepCompleted, PlannedStep, ReportNarrative,
 };
 use trustsafe_events::{Actor, Envelope, Event, KafkaRecord, TraceContext, to_kafka, topics};
@@ -122,9 +122,9 @@ pub async fn read_model(pool: &PgPool) -> String {
         "SELECT concat_ws(' | ',
             (SELECT string_agg(row_to_json(c)::text, ',' ORDER BY incident_id) FROM concerns c),
             (SELECT string_agg(row_to_json(s)::text, ',' ORDER BY incident_id, step_id) FROM concern_steps s),
-            (SELECT string_agg(row_to_json(m)::text, ',' ORDER BY school_id, month, category) FROM monthly_counts m
+            (SELECT string_agg(row_to_json(m)::text, ',' ORDER BY school_id, month, category, school_sees) FROM monthly_counts m
               WHERE reported <> 0 OR closed <> 0),
-            (SELECT string_agg(row_to_json(a)::text, ',' ORDER BY school_id, month) FROM monthly_acknowledgements a))",
+            (SELECT string_agg(row_to_json(a)::text, ',' ORDER BY school_id, month, school_sees) FROM monthly_acknowledgements a))",
     )
     .fetch_one(pool)
     .await
@@ -191,6 +191,8 @@ impl Concern {
                     })
                     .collect(),
                 workflow_version: 0,
+                handled_by: HandledBy::Dsl,
+                alleged: Vec::new(),
                 // Never published: the incident service's relay drops it.
                 restricted: None::<ReportNarrative>,
             },
@@ -215,6 +217,16 @@ impl Concern {
             trace: TraceContext::default(),
             data: serde_json::to_value(event).unwrap(),
         }));
+    }
+
+    /// The same report, handled by `handled_by` and naming `alleged` (their pseudonyms) as alleged.
+    pub fn routed(mut self, handled_by: HandledBy, alleged: &[String]) -> Self {
+        let report = &mut self.events[0];
+        let mut data: serde_json::Value = serde_json::from_slice(&report.value).unwrap();
+        data["handled_by"] = serde_json::to_value(handled_by).unwrap();
+        data["alleged"] = serde_json::to_value(alleged).unwrap();
+        report.value = serde_json::to_vec(&data).unwrap();
+        self
     }
 
     /// Further events of the same concern.
