@@ -17,6 +17,24 @@ let token = sessionStorage.getItem(STORAGE_KEY);
 let period = null;
 
 const periodQuery = () => (period ? `?from=${period.from}&to=${period.to}` : '');
+// Governors see whole terms (the API gives them no months): unset, the API's default, this term.
+let term = null;
+const trustQuery = lead => (lead ? periodQuery() : term ? `?term=${term}` : '');
+
+/** This term and the five before it, newest first: `2026-autumn`, `2026-summer`, … */
+function recentTerms(today = new Date()) {
+  const seasons = ['spring', 'summer', 'autumn'];
+  const month = today.getUTCMonth() + 1;
+  let year = today.getUTCFullYear();
+  let season = month <= 3 ? 0 : month <= 8 ? 1 : 2;
+  const terms = [];
+  for (let n = 0; n < 6; n++) {
+    terms.push(`${year}-${seasons[season]}`);
+    season -= 1;
+    if (season < 0) { season = 2; year -= 1; }
+  }
+  return terms;
+}
 
 /** The period form shows the months on screen. */
 function showPeriod(dashboard) {
@@ -128,7 +146,7 @@ function ages(canvas, figures) {
 }
 
 async function trustView(trustId, lead) {
-  const dashboard = await api(`/api/v1/trusts/${encodeURIComponent(trustId)}/dashboard${periodQuery()}`);
+  const dashboard = await api(`/api/v1/trusts/${encodeURIComponent(trustId)}/dashboard${trustQuery(lead)}`);
   showPeriod(dashboard);
   const section = el('section', { className: 'view' });
   section.dataset.trust = trustId;
@@ -136,7 +154,7 @@ async function trustView(trustId, lead) {
     el('h2', { textContent: `Trust overview: ${trustId}` }),
     el('p', { className: 'period', textContent: `${dashboard.from} to ${dashboard.to} · ${dashboard.schools.length} schools` }));
   if (dashboard.small_counts_suppressed) {
-    section.append(el('p', { className: 'note', textContent: 'Counts from 1 to 4 show as “<5” and are left out of the charts, so no child can be singled out.' }));
+    section.append(el('p', { className: 'note', textContent: 'Counts from 1 to 4 show as “<5” and are left out of the charts, so no child can be singled out; figures that would give one away are withheld, and governors see whole terms.' }));
   }
   section.append(tiles(dashboard.total));
   const [bySchool, bySchoolCanvas] = figure(`trust-${trustId}-by-school`, 'Concerns by school and category');
@@ -231,6 +249,8 @@ function failed(error) {
 function signOut(why = '') {
   token = null;
   period = null;
+  term = null;
+  $('#term').replaceChildren();
   $('#from').value = '';
   $('#to').value = '';
   sessionStorage.removeItem(STORAGE_KEY);
@@ -241,6 +261,7 @@ async function signIn() {
   $('#sign-in').hidden = false;
   $('#sign-out').hidden = true;
   $('#period').hidden = true;
+  $('#term-form').hidden = true;
   $('#who').textContent = '';
   const list = $('#demo-users ul');
   list.replaceChildren();
@@ -279,7 +300,15 @@ async function show() {
   for (const [schoolId, roles] of Object.entries(grants.schools || {})) {
     if (roles.some(role => SCHOOL_ROLES.includes(role))) wanted.push(() => schoolView(schoolId));
   }
-  $('#period').hidden = wanted.length === 0;
+  // Someone who sees only governors' figures picks a term; anyone else, months.
+  const trustRoles = Object.values(grants.trusts || {}).flat();
+  const schoolLead = Object.values(grants.schools || {}).flat().some(role => SCHOOL_ROLES.includes(role));
+  const governorOnly = trustRoles.includes('trust_governor') && !trustRoles.includes('trust_safeguarding_lead') && !schoolLead;
+  $('#period').hidden = wanted.length === 0 || governorOnly;
+  $('#term-form').hidden = !governorOnly;
+  if (governorOnly && $('#term').options.length === 0) {
+    for (const name of recentTerms()) $('#term').append(el('option', { value: name, textContent: name.replace('-', ' ') }));
+  }
   if (wanted.length === 0) {
     message('This account has no dashboard: dashboards are for DSLs, deputies, headteachers, trust safeguarding leads and trust governors.');
   }
@@ -303,6 +332,11 @@ $('#token-form').addEventListener('submit', event => {
   show();
 });
 $('#sign-out').addEventListener('click', () => signOut());
+$('#term-form').addEventListener('submit', event => {
+  event.preventDefault();
+  term = $('#term').value;
+  show();
+});
 $('#period').addEventListener('submit', event => {
   event.preventDefault();
   period = { from: $('#from').value, to: $('#to').value };

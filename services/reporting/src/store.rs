@@ -9,18 +9,7 @@ use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
 use crate::domain::audience::Audience;
-
-/// The figures of one school, or of several together.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Figures {
-    pub concerns_by_category: BTreeMap<String, i64>,
-    pub opened_by_month: BTreeMap<String, i64>,
-    pub closed_by_month: BTreeMap<String, i64>,
-    pub open_by_age: BTreeMap<String, i64>,
-    pub overdue_acknowledgements: i64,
-    pub overdue_steps: i64,
-    pub median_minutes_to_acknowledge: Option<f64>,
-}
+use crate::domain::suppression::Figures;
 
 /// Each school's figures, and all of them together.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -166,7 +155,9 @@ pub async fn dashboard(
         .await?;
     }
     for (school, histogram) in histograms {
-        dashboard.of(school).median_minutes_to_acknowledge = median_minutes(&histogram);
+        let figures = dashboard.of(school);
+        figures.acknowledged = histogram.iter().sum();
+        figures.median_minutes_to_acknowledge = median_minutes(&histogram);
     }
     for row in ages {
         let n = row.try_get("n")?;

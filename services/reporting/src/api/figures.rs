@@ -1,4 +1,4 @@
-//! Figures as they are shown: exact, or with counts from 1 to 4 as "<5" for governors.
+//! Figures as the API writes them (`domain::suppression` decides what is shown).
 
 use std::collections::BTreeMap;
 
@@ -6,86 +6,85 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::store::{AGE_BANDS, Figures};
+use crate::domain::suppression::{Count, Shown};
+use crate::store::AGE_BANDS;
 
-/// A count, or `"<5"` where a governor would otherwise see 1 to 4.
+/// A count as the API writes it: a number, `"<5"` (1 to 4, for governors) or `"withheld"` (it would
+/// give a suppressed count away).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Count {
-    Exact(i64),
-    Suppressed,
-}
+pub struct CountView(pub Count);
 
-impl Serialize for Count {
+impl Serialize for CountView {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Count::Exact(n) => serializer.serialize_i64(*n),
-            Count::Suppressed => serializer.serialize_str("<5"),
+        match self.0 {
+            Count::Exact(n) => serializer.serialize_i64(n),
+            Count::Small => serializer.serialize_str("<5"),
+            Count::Withheld => serializer.serialize_str("withheld"),
         }
     }
 }
 
-/// Whether small counts are shown.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Detail {
-    Exact,
-    /// Governors: 1 to 4 is "<5", so no child can be singled out.
-    SmallCountsSuppressed,
+impl utoipa::PartialSchema for CountView {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["<5", "withheld"])),
+            )
+            .description(Some(
+                "A count; for governors \"<5\" for 1 to 4, or \"withheld\" where it would give one away",
+            ))
+            .into()
+    }
 }
 
-impl Detail {
-    pub fn count(self, n: i64) -> Count {
-        match self {
-            Detail::SmallCountsSuppressed if (1..5).contains(&n) => Count::Suppressed,
-            _ => Count::Exact(n),
-        }
-    }
+impl ToSchema for CountView {}
 
-    pub fn counts(self, counts: &BTreeMap<String, i64>) -> BTreeMap<String, Count> {
-        counts
-            .iter()
-            .map(|(key, n)| (key.clone(), self.count(*n)))
-            .collect()
-    }
+fn views(counts: &BTreeMap<String, Count>) -> BTreeMap<String, CountView> {
+    counts
+        .iter()
+        .map(|(key, count)| (key.clone(), CountView(*count)))
+        .collect()
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct FiguresView {
     /// Concerns reported in the period, by category.
-    #[schema(value_type = BTreeMap<String, Object>)]
-    pub concerns_by_category: BTreeMap<String, Count>,
+    pub concerns_by_category: BTreeMap<String, CountView>,
     /// Concerns reported, by month (YYYY-MM, UTC).
-    #[schema(value_type = BTreeMap<String, Object>)]
-    pub opened_by_month: BTreeMap<String, Count>,
+    pub opened_by_month: BTreeMap<String, CountView>,
     /// Concerns closed, by month.
-    #[schema(value_type = BTreeMap<String, Object>)]
-    pub closed_by_month: BTreeMap<String, Count>,
+    pub closed_by_month: BTreeMap<String, CountView>,
     /// Open concerns now, by days since reported: 0_7_days, 8_30_days, 31_90_days, over_90_days.
-    #[schema(value_type = BTreeMap<String, Object>)]
-    pub open_by_age: BTreeMap<String, Count>,
+    pub open_by_age: BTreeMap<String, CountView>,
     /// Concerns not acknowledged by their deadline, now.
-    #[schema(value_type = Object)]
-    pub overdue_acknowledgements: Count,
+    pub overdue_acknowledgements: CountView,
     /// Required steps past their deadline on open concerns, now.
-    #[schema(value_type = Object)]
-    pub overdue_steps: Count,
-    /// Of the concerns reported in the period and acknowledged; none if none were.
+    pub overdue_steps: CountView,
+    /// Of the concerns reported in the period and acknowledged; none if none were (for governors,
+    /// none if fewer than five were).
     pub median_minutes_to_acknowledge: Option<f64>,
 }
 
 impl FiguresView {
-    pub fn new(figures: &Figures, detail: Detail) -> Self {
-        let mut open_by_age = detail.counts(&figures.open_by_age);
+    pub fn new(shown: &Shown) -> Self {
+        let mut open_by_age = views(&shown.open_by_age);
         for band in AGE_BANDS {
-            open_by_age.entry(band.to_owned()).or_insert(Count::Exact(0));
+            open_by_age
+                .entry(band.to_owned())
+                .or_insert(CountView(Count::Exact(0)));
         }
         Self {
-            concerns_by_category: detail.counts(&figures.concerns_by_category),
-            opened_by_month: detail.counts(&figures.opened_by_month),
-            closed_by_month: detail.counts(&figures.closed_by_month),
+            concerns_by_category: views(&shown.concerns_by_category),
+            opened_by_month: views(&shown.opened_by_month),
+            closed_by_month: views(&shown.closed_by_month),
             open_by_age,
-            overdue_acknowledgements: detail.count(figures.overdue_acknowledgements),
-            overdue_steps: detail.count(figures.overdue_steps),
-            median_minutes_to_acknowledge: figures.median_minutes_to_acknowledge,
+            overdue_acknowledgements: CountView(shown.overdue_acknowledgements),
+            overdue_steps: CountView(shown.overdue_steps),
+            median_minutes_to_acknowledge: shown.median_minutes_to_acknowledge,
         }
     }
 }
@@ -103,7 +102,7 @@ pub struct DashboardView {
     /// Inclusive.
     pub to: NaiveDate,
     pub generated_at: DateTime<Utc>,
-    /// True for governors: counts from 1 to 4 read "<5".
+    /// True for governors: counts from 1 to 4 read "<5", and what would give one away "withheld".
     pub small_counts_suppressed: bool,
     pub schools: Vec<SchoolFigures>,
     pub total: FiguresView,

@@ -2,7 +2,6 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::PgPool;
@@ -12,23 +11,11 @@ use trustsafe_servicekit::Tenancy;
 use utoipa::ToSchema;
 
 use super::dashboards::view;
-use super::figures::{DashboardView, Detail, FiguresView};
+use super::figures::{DashboardView, FiguresView};
 use super::{TRUST_READERS, trust_of};
 use crate::domain::audience::Audience;
-
-/// A term, `YYYY-autumn` (September to December), `YYYY-spring` (January to March) or `YYYY-summer`
-/// (April to August): its first and last days.
-pub fn term(text: &str) -> Option<(NaiveDate, NaiveDate)> {
-    let (year, season) = text.split_once('-')?;
-    let year: i32 = year.parse().ok().filter(|year| (2000..=2100).contains(year))?;
-    let date = |month, day| NaiveDate::from_ymd_opt(year, month, day);
-    match season {
-        "autumn" => Some((date(9, 1)?, date(12, 31)?)),
-        "spring" => Some((date(1, 1)?, date(3, 31)?)),
-        "summer" => Some((date(4, 1)?, date(8, 31)?)),
-        _ => None,
-    }
-}
+use crate::domain::periods::term;
+use crate::domain::suppression::Detail;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -133,20 +120,4 @@ pub async fn report(
             ),
         ))
         .body(body))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn terms_are_the_school_year_s_three() {
-        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
-        assert_eq!(term("2026-autumn"), Some((day(2026, 9, 1), day(2026, 12, 31))));
-        assert_eq!(term("2027-spring"), Some((day(2027, 1, 1), day(2027, 3, 31))));
-        assert_eq!(term("2027-summer"), Some((day(2027, 4, 1), day(2027, 8, 31))));
-        for bad in ["", "2026", "2026-winter", "autumn-2026", "99999-autumn"] {
-            assert_eq!(term(bad), None, "{bad}");
-        }
-    }
 }

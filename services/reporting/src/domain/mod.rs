@@ -1,3 +1,6 @@
-//! Reporting's rules, pure: who a figure may count concerns for, and how figures are shown to whom.
+//! Reporting's rules, pure: whose concerns a figure may count, over which periods, and how figures
+//! are shown to whom. No IO: the store reads, the API answers.
 
 pub mod audience;
+pub mod periods;
+pub mod suppression;

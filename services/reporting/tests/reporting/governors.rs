@@ -31,16 +31,55 @@ fn this_term() -> (String, String, String) {
     }
 }
 
-/// What a governor sees of an exact figure.
-fn suppressed(exact: &Value) -> Value {
-    match exact {
-        // Counts are whole numbers; a median is not a count.
-        Value::Number(n) if n.as_i64().is_some_and(|n| (1..5).contains(&n)) => Value::from("<5"),
-        Value::Object(fields) => fields
+/// What a governor is shown gives no count from 1 to 4 away: none is shown, no total is exact beside
+/// a part that is not, and no second breakdown (months) is exact beside a suppressed first (categories)
+/// of the same concerns. `exact` is the trust lead's view of the same period.
+fn assert_no_small_count_can_be_worked_out(exact: &Value, governed: &Value) {
+    let is_exact = |value: &Value| value.is_number();
+    let figures = |view: &Value| -> Vec<Value> {
+        view["schools"]
+            .as_array()
+            .unwrap()
             .iter()
-            .map(|(key, value)| (key.clone(), suppressed(value)))
-            .collect(),
-        other => other.clone(),
+            .map(|school| school["figures"].clone())
+            .chain([view["total"].clone()])
+            .collect()
+    };
+    for (shown, truth) in figures(governed).iter().zip(figures(exact)) {
+        for (figure, by_key) in shown.as_object().unwrap() {
+            let Some(by_key) = by_key.as_object() else {
+                continue;
+            };
+            for (key, value) in by_key {
+                if let Some(n) = value.as_i64() {
+                    assert!(n == 0 || n >= 5, "{figure}.{key} = {n}");
+                    assert_eq!(truth[figure][key], *value, "an exact figure is the exact one");
+                }
+            }
+        }
+        let hidden = |figure: &str| shown[figure].as_object().unwrap().values().any(|v| !is_exact(v));
+        if hidden("concerns_by_category") {
+            assert!(
+                !shown["opened_by_month"]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .any(is_exact),
+                "{shown}"
+            );
+        }
+    }
+    let schools = governed["schools"].as_array().unwrap();
+    for (category, total) in governed["total"]["concerns_by_category"].as_object().unwrap() {
+        let part_hidden = schools.iter().any(|school| {
+            school["figures"]["concerns_by_category"]
+                .get(category)
+                .is_some_and(|part| !is_exact(part))
+        });
+        assert!(
+            !(part_hidden && is_exact(total)),
+            "the trust's {category} beside a hidden part"
+        );
     }
 }
 
@@ -54,11 +93,9 @@ async fn the_governors_report_is_the_terms_figures_with_small_counts_suppressed_
     let governor = app.trust_token("viking-governor", "viking", TrustRole::TrustGovernor);
     let (term, from, to) = this_term();
 
-    let exact = app
-        .json(
-            &format!("/api/v1/trusts/viking/dashboard?from={from}&to={to}"),
-            &lead,
-        )
+    // The governors see the term's dashboard and the report alike: one rule of suppression.
+    let governed = app
+        .json(&format!("/api/v1/trusts/viking/dashboard?term={term}"), &governor)
         .await;
     for token in [&lead, &governor] {
         let report = app
@@ -72,12 +109,16 @@ async fn the_governors_report_is_the_terms_figures_with_small_counts_suppressed_
             report["small_counts_suppressed"], true,
             "a governors' report, whoever asks"
         );
-        assert_eq!(report["total"], suppressed(&exact["total"]));
-        assert_eq!(
-            report["schools"][2]["figures"],
-            suppressed(&exact["schools"][2]["figures"])
-        );
+        assert_eq!(report["total"], governed["total"]);
+        assert_eq!(report["schools"], governed["schools"]);
     }
+    let exact = app
+        .json(
+            &format!("/api/v1/trusts/viking/dashboard?from={from}&to={to}"),
+            &lead,
+        )
+        .await;
+    assert_no_small_count_can_be_worked_out(&exact, &governed);
 
     let response = app
         .client
@@ -115,8 +156,8 @@ async fn the_governors_report_is_the_terms_figures_with_small_counts_suppressed_
             .find(|row| &row[0] == school && &row[2] == figure && &row[3] == key)
             .map(|row| row[4].to_owned())
     };
-    let expected = match suppressed(&exact["total"]["concerns_by_category"]["cyberbullying"]) {
-        Value::String(text) => Some(text),
+    let expected = match &governed["total"]["concerns_by_category"]["cyberbullying"] {
+        Value::String(text) => Some(text.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     };
@@ -129,11 +170,10 @@ async fn the_governors_report_is_the_terms_figures_with_small_counts_suppressed_
         );
     }
     assert!(
-        rows.iter().all(|row| row[4]
-            .parse::<f64>()
-            .map_or(row[4].is_empty() || &row[4] == "<5", |n| n == 0.0
-                || n >= 5.0
-                || &row[2] == "median_minutes_to_acknowledge")),
+        rows.iter().all(|row| row[4].parse::<f64>().map_or(
+            row[4].is_empty() || &row[4] == "<5" || &row[4] == "withheld",
+            |n| n == 0.0 || n >= 5.0 || &row[2] == "median_minutes_to_acknowledge"
+        )),
         "no count from 1 to 4 in a governors' report"
     );
 
@@ -203,5 +243,37 @@ async fn policy_reviews_flag_what_is_overdue_and_say_what_is_not_recorded() {
             .status(),
         StatusCode::NOT_FOUND
     );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_governor_can_ask_for_whole_terms_only_so_no_two_periods_subtract() {
+    let app = TestApp::spawn().await;
+    let concerns = scenario();
+    app.produce(&records(&concerns)).await;
+    app.applied(event_count(&concerns)).await;
+    let governor = app.trust_token("viking-governor", "viking", TrustRole::TrustGovernor);
+    let (term, from, to) = this_term();
+    // Months, or months beside a term, would let a year less a month single out what that month held.
+    for query in [
+        format!("?from={from}&to={to}"),
+        format!("?from={from}"),
+        format!("?to={to}"),
+        format!("?term={term}&from={from}"),
+        "?term=2026-winter".to_owned(),
+    ] {
+        let response = app
+            .get(&format!("/api/v1/trusts/viking/dashboard{query}"), &governor)
+            .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["type"], "urn:trustsafe:problem:validation", "{query}");
+    }
+    let this = app
+        .json(&format!("/api/v1/trusts/viking/dashboard?term={term}"), &governor)
+        .await;
+    let default = app.json("/api/v1/trusts/viking/dashboard", &governor).await;
+    assert_eq!(this["from"], default["from"], "by default, this term");
+    assert_eq!(this["total"], default["total"]);
     app.stop().await;
 }

@@ -1,0 +1,308 @@
+//! How figures are shown to whom. The trust's safeguarding lead and a school's leads see exact
+//! counts. Governors never see a count from 1 to 4 ("<5"), nor anything from which one could be
+//! worked out: a total beside a suppressed part, another breakdown of the same concerns beside a
+//! suppressed one, or a median of fewer than five cases ("withheld"). With whole terms only (no
+//! overlapping periods to subtract, `periods`), what a governor sees cannot be added up or taken
+//! apart into a small count.
+
+use std::collections::BTreeMap;
+
+/// A count as shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Count {
+    Exact(i64),
+    /// 1 to 4, shown to governors as `"<5"`.
+    Small,
+    /// Would let a suppressed count be worked out: shown as `"withheld"`.
+    Withheld,
+}
+
+/// Whether small counts are shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detail {
+    Exact,
+    /// Governors: no small count, and nothing that gives one away.
+    SmallCountsSuppressed,
+}
+
+/// No statistic is shown of fewer cases than this, nor any count from 1 to one below it.
+pub const THRESHOLD: i64 = 5;
+
+/// The figures of one school, or of several together, exact.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Figures {
+    /// Concerns reported in the period, by category; and the same concerns by month reported.
+    pub concerns_by_category: BTreeMap<String, i64>,
+    pub opened_by_month: BTreeMap<String, i64>,
+    /// Concerns closed in the period, by month.
+    pub closed_by_month: BTreeMap<String, i64>,
+    /// Open concerns now, by age band.
+    pub open_by_age: BTreeMap<String, i64>,
+    pub overdue_acknowledgements: i64,
+    pub overdue_steps: i64,
+    /// Of the concerns reported in the period and acknowledged: how many, and the median time.
+    pub acknowledged: i64,
+    pub median_minutes_to_acknowledge: Option<f64>,
+}
+
+/// Figures as shown.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shown {
+    pub concerns_by_category: BTreeMap<String, Count>,
+    pub opened_by_month: BTreeMap<String, Count>,
+    pub closed_by_month: BTreeMap<String, Count>,
+    pub open_by_age: BTreeMap<String, Count>,
+    pub overdue_acknowledgements: Count,
+    pub overdue_steps: Count,
+    pub median_minutes_to_acknowledge: Option<f64>,
+}
+
+/// Every school's figures and the total, as `detail` allows. Exact detail shows everything; for
+/// governors each breakdown is suppressed on its own ("<5"), then:
+/// - a school's concerns by month are a second breakdown of the concerns it shows by category: with
+///   a small count in either, all of them are withheld (the exact sum of one gives away the other's);
+/// - a total of a category, month or band across schools is withheld when any school's part of it
+///   is suppressed or withheld (the total less the other schools' parts would give it away);
+/// - a median of fewer than five acknowledged concerns is not shown.
+pub fn show(
+    schools: &BTreeMap<String, Figures>,
+    total: &Figures,
+    detail: Detail,
+) -> (BTreeMap<String, Shown>, Shown) {
+    if detail == Detail::Exact {
+        let exact = |figures: &Figures| Shown {
+            concerns_by_category: exactly(&figures.concerns_by_category),
+            opened_by_month: exactly(&figures.opened_by_month),
+            closed_by_month: exactly(&figures.closed_by_month),
+            open_by_age: exactly(&figures.open_by_age),
+            overdue_acknowledgements: Count::Exact(figures.overdue_acknowledgements),
+            overdue_steps: Count::Exact(figures.overdue_steps),
+            median_minutes_to_acknowledge: figures.median_minutes_to_acknowledge,
+        };
+        return (
+            schools
+                .iter()
+                .map(|(id, figures)| (id.clone(), exact(figures)))
+                .collect(),
+            exact(total),
+        );
+    }
+    let shown: BTreeMap<String, Shown> = schools
+        .iter()
+        .map(|(id, figures)| (id.clone(), for_governors(figures)))
+        .collect();
+    // Whether any school's part of a total is not shown exactly.
+    let hidden_part = |pick: fn(&Shown) -> &BTreeMap<String, Count>, key: &str| {
+        shown.values().any(|school| {
+            pick(school)
+                .get(key)
+                .is_some_and(|part| !matches!(part, Count::Exact(_)))
+        })
+    };
+    let total_of = |counts: &BTreeMap<String, i64>, pick: fn(&Shown) -> &BTreeMap<String, Count>| {
+        counts
+            .iter()
+            .map(|(key, n)| {
+                let count = if hidden_part(pick, key) {
+                    Count::Withheld
+                } else {
+                    suppressed(*n)
+                };
+                (key.clone(), count)
+            })
+            .collect()
+    };
+    let single = |n: i64, pick: fn(&Shown) -> Count| {
+        if shown
+            .values()
+            .any(|school| matches!(pick(school), Count::Small | Count::Withheld))
+        {
+            Count::Withheld
+        } else {
+            suppressed(n)
+        }
+    };
+    let mut total_shown = Shown {
+        concerns_by_category: total_of(&total.concerns_by_category, |s| &s.concerns_by_category),
+        opened_by_month: total_of(&total.opened_by_month, |s| &s.opened_by_month),
+        closed_by_month: total_of(&total.closed_by_month, |s| &s.closed_by_month),
+        open_by_age: total_of(&total.open_by_age, |s| &s.open_by_age),
+        overdue_acknowledgements: single(total.overdue_acknowledgements, |s| s.overdue_acknowledgements),
+        overdue_steps: single(total.overdue_steps, |s| s.overdue_steps),
+        median_minutes_to_acknowledge: median(total),
+    };
+    // The trust's months are a second breakdown of its concerns by category, as a school's are.
+    withhold_second_breakdown(&mut total_shown);
+    (shown, total_shown)
+}
+
+fn exactly(counts: &BTreeMap<String, i64>) -> BTreeMap<String, Count> {
+    counts
+        .iter()
+        .map(|(key, n)| (key.clone(), Count::Exact(*n)))
+        .collect()
+}
+
+/// A count on its own: 1 to 4 is small.
+fn suppressed(n: i64) -> Count {
+    if (1..THRESHOLD).contains(&n) {
+        Count::Small
+    } else {
+        Count::Exact(n)
+    }
+}
+
+fn median(figures: &Figures) -> Option<f64> {
+    (figures.acknowledged >= THRESHOLD)
+        .then_some(figures.median_minutes_to_acknowledge)
+        .flatten()
+}
+
+fn for_governors(figures: &Figures) -> Shown {
+    let each = |counts: &BTreeMap<String, i64>| -> BTreeMap<String, Count> {
+        counts
+            .iter()
+            .map(|(key, n)| (key.clone(), suppressed(*n)))
+            .collect()
+    };
+    let mut shown = Shown {
+        concerns_by_category: each(&figures.concerns_by_category),
+        opened_by_month: each(&figures.opened_by_month),
+        closed_by_month: each(&figures.closed_by_month),
+        open_by_age: each(&figures.open_by_age),
+        overdue_acknowledgements: suppressed(figures.overdue_acknowledgements),
+        overdue_steps: suppressed(figures.overdue_steps),
+        median_minutes_to_acknowledge: median(figures),
+    };
+    withhold_second_breakdown(&mut shown);
+    shown
+}
+
+/// Concerns by month break down the same concerns as concerns by category: if either has a
+/// suppressed count, the months are withheld whole (the categories keep their own suppression).
+fn withhold_second_breakdown(shown: &mut Shown) {
+    let hidden =
+        |counts: &BTreeMap<String, Count>| counts.values().any(|count| !matches!(count, Count::Exact(_)));
+    if hidden(&shown.concerns_by_category) || hidden(&shown.opened_by_month) {
+        for count in shown.opened_by_month.values_mut() {
+            *count = Count::Withheld;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(pairs: &[(&str, i64)]) -> BTreeMap<String, i64> {
+        pairs.iter().map(|(key, n)| ((*key).to_owned(), *n)).collect()
+    }
+
+    /// Two schools: RAPS with 2 nude-image concerns beside 9 cyberbullying, Chilton with 7 and 6.
+    fn trust() -> (BTreeMap<String, Figures>, Figures) {
+        let raps = Figures {
+            concerns_by_category: counts(&[("cyberbullying", 9), ("nude_image_sharing", 2)]),
+            opened_by_month: counts(&[("2026-09", 6), ("2026-10", 5)]),
+            closed_by_month: counts(&[("2026-10", 3)]),
+            open_by_age: counts(&[("0_7_days", 8)]),
+            overdue_acknowledgements: 1,
+            overdue_steps: 6,
+            acknowledged: 4,
+            median_minutes_to_acknowledge: Some(31.0),
+        };
+        let chilton = Figures {
+            concerns_by_category: counts(&[("cyberbullying", 7), ("nude_image_sharing", 6)]),
+            opened_by_month: counts(&[("2026-09", 7), ("2026-10", 6)]),
+            closed_by_month: counts(&[("2026-10", 8)]),
+            open_by_age: counts(&[("0_7_days", 5)]),
+            overdue_acknowledgements: 0,
+            overdue_steps: 5,
+            acknowledged: 12,
+            median_minutes_to_acknowledge: Some(45.0),
+        };
+        let total = Figures {
+            concerns_by_category: counts(&[("cyberbullying", 16), ("nude_image_sharing", 8)]),
+            opened_by_month: counts(&[("2026-09", 13), ("2026-10", 11)]),
+            closed_by_month: counts(&[("2026-10", 11)]),
+            open_by_age: counts(&[("0_7_days", 13)]),
+            overdue_acknowledgements: 1,
+            overdue_steps: 11,
+            acknowledged: 16,
+            median_minutes_to_acknowledge: Some(40.0),
+        };
+        (
+            BTreeMap::from([("raps".into(), raps), ("chilton".into(), chilton)]),
+            total,
+        )
+    }
+
+    #[test]
+    fn a_small_count_and_everything_that_would_give_it_away_are_hidden_from_governors() {
+        let (schools, total) = trust();
+        let (shown, total) = show(&schools, &total, Detail::SmallCountsSuppressed);
+        let raps = &shown["raps"];
+        assert_eq!(raps.concerns_by_category["nude_image_sharing"], Count::Small);
+        assert_eq!(raps.concerns_by_category["cyberbullying"], Count::Exact(9));
+        // RAPS's months would give its total (11), and 11 - 9 = 2: withheld.
+        assert!(
+            raps.opened_by_month
+                .values()
+                .all(|count| *count == Count::Withheld)
+        );
+        // The trust's nude-image total less Chilton's 6 would give RAPS's 2: withheld.
+        assert_eq!(total.concerns_by_category["nude_image_sharing"], Count::Withheld);
+        assert_eq!(total.concerns_by_category["cyberbullying"], Count::Exact(16));
+        assert!(
+            total
+                .opened_by_month
+                .values()
+                .all(|count| *count == Count::Withheld)
+        );
+        // RAPS's one overdue acknowledgement: small, and the trust's 1 with it.
+        assert_eq!(raps.overdue_acknowledgements, Count::Small);
+        assert_eq!(total.overdue_acknowledgements, Count::Withheld);
+        // A median of four cases is no median; of twelve it is.
+        assert_eq!(raps.median_minutes_to_acknowledge, None);
+        assert_eq!(shown["chilton"].median_minutes_to_acknowledge, Some(45.0));
+        // Chilton has nothing small: all of it shows, months included.
+        assert_eq!(shown["chilton"].opened_by_month["2026-09"], Count::Exact(7));
+    }
+
+    #[test]
+    fn nothing_a_governor_sees_adds_up_to_a_suppressed_count() {
+        // Whatever the governor adds or subtracts of what is shown exactly, within one breakdown or
+        // across them, RAPS's 2 cannot be had: every exact figure that includes it is withheld.
+        let (schools, total) = trust();
+        let (shown, total) = show(&schools, &total, Detail::SmallCountsSuppressed);
+        let exact = |counts: &BTreeMap<String, Count>| -> i64 {
+            counts
+                .values()
+                .filter_map(|count| match count {
+                    Count::Exact(n) => Some(*n),
+                    _ => None,
+                })
+                .sum()
+        };
+        let raps = &shown["raps"];
+        // RAPS's whole (11) is not to be had from its months, nor from the trust's totals.
+        assert!(exact(&raps.opened_by_month) == 0 && exact(&total.opened_by_month) == 0);
+        assert_eq!(exact(&raps.concerns_by_category), 9);
+        let candidates = [
+            exact(&total.concerns_by_category) - exact(&shown["chilton"].concerns_by_category) - 9,
+            exact(&total.opened_by_month) - 9,
+        ];
+        assert!(!candidates.contains(&2), "{candidates:?}");
+    }
+
+    #[test]
+    fn exact_detail_shows_everything() {
+        let (schools, total) = trust();
+        let (shown, total) = show(&schools, &total, Detail::Exact);
+        assert_eq!(
+            shown["raps"].concerns_by_category["nude_image_sharing"],
+            Count::Exact(2)
+        );
+        assert_eq!(total.opened_by_month["2026-10"], Count::Exact(11));
+        assert_eq!(shown["raps"].median_minutes_to_acknowledge, Some(31.0));
+    }
+}
