@@ -5,6 +5,9 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -257,7 +260,20 @@ impl<P: Projection> Consumer<P> {
         .rows_affected()
             == 1;
         if fresh {
-            match self.projection.apply(&mut tx, envelope).await {
+            // A projection that panics on a record (a fault of ours that input reached) parks that
+            // record like one it rejected: the partition, and every school's events behind it, go on.
+            let applied = AssertUnwindSafe(self.projection.apply(&mut tx, envelope))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|text| (*text).to_owned())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    Err(HandlerError::Reject(format!("the projection panicked: {what}")))
+                });
+            match applied {
                 Ok(()) => {}
                 Err(HandlerError::Reject(reason)) => {
                     drop(tx);

@@ -31,6 +31,8 @@ impl Projection for Effects {
 
     async fn apply(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
         let read: RecordRead = event.decode()?;
+        // A fault of the projection's own that a record reaches.
+        assert!(read.record_kind != "panics", "a projection bug");
         sqlx::query("INSERT INTO test_effects (consumer, event_id, record_id) VALUES ($1, $2, $3)")
             .bind(&self.name)
             .bind(event.event_id)
@@ -176,6 +178,11 @@ async fn poison_records_are_parked_and_the_consumer_moves_on() {
         with(&|record| set(record, "ce_type", "incident.teleported.v9")),
         with(&|record| record.value = br#"{"record_kind": 7}"#.to_vec()),
         with(&|record| record.headers.retain(|(key, _)| key != "ce_subject")),
+        with(&|record| {
+            let mut data: serde_json::Value = serde_json::from_slice(&record.value).unwrap();
+            data["record_kind"] = "panics".into();
+            record.value = serde_json::to_vec(&data).unwrap();
+        }),
     ];
     produce(env.log(), topics::AUDIT, &poison[..2]).await;
     produce(env.log(), topics::AUDIT, &good[..1]).await;
@@ -190,11 +197,12 @@ async fn poison_records_are_parked_and_the_consumer_moves_on() {
             .fetch_all(&env.pool)
             .await
             .unwrap();
-    assert_eq!(parked.len(), 4, "{parked:?}");
+    assert_eq!(parked.len(), 5, "{parked:?}");
     assert!(parked[0].contains("not JSON"), "{parked:?}");
     assert!(parked[1].contains("unknown event type"), "{parked:?}");
     assert!(parked[2].contains("does not match its schema"), "{parked:?}");
     assert!(parked[3].contains("ce_subject"), "{parked:?}");
+    assert!(parked[4].contains("panicked: a projection bug"), "{parked:?}");
     let payload: Vec<u8> = sqlx::query_scalar(
         "SELECT payload FROM dead_letters WHERE consumer = 'poison' ORDER BY \"offset\" LIMIT 1",
     )
