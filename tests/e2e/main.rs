@@ -1,5 +1,6 @@
 //! End-to-end tests of the `trustsafe` binary as a newcomer runs it: real processes, real ports.
 
+mod bola;
 mod cloudevents;
 mod dashboard;
 mod dev;

@@ -213,6 +213,11 @@ impl Incidents {
         filter: &ListFilter,
     ) -> Result<Vec<ListedConcern>, IncidentError> {
         let (viewer, trust_id) = self.viewer(caller, school_id)?;
+        // Staff list what they may see (their own reports, or what they handle) and the trust lead
+        // what was escalated; a governor or an integration has no list of concerns at all.
+        if !viewer.is_staff() && !viewer.is_trust_lead() {
+            return Err(DomainError::NotFound.into());
+        }
         let listed = self
             .store
             .list(school_id, &viewer, filter, self.clock.now())
@@ -297,6 +302,28 @@ impl Incidents {
         Ok((after, access))
     }
 
+    /// Whether `caller` may do what they ask before a byte of its body is read, so that what they may
+    /// not know of answers 404 (or 403) whatever they send, never a validation error.
+    pub async fn may(&self, caller: &Caller, school_id: &str, target: Target) -> Result<(), IncidentError> {
+        let (viewer, _) = self.viewer(caller, school_id)?;
+        match target {
+            Target::NewConcern => viewer.may_report()?,
+            Target::Workflow => {
+                viewer.workflow_editor_role()?;
+            }
+            Target::Concern(id) => {
+                let concern = self
+                    .store
+                    .concern(school_id, id)
+                    .await?
+                    .ok_or(DomainError::NotFound)?
+                    .concern;
+                concern.access(&viewer).ok_or(DomainError::NotFound)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Why a body carrying files is refused: for a new concern of `category`, or for concern `id`. A
     /// concern the caller may not see is still not found.
     pub async fn refuse_images(&self, caller: &Caller, school_id: &str, target: ImagesFor) -> IncidentError {
@@ -342,18 +369,7 @@ impl Incidents {
         workflow: Workflow,
     ) -> Result<(Workflow, i64), IncidentError> {
         let (viewer, trust_id) = self.viewer(caller, school_id)?;
-        let role = if viewer.school_roles.contains(&SchoolRole::Dsl) {
-            "dsl"
-        } else if viewer.is_headteacher() {
-            "headteacher"
-        } else if viewer.is_dsl() {
-            return Err(DomainError::Forbidden(
-                "Only the DSL or the headteacher changes the workflow.".into(),
-            )
-            .into());
-        } else {
-            return Err(DomainError::NotFound.into());
-        };
+        let role = viewer.workflow_editor_role()?;
         workflow::check(&workflow, &self.defaults).map_err(|errors| DomainError::Refused {
             detail: "The workflow breaks what the policies require; see errors.".into(),
             errors,
@@ -373,6 +389,13 @@ impl Incidents {
         tx.commit().await?;
         Ok((workflow, version))
     }
+}
+
+/// What a request would change.
+pub enum Target {
+    NewConcern,
+    Concern(Uuid),
+    Workflow,
 }
 
 /// What a body carrying files is about.

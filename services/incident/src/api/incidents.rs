@@ -19,7 +19,7 @@ use super::schema;
 use super::views::{self, ConcernPage, ConcernSummary, ConcernView, History};
 use crate::domain::concern::{Command, NewReport, Status};
 use crate::domain::images::offers_images;
-use crate::incidents::{Idempotency, ImagesFor, Incidents};
+use crate::incidents::{Idempotency, ImagesFor, Incidents, Target};
 use crate::store::ListFilter;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -119,7 +119,7 @@ pub async fn report(
     payload: web::Payload,
     incidents: web::Data<Incidents>,
 ) -> Result<HttpResponse, Problem> {
-    incidents.viewer(&caller, &school_id)?;
+    incidents.may(&caller, &school_id, Target::NewConcern).await?;
     let key = idempotency_key(&req)?;
     let body = json_body(&req, payload, false).await?;
     let category = body
@@ -314,7 +314,7 @@ where
     T: serde::de::DeserializeOwned + utoipa::PartialSchema,
 {
     let (school_id, id) = paths(&path)?;
-    incidents.viewer(&caller, school_id)?;
+    incidents.may(&caller, school_id, Target::Concern(id)).await?;
     let expected = if_match(&req)?;
     let body = json_body(&req, payload, true).await?;
     if offers_images(&body) {

@@ -7,7 +7,7 @@ use trustsafe_problem::Problem;
 
 use super::request::{etag, if_match, json_body, named};
 use super::schema::WorkflowDocument;
-use crate::incidents::Incidents;
+use crate::incidents::{Incidents, Target};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/schools/{school_id}/workflow", web::get().to(get))
@@ -56,7 +56,7 @@ pub async fn put(
     payload: web::Payload,
     incidents: web::Data<Incidents>,
 ) -> Result<HttpResponse, Problem> {
-    incidents.viewer(&caller, &school_id)?;
+    incidents.may(&caller, &school_id, Target::Workflow).await?;
     let expected = if_match(&req)?;
     let workflow: Workflow = named(json_body(&req, payload, false).await?)?;
     let (workflow, version) = incidents

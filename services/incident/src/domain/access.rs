@@ -5,6 +5,8 @@
 use std::collections::BTreeSet;
 
 use trustsafe_auth::{SchoolRole, TrustRole};
+
+use super::DomainError;
 use trustsafe_events::Event;
 use trustsafe_events::incident::{
     HandledBy, IncidentAcknowledged, IncidentClosed, IncidentReopened, IncidentReported, IncidentReportedV1,
@@ -44,6 +46,33 @@ impl Viewer {
                     | SchoolRole::Headteacher
             )
         })
+    }
+
+    /// Any member of staff reports a concern; governors and integrations do not.
+    pub fn may_report(&self) -> Result<(), DomainError> {
+        if self.is_staff() {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden(
+                "Only members of staff report concerns.".into(),
+            ))
+        }
+    }
+
+    /// The DSL or the headteacher changes the school's workflow, in that role; a deputy may read it
+    /// (403); anyone else does not know of it (404).
+    pub fn workflow_editor_role(&self) -> Result<&'static str, DomainError> {
+        if self.school_roles.contains(&SchoolRole::Dsl) {
+            Ok("dsl")
+        } else if self.is_headteacher() {
+            Ok("headteacher")
+        } else if self.is_dsl() {
+            Err(DomainError::Forbidden(
+                "Only the DSL or the headteacher changes the workflow.".into(),
+            ))
+        } else {
+            Err(DomainError::NotFound)
+        }
     }
 
     /// The school role this person acts in, most senior first (for the record of who did what).

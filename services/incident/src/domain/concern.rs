@@ -254,12 +254,8 @@ pub fn report(
     now: DateTime<Utc>,
     name_alleged: &dyn Fn(&str) -> String,
 ) -> Result<IncidentReported, DomainError> {
-    if let Some(viewer) = by
-        && !viewer.is_staff()
-    {
-        return Err(DomainError::Forbidden(
-            "Only members of staff report concerns.".into(),
-        ));
+    if let Some(viewer) = by {
+        viewer.may_report()?;
     }
     let summary = text("summary", &new.summary, SUMMARY_MAX)?;
     let description = text("description", &new.description, TEXT_MAX)?;

@@ -1,0 +1,185 @@
+//! A BOLA sweep generated from the merged OpenAPI document: every operation that takes a school, a
+//! trust or a record id, called after records exist with the tokens of another school, another trust,
+//! a governor, a member of staff and an MIS client, answers 404 (or the 401/403 the document gives
+//! it), never the record, and never a validation error that would show the record is there.
+
+use std::process::Command;
+
+use chrono::Utc;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::dev::{free_ports, interrupt, start_dev, wait_ready};
+
+/// What the school records and nobody in the sweep may be shown.
+const SECRETS: [&str; 3] = [
+    "BOLA-SECRET-SUMMARY",
+    "BOLA-SECRET-DESCRIPTION",
+    "BOLA-SECRET-DSL",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_operation_answers_another_schools_or_trusts_record() {
+    let data_dir = std::env::temp_dir().join(format!("trustsafe-e2e-{}", Uuid::now_v7().simple()));
+    let ports = free_ports();
+    let mut dev = start_dev(&data_dir, &ports);
+    wait_ready(&ports, &mut dev).await;
+    let base = format!("http://127.0.0.1:{}", ports.http);
+    let tokens = std::fs::read_to_string(data_dir.join("demo-tokens.txt")).unwrap();
+    let token = |who: &str| {
+        tokens
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{who}\t")))
+            .unwrap_or_else(|| panic!("a demo token for {who}"))
+            .to_owned()
+    };
+    let client = reqwest::Client::new();
+
+    // RAPS's records: a concern its staff member reported, and a workflow naming its DSL.
+    let concern: Value = client
+        .post(format!("{base}/api/v1/schools/raps/incidents"))
+        .bearer_auth(token("raps staff"))
+        .json(&json!({
+            "category": "indecent_images_of_children",
+            "summary": SECRETS[0],
+            "description": SECRETS[1],
+            "occurred_at": Utc::now(),
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let concern_id = concern["id"].as_str().unwrap().to_owned();
+    let mut workflow: Value = client
+        .get(format!("{base}/api/v1/schools/raps/workflow"))
+        .bearer_auth(token("raps dsl"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    workflow["dsl"] = json!({"name": SECRETS[2]});
+    let saved = client
+        .put(format!("{base}/api/v1/schools/raps/workflow"))
+        .bearer_auth(token("raps dsl"))
+        .header("If-Match", "\"0\"")
+        .json(&workflow)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 200);
+
+    // Someone else on RAPS's staff (not the reporter), as the dev identity mints them.
+    let other_staff = Command::new(env!("CARGO_BIN_EXE_trustsafe"))
+        .args([
+            "token",
+            "--school",
+            "raps",
+            "--role",
+            "staff",
+            "--subject",
+            "bola-other-staff",
+            "--data-dir",
+        ])
+        .arg(&data_dir)
+        .output()
+        .unwrap();
+    let other_staff = String::from_utf8(other_staff.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    let callers = [
+        ("another school's DSL", token("chilton dsl")),
+        (
+            "another trust's safeguarding lead",
+            token("claremont trust_safeguarding_lead"),
+        ),
+        ("another trust's governor", token("claremont trust_governor")),
+        ("the school's governor", token("raps governor")),
+        ("the school's MIS client", token("raps mis client")),
+        ("another member of the school's staff", other_staff),
+    ];
+
+    let document: Value = client
+        .get(format!("{base}/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut tried = 0;
+    let mut operations = 0;
+    let mut leaks = Vec::new();
+    for (template, item) in document["paths"].as_object().unwrap() {
+        if !["{school_id}", "{trust_id}", "{incident_id}"]
+            .iter()
+            .any(|p| template.contains(p))
+        {
+            continue;
+        }
+        let path = template
+            .replace("{school_id}", "raps")
+            .replace("{trust_id}", "viking")
+            .replace("{incident_id}", &concern_id)
+            .replace("{step_id}", "secure_devices");
+        assert!(
+            !path.contains('{'),
+            "a path parameter the sweep does not know: {template}"
+        );
+        for (method, operation) in item.as_object().unwrap() {
+            if !["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                continue;
+            }
+            operations += 1;
+            let documented: Vec<u16> = operation["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .filter_map(|status| status.parse().ok())
+                .filter(|status| [401, 403].contains(status))
+                .collect();
+            for (who, token) in &callers {
+                tried += 1;
+                let mut request = client
+                    .request(method.to_uppercase().parse().unwrap(), format!("{base}{path}"))
+                    .bearer_auth(token)
+                    .header("If-Match", "\"1\"");
+                if method != "get" {
+                    request = request.json(&json!({}));
+                }
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16();
+                let body = response.text().await.unwrap();
+                let shows_record =
+                    SECRETS.iter().any(|secret| body.contains(secret)) || body.contains(&concern_id);
+                // A member of the school's staff may report there and list their own reports: what
+                // they get from the collection (a list without the record, or why their empty
+                // report is refused) is theirs, as long as the record is not in it.
+                let own_collection = *who == "another member of the school's staff"
+                    && template == "/api/v1/schools/{school_id}/incidents";
+                let refused = status == 404 || documented.contains(&status) || own_collection;
+                if !refused || shows_record {
+                    leaks.push(format!("{method} {template} as {who}: {status} {body}"));
+                }
+            }
+        }
+    }
+    println!(
+        "BOLA sweep: {operations} operations × {} tokens = {tried} requests, {} leaks",
+        callers.len(),
+        leaks.len()
+    );
+    assert!(
+        operations >= 10,
+        "the document's operations were found: {operations}"
+    );
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
+    interrupt(dev);
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
