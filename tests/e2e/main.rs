@@ -4,6 +4,7 @@ mod bola;
 mod cloudevents;
 mod dashboard;
 mod dev;
+mod generated_client;
 mod openapi;
 mod privacy;
 mod serve;

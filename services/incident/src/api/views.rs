@@ -132,6 +132,8 @@ pub struct ConcernView {
     pub occurred_at: DateTime<Utc>,
     pub reported_at: DateTime<Utc>,
     pub reported_by: String,
+    /// Absent unless the concern is about a member of staff.
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(schema_with = schema::subject_staff_role)]
     pub subject_staff_role: Option<SubjectStaffRole>,
     pub people: Vec<PersonView>,
