@@ -7,6 +7,7 @@ mod dev;
 mod generated_client;
 mod openapi;
 mod privacy;
+mod schemathesis;
 mod serve;
 mod stop;
 mod token;

@@ -60,6 +60,14 @@ pub async fn json_body(
     }
     let value: Value = serde_json::from_slice(&body)
         .map_err(|err| Problem::new(Kind::Validation, format!("The body is not valid JSON: {err}.")))?;
+    if let Some(path) = nul_at(&value, String::new()) {
+        // PostgreSQL keeps no NUL in text: refused here, rather than failing the store (a 503).
+        return Err(Problem::new(
+            Kind::Validation,
+            "Text may not contain the NUL character (U+0000).",
+        )
+        .with_error(path, "contains U+0000"));
+    }
     if !value.is_object() {
         return Err(Problem::new(Kind::Validation, "The body must be a JSON object."));
     }
@@ -140,4 +148,27 @@ pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, Problem> {
         .with_error("Idempotency-Key", "malformed"));
     }
     Ok(Some(key.to_owned()))
+}
+
+/// The path (`people[2].person_ref`) of the first text in `value` holding U+0000, if any.
+fn nul_at(value: &Value, at: String) -> Option<String> {
+    match value {
+        Value::String(text) => text.contains('\0').then_some(at),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(n, item)| nul_at(item, format!("{at}[{n}]"))),
+        Value::Object(fields) => fields.iter().find_map(|(name, field)| {
+            if name.contains('\0') {
+                return Some(at.clone());
+            }
+            let path = if at.is_empty() {
+                name.clone()
+            } else {
+                format!("{at}.{name}")
+            };
+            nul_at(field, path)
+        }),
+        _ => None,
+    }
 }

@@ -69,6 +69,8 @@ pub struct StepView {
     pub title: String,
     pub due_at: Option<DateTime<Utc>>,
     pub overdue: bool,
+    /// Absent unless a referral to this agency completes the step.
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(schema_with = schema::agency)]
     pub completed_by_referral: Option<Agency>,
     /// None while open.
