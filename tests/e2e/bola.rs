@@ -9,7 +9,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::dev::{free_ports, interrupt, start_dev, wait_ready};
+use crate::dev::{DemoTokens, free_ports, interrupt, start_dev, wait_ready};
 
 /// What the school records and nobody in the sweep may be shown.
 const SECRETS: [&str; 3] = [
@@ -25,14 +25,8 @@ async fn no_operation_answers_another_schools_or_trusts_record() {
     let mut dev = start_dev(&data_dir, &ports);
     wait_ready(&ports, &mut dev).await;
     let base = format!("http://127.0.0.1:{}", ports.http);
-    let tokens = std::fs::read_to_string(data_dir.join("demo-tokens.txt")).unwrap();
-    let token = |who: &str| {
-        tokens
-            .lines()
-            .find_map(|line| line.strip_prefix(&format!("{who}\t")))
-            .unwrap_or_else(|| panic!("a demo token for {who}"))
-            .to_owned()
-    };
+    let tokens = DemoTokens::of(&data_dir);
+    let token = |who: &str| tokens.get(who);
     let client = reqwest::Client::new();
 
     // RAPS's records: a concern its staff member reported, and a workflow naming its DSL.

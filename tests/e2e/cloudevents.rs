@@ -3,7 +3,6 @@
 //! for the events, on whichever broker the suite runs against.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -13,7 +12,7 @@ use trustsafe_events::filtering::{BreachEscalated, EscalationTrigger};
 use trustsafe_events::{Actor, Envelope, Event, TraceContext, catalog, to_kafka, topics};
 use uuid::Uuid;
 
-use crate::dev::{dev_log, free_ports, interrupt, start_dev, wait_ready};
+use crate::dev::{DemoTokens, dev_log, free_ports, interrupt, start_dev, wait_ready};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_type_reads_with_the_cloudevents_sdk() {
@@ -174,7 +173,7 @@ fn read_with_the_sdk(brokers: &str, topics: &[String]) -> Value {
 /// The gateway, called with the demo users' tokens.
 struct Api {
     base: String,
-    tokens: String,
+    tokens: DemoTokens,
     client: reqwest::Client,
 }
 
@@ -182,16 +181,13 @@ impl Api {
     fn new(data_dir: &std::path::Path, port: u16) -> Api {
         Api {
             base: format!("http://127.0.0.1:{port}"),
-            tokens: std::fs::read_to_string(PathBuf::from(data_dir).join("demo-tokens.txt")).unwrap(),
+            tokens: DemoTokens::of(data_dir),
             client: reqwest::Client::new(),
         }
     }
 
-    fn token(&self, who: &str) -> &str {
-        self.tokens
-            .lines()
-            .find_map(|line| line.strip_prefix(&format!("{who}\t")))
-            .unwrap_or_else(|| panic!("a demo token for {who}"))
+    fn token(&self, who: &str) -> String {
+        self.tokens.get(who)
     }
 
     async fn send(&self, method: &str, path: &str, who: &str, body: Value) -> Value {

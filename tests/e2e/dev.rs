@@ -120,6 +120,23 @@ fn dev_command(data_dir: &Path, ports: &Ports) -> Command {
     command
 }
 
+/// The demo users' tokens `trustsafe dev` wrote to its data dir, by who they are (`raps dsl`).
+pub struct DemoTokens(String);
+
+impl DemoTokens {
+    pub fn of(data_dir: &Path) -> DemoTokens {
+        DemoTokens(std::fs::read_to_string(data_dir.join("demo-tokens.txt")).unwrap())
+    }
+
+    pub fn get(&self, who: &str) -> String {
+        self.0
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{who}\t")))
+            .unwrap_or_else(|| panic!("a demo token for {who}"))
+            .to_owned()
+    }
+}
+
 /// The `trustsafe` binary as a newcomer runs it on `data_dir`: a private PostgreSQL, and the embedded
 /// broker, or, when `KAFKA_BROKERS` is set (the suites against Apache Kafka), a namespace of the data
 /// dir's own there. Add the subcommand and its `--data-dir`.
@@ -245,23 +262,12 @@ async fn dev_runs_everything_stops_on_ctrl_c_and_finds_its_data_again() {
 
     let mut dev = start_dev(&data_dir, &ports);
     wait_ready(&ports, &mut dev).await;
-    let demo_tokens = std::fs::read_to_string(data_dir.join("demo-tokens.txt")).unwrap();
-    assert!(
-        demo_tokens
-            .lines()
-            .any(|line| line.starts_with("viking trust_safeguarding_lead\t")),
-        "{demo_tokens}"
-    );
+    let demo_tokens = DemoTokens::of(&data_dir);
+    demo_tokens.get("viking trust_safeguarding_lead");
 
     // A member of staff reports through the gateway with their demo token; the DSL reads it, and
     // that read is audited on the shared log.
-    let token = |who: &str| {
-        demo_tokens
-            .lines()
-            .find_map(|line| line.strip_prefix(&format!("{who}\t")))
-            .unwrap_or_else(|| panic!("a demo token for {who}"))
-            .to_owned()
-    };
+    let token = |who: &str| demo_tokens.get(who);
     let gateway = format!("http://127.0.0.1:{}", ports.http);
     let client = reqwest::Client::new();
     let reported = client

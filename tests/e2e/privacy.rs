@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::dev::{free_ports, interrupt, start_dev, wait_ready};
+use crate::dev::{DemoTokens, free_ports, interrupt, start_dev, wait_ready};
 
 /// What the school records and the trust must never be shown.
 const SECRETS: [&str; 9] = [
@@ -27,14 +27,8 @@ async fn nothing_a_school_records_about_a_child_reaches_the_trust_or_its_governo
     let ports = free_ports();
     let mut dev = start_dev(&data_dir, &ports);
     wait_ready(&ports, &mut dev).await;
-    let tokens = std::fs::read_to_string(data_dir.join("demo-tokens.txt")).unwrap();
-    let token = |who: &str| {
-        tokens
-            .lines()
-            .find_map(|line| line.strip_prefix(&format!("{who}\t")))
-            .unwrap_or_else(|| panic!("a demo token for {who}"))
-            .to_owned()
-    };
+    let tokens = DemoTokens::of(&data_dir);
+    let token = |who: &str| tokens.get(who);
     let base = format!("http://127.0.0.1:{}", ports.http);
     let client = reqwest::Client::new();
     let post = |path: String, who: &str, body: Value| {

@@ -8,7 +8,7 @@ use std::process::Command;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::dev::{free_ports, interrupt, start_dev, wait_ready};
+use crate::dev::{DemoTokens, free_ports, interrupt, start_dev, wait_ready};
 
 /// Whose tokens the requests carry.
 const ROLES: [&str; 5] = [
@@ -26,7 +26,7 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document()
     let mut dev = start_dev(&data_dir, &ports);
     wait_ready(&ports, &mut dev).await;
     let base = format!("http://127.0.0.1:{}", ports.http);
-    let tokens = std::fs::read_to_string(data_dir.join("demo-tokens.txt")).unwrap();
+    let tokens = DemoTokens::of(&data_dir);
     let work = tempfile::tempdir().unwrap();
     // The ids the platform has, so requests reach records rather than only 404s.
     std::fs::write(
@@ -38,10 +38,7 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document()
 
     let (mut cases, mut failures) = (0, Vec::new());
     for role in ROLES {
-        let token = tokens
-            .lines()
-            .find_map(|line| line.strip_prefix(&format!("{role}\t")))
-            .unwrap();
+        let token = tokens.get(role);
         let report = work.path().join(format!("{}.json", role.replace(' ', "-")));
         let run = Command::new(&python)
             .args(["-m", "schemathesis.cli", "--config-file"])

@@ -132,15 +132,19 @@ impl<P: Projection> Consumer<P> {
             })
     }
 
-    /// Consumes as a member of the group until `shutdown` is cancelled.
-    pub async fn run(&self, shutdown: CancellationToken) -> Result<(), ConsumerError> {
-        let consumer = self.kafka_consumer()?;
-        let topics: Vec<String> = self
-            .projection
+    /// The projection's topics as the broker names them.
+    fn broker_topics(&self) -> Vec<String> {
+        self.projection
             .topics()
             .iter()
             .map(|topic| self.config.log.topic(topic))
-            .collect();
+            .collect()
+    }
+
+    /// Consumes as a member of the group until `shutdown` is cancelled.
+    pub async fn run(&self, shutdown: CancellationToken) -> Result<(), ConsumerError> {
+        let consumer = self.kafka_consumer()?;
+        let topics = self.broker_topics();
         consumer.subscribe(&topics.iter().map(String::as_str).collect::<Vec<_>>())?;
         loop {
             let message = tokio::select! {
@@ -360,12 +364,7 @@ impl<P: Projection> Consumer<P> {
                 .set("enable.partition.eof", "true")
                 .create_with_context(kafka::ReadToEnd)?,
         );
-        let topics: Vec<String> = self
-            .projection
-            .topics()
-            .iter()
-            .map(|topic| self.config.log.topic(topic))
-            .collect();
+        let topics = self.broker_topics();
         let ends = {
             let (consumer, topics) = (consumer.clone(), topics.clone());
             tokio::task::spawn_blocking(move || end_offsets(&consumer, &topics))

@@ -184,12 +184,7 @@ impl Incidents {
         record_kind: &str,
     ) -> Result<(Loaded, Access), IncidentError> {
         let (viewer, trust_id) = self.viewer(caller, school_id)?;
-        let loaded = self
-            .store
-            .concern(school_id, id)
-            .await?
-            .ok_or(DomainError::NotFound)?;
-        let access = loaded.concern.access(&viewer).ok_or(DomainError::NotFound)?;
+        let (loaded, access) = self.visible(&viewer, school_id, id).await?;
         let context = self.context(&viewer, &trust_id, school_id, access.role());
         let mut tx = self.store.pool().begin().await?;
         self.store
@@ -255,13 +250,7 @@ impl Incidents {
         command: Command,
     ) -> Result<(Concern, Access), IncidentError> {
         let (viewer, trust_id) = self.viewer(caller, school_id)?;
-        let concern = self
-            .store
-            .concern(school_id, id)
-            .await?
-            .ok_or(DomainError::NotFound)?
-            .concern;
-        let access = concern.access(&viewer).ok_or(DomainError::NotFound)?;
+        let (Loaded { concern, .. }, access) = self.visible(&viewer, school_id, id).await?;
         if let Some(expected) = if_match
             && expected != concern.version
         {
@@ -302,6 +291,22 @@ impl Incidents {
         Ok((after, access))
     }
 
+    /// Concern `id` of `school_id` as `viewer` may see it: not there and not theirs are both 404.
+    async fn visible(
+        &self,
+        viewer: &Viewer,
+        school_id: &str,
+        id: Uuid,
+    ) -> Result<(Loaded, Access), IncidentError> {
+        let loaded = self
+            .store
+            .concern(school_id, id)
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        let access = loaded.concern.access(viewer).ok_or(DomainError::NotFound)?;
+        Ok((loaded, access))
+    }
+
     /// Whether `caller` may do what they ask before a byte of its body is read, so that what they may
     /// not know of answers 404 (or 403) whatever they send, never a validation error.
     pub async fn may(&self, caller: &Caller, school_id: &str, target: Target) -> Result<(), IncidentError> {
@@ -312,13 +317,7 @@ impl Incidents {
                 viewer.workflow_editor_role()?;
             }
             Target::Concern(id) => {
-                let concern = self
-                    .store
-                    .concern(school_id, id)
-                    .await?
-                    .ok_or(DomainError::NotFound)?
-                    .concern;
-                concern.access(&viewer).ok_or(DomainError::NotFound)?;
+                self.visible(&viewer, school_id, id).await?;
             }
         }
         Ok(())
@@ -332,14 +331,12 @@ impl Incidents {
             let category = match target {
                 ImagesFor::Report(category) => category,
                 ImagesFor::Concern(id) => {
-                    let concern = self
-                        .store
-                        .concern(school_id, id)
+                    self.visible(&viewer, school_id, id)
                         .await?
-                        .ok_or(DomainError::NotFound)?
-                        .concern;
-                    concern.access(&viewer).ok_or(DomainError::NotFound)?;
-                    concern.report.category
+                        .0
+                        .concern
+                        .report
+                        .category
                 }
             };
             let mut conn = self.store.pool().acquire().await?;

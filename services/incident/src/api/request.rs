@@ -60,14 +60,6 @@ pub async fn json_body(
     }
     let value: Value = serde_json::from_slice(&body)
         .map_err(|err| Problem::new(Kind::Validation, format!("The body is not valid JSON: {err}.")))?;
-    if let Some(path) = nul_at(&value, String::new()) {
-        // PostgreSQL keeps no NUL in text: refused here, rather than failing the store (a 503).
-        return Err(Problem::new(
-            Kind::Validation,
-            "Text may not contain the NUL character (U+0000).",
-        )
-        .with_error(path, "contains U+0000"));
-    }
     if !value.is_object() {
         return Err(Problem::new(Kind::Validation, "The body must be a JSON object."));
     }
@@ -100,6 +92,15 @@ pub fn typed<T: DeserializeOwned + PartialSchema>(body: Value) -> Result<T, Prob
 
 /// The body as `T`, naming the field that does not fit.
 pub fn named<T: DeserializeOwned>(body: Value) -> Result<T, Problem> {
+    if let Some(path) = nul_at(&body, String::new()) {
+        // PostgreSQL keeps no NUL in text: refused here, rather than failing the store (a 503).
+        // (After the images check: a body carrying an image is told so first.)
+        return Err(Problem::new(
+            Kind::Validation,
+            "Text may not contain the NUL character (U+0000).",
+        )
+        .with_error(path, "contains U+0000"));
+    }
     serde_path_to_error::deserialize(body).map_err(|err| {
         let path = err.path().to_string();
         let field = if path == "." { "body".to_owned() } else { path };

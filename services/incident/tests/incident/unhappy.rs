@@ -355,3 +355,22 @@ async fn refused_changes_leave_the_concern_as_it_was() {
     assert_eq!(closed["closure"]["overridden_steps"].as_array().unwrap().len(), 6);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nul_in_any_text_is_refused_by_name_not_failed_on_in_the_store() {
+    let app = TestApp::spawn().await;
+    let teacher = app.school_token("raps-teacher", "raps", &[SchoolRole::Staff]);
+    let before = app.stored().await;
+    let mut report = cyberbullying_report("A NUL");
+    report["people"] = json!([{"person_ref": "UPN\u{0}1", "kind": "pupil", "role": "victim"}]);
+    let body = problem(
+        app.post("/api/v1/schools/raps/incidents", &teacher, &report)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "validation",
+    )
+    .await;
+    assert!(body["errors"]["people[0].person_ref"].is_string(), "{body}");
+    assert_eq!(app.stored().await, before, "nothing stored changed");
+    app.stop().await;
+}
