@@ -7,9 +7,8 @@ use std::process::Command;
 
 use chrono::Utc;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
-use crate::dev::{DemoTokens, free_ports, interrupt, start_dev, wait_ready};
+use crate::dev::{DemoTokens, interrupt, started_platform};
 
 /// What the school records and nobody in the sweep may be shown.
 const SECRETS: [&str; 3] = [
@@ -20,10 +19,7 @@ const SECRETS: [&str; 3] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_operation_answers_another_schools_or_trusts_record() {
-    let data_dir = std::env::temp_dir().join(format!("trustsafe-e2e-{}", Uuid::now_v7().simple()));
-    let ports = free_ports();
-    let mut dev = start_dev(&data_dir, &ports);
-    wait_ready(&ports, &mut dev).await;
+    let (data_dir, ports, dev) = started_platform().await;
     let base = format!("http://127.0.0.1:{}", ports.http);
     let tokens = DemoTokens::of(&data_dir);
     let token = |who: &str| tokens.get(who);

@@ -12,14 +12,11 @@ use trustsafe_events::filtering::{BreachEscalated, EscalationTrigger};
 use trustsafe_events::{Actor, Envelope, Event, TraceContext, catalog, to_kafka, topics};
 use uuid::Uuid;
 
-use crate::dev::{DemoTokens, dev_log, free_ports, interrupt, start_dev, wait_ready};
+use crate::dev::{DemoTokens, dev_log, interrupt, started_platform};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_type_reads_with_the_cloudevents_sdk() {
-    let data_dir = std::env::temp_dir().join(format!("trustsafe-e2e-{}", Uuid::now_v7().simple()));
-    let ports = free_ports();
-    let mut dev = start_dev(&data_dir, &ports);
-    wait_ready(&ports, &mut dev).await;
+    let (data_dir, ports, dev) = started_platform().await;
     let log = dev_log(&data_dir, &ports);
     let api = Api::new(&data_dir, ports.http);
 

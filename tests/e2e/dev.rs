@@ -120,6 +120,16 @@ fn dev_command(data_dir: &Path, ports: &Ports) -> Command {
     command
 }
 
+/// A `trustsafe dev` of a test's own, without demo history, ready to answer: where its data is, its
+/// ports, and the process.
+pub async fn started_platform() -> (std::path::PathBuf, Ports, Dev) {
+    let data_dir = std::env::temp_dir().join(format!("trustsafe-e2e-{}", Uuid::now_v7().simple()));
+    let ports = free_ports();
+    let mut dev = start_dev(&data_dir, &ports);
+    wait_ready(&ports, &mut dev).await;
+    (data_dir, ports, dev)
+}
+
 /// The demo users' tokens `trustsafe dev` wrote to its data dir, by who they are (`raps dsl`).
 pub struct DemoTokens(String);
 

@@ -5,16 +5,11 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use uuid::Uuid;
-
-use crate::dev::{free_ports, interrupt, start_dev, wait_ready};
+use crate::dev::{interrupt, started_platform};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_generated_from_the_document_drives_every_operation() {
-    let data_dir = std::env::temp_dir().join(format!("trustsafe-e2e-{}", Uuid::now_v7().simple()));
-    let ports = free_ports();
-    let mut dev = start_dev(&data_dir, &ports);
-    wait_ready(&ports, &mut dev).await;
+    let (data_dir, ports, dev) = started_platform().await;
     let base = format!("http://127.0.0.1:{}", ports.http);
     let document = reqwest::get(format!("{base}/api/openapi.json"))
         .await

@@ -6,9 +6,8 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
-use uuid::Uuid;
 
-use crate::dev::{DemoTokens, free_ports, interrupt, start_dev, wait_ready};
+use crate::dev::{DemoTokens, interrupt, started_platform};
 
 /// Whose tokens the requests carry.
 const ROLES: [&str; 5] = [
@@ -21,10 +20,7 @@ const ROLES: [&str; 5] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document() {
-    let data_dir = std::env::temp_dir().join(format!("trustsafe-e2e-{}", Uuid::now_v7().simple()));
-    let ports = free_ports();
-    let mut dev = start_dev(&data_dir, &ports);
-    wait_ready(&ports, &mut dev).await;
+    let (data_dir, ports, dev) = started_platform().await;
     let base = format!("http://127.0.0.1:{}", ports.http);
     let tokens = DemoTokens::of(&data_dir);
     let work = tempfile::tempdir().unwrap();
