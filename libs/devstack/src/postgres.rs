@@ -115,10 +115,6 @@ impl PrivatePostgres {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 
-    pub fn data_dir(&self) -> &Path {
-        &self.data
-    }
-
     /// Fast shutdown: open sessions are ended, what was committed is on disk.
     pub fn stop(mut self) {
         self.shut_down();

@@ -79,7 +79,7 @@ impl PseudonymKey {
     }
 
     /// The keyed hash of `data` for `purpose` within trust `trust_id`.
-    pub fn mac(&self, purpose: Purpose, trust_id: &str, data: &[u8]) -> [u8; 32] {
+    fn mac(&self, purpose: Purpose, trust_id: &str, data: &[u8]) -> [u8; 32] {
         let mut derive = Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key length");
         derive.update(purpose.label());
         derive.update(&[0]);

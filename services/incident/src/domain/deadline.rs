@@ -60,10 +60,7 @@ impl BankHolidays {
 /// When a deadline of `deadline` from `from` falls; `None` only for a deadline too long for the
 /// calendar (the workflow rules keep every deadline within a year, so none is).
 pub fn due(from: DateTime<Utc>, deadline: Deadline) -> Option<DateTime<Utc>> {
-    due_with(BankHolidays::england_and_wales(), from, deadline)
-}
-
-pub fn due_with(holidays: &BankHolidays, from: DateTime<Utc>, deadline: Deadline) -> Option<DateTime<Utc>> {
+    let holidays = BankHolidays::england_and_wales();
     match deadline {
         Deadline::Hours(hours) => from.checked_add_signed(Duration::hours(i64::from(hours.min(MAX_HOURS)))),
         Deadline::WorkingDays(days) => {
