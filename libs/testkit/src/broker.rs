@@ -46,7 +46,7 @@ impl TestBroker {
             return Self::embedded().await;
         }
         let dir = tempfile::tempdir().expect("a directory for Kafka");
-        let port = crate::free_port().expect("a free port");
+        let port = kafka_ports();
         kafka_script(&["start", &dir.path().to_string_lossy()], port);
         let log = SharedLog::new(format!("127.0.0.1:{port}"));
         Self::with_topics(log, Kind::OwnKafka(dir)).await
@@ -111,6 +111,19 @@ impl Drop for TestBroker {
             kafka_script(&["stop", &dir.path().to_string_lossy()], 0);
         }
     }
+}
+
+/// A free pair of ports (the broker's, and the controller's after it) below Linux's ephemeral range
+/// (32768 on): the node is stopped and started again on them, and a port from that range could be
+/// taken meanwhile by any client's outgoing connection.
+fn kafka_ports() -> u16 {
+    let free = |port: u16| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
+    let start = 24000 + (std::process::id() % 2000) as u16 * 4;
+    (start..32000)
+        .chain(24000..start)
+        .step_by(2)
+        .find(|&port| free(port) && free(port + 1))
+        .expect("two free ports below 32000")
 }
 
 /// Runs `scripts/kafka.sh` of this checkout, found above the test's package directory.
