@@ -9,7 +9,7 @@ use trustsafe_auth::dev::{self, DevIdentity};
 use trustsafe_auth::{AuthConfig, Authenticator};
 use trustsafe_devstack::ensure_database;
 use trustsafe_gateway::{DemoUser, GatewayConfig, Upstream};
-use trustsafe_servicekit::{HostConfig, ServiceSpec, Tenancy};
+use trustsafe_servicekit::{HostConfig, Service, Tenancy};
 
 use crate::StackArgs;
 use crate::identity;
@@ -146,11 +146,11 @@ async fn start(args: &DevArgs) -> Result<Platform> {
     write_private(&tokens_file, &listing).context("writing the demo tokens")?;
     let tenancy = Arc::new(tenancy);
     // Each service gets its own database and the next HTTP port after the gateway's.
-    let host = |spec: ServiceSpec, offset: u16| {
+    let host = |service: &'static Service, offset: u16| {
         let (stack, tenancy, authenticator, pseudonyms) =
             (&stack, tenancy.clone(), authenticator.clone(), pseudonyms.clone());
         async move {
-            let database_url = ensure_database(&stack.admin_database_url, &spec.database()).await?;
+            let database_url = ensure_database(&stack.admin_database_url, &service.database()).await?;
             let port = args
                 .http_port
                 .checked_add(offset)
@@ -165,13 +165,16 @@ async fn start(args: &DevArgs) -> Result<Platform> {
             })
         }
     };
-    let incident = host(trustsafe_incident::SPEC, 1).await?;
-    let services = vec![
-        trustsafe_incident::start(&incident).await?,
-        trustsafe_filtering::start(&host(trustsafe_filtering::SPEC, 2).await?).await?,
-        trustsafe_aup::start(&host(trustsafe_aup::SPEC, 3).await?).await?,
-        trustsafe_reporting::start(&host(trustsafe_reporting::SPEC, 4).await?).await?,
-    ];
+    let mut services = Vec::new();
+    let mut incident = None;
+    for (offset, service) in (1..).zip(crate::services::ALL) {
+        let config = host(service, offset).await?;
+        services.push((service.start)(&config).await?);
+        if service.name == trustsafe_incident::SERVICE.name {
+            incident = Some(config);
+        }
+    }
+    let incident = incident.context("the incident service is not in the registry")?;
 
     // The front door, routing each school resource to the service that owns it.
     let mut gateway = GatewayConfig::new(
@@ -189,9 +192,10 @@ async fn start(args: &DevArgs) -> Result<Platform> {
         })
         .collect();
     for service in &services {
-        gateway
-            .upstreams
-            .push(upstream(service.spec, format!("http://{}", service.address)));
+        gateway.upstreams.push(Upstream::of(
+            service.service,
+            format!("http://{}", service.address),
+        ));
     }
     let gateway = trustsafe_gateway::start(gateway).await?;
     Ok(Platform {
@@ -274,7 +278,7 @@ impl Platform {
             let base = format!("http://{}", service.address);
             println!(
                 "  {:<11} {base}/healthz  {base}/readyz  {base}/metrics",
-                service.spec.name
+                service.service.name
             );
         }
         println!(
@@ -311,26 +315,6 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     // A file made by an older version keeps its mode through open(): set it.
     file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     file.write_all(text.as_bytes())
-}
-
-/// A service behind the gateway, with the resources it owns under a school's and a trust's paths.
-pub fn upstream(spec: ServiceSpec, base_url: String) -> Upstream {
-    let (school, trust): (&[&str], &[&str]) = match spec.name {
-        "incident" => (trustsafe_incident::SCHOOL_RESOURCES, &[]),
-        "filtering" => (trustsafe_filtering::SCHOOL_RESOURCES, &[]),
-        "aup" => (trustsafe_aup::SCHOOL_RESOURCES, &[]),
-        "reporting" => (
-            trustsafe_reporting::SCHOOL_RESOURCES,
-            trustsafe_reporting::TRUST_RESOURCES,
-        ),
-        _ => (&[], &[]),
-    };
-    Upstream {
-        name: spec.name,
-        base_url,
-        school_resources: school.to_vec(),
-        trust_resources: trust.to_vec(),
-    }
 }
 
 /// Ctrl-C in a terminal and SIGTERM from a process manager, listened for from the moment they are

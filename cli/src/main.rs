@@ -5,6 +5,7 @@ mod dev;
 mod identity;
 mod replay;
 mod serve;
+mod services;
 mod stack;
 
 use std::path::PathBuf;

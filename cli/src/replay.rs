@@ -29,10 +29,10 @@ pub async fn run(args: ReplayArgs) -> Result<()> {
 }
 
 async fn replay(stack: &Stack, data_dir: &std::path::Path) -> Result<()> {
-    let spec = trustsafe_reporting::SPEC;
-    let url = ensure_database(&stack.admin_database_url, &spec.database()).await?;
+    let service = &trustsafe_reporting::SERVICE;
+    let url = ensure_database(&stack.admin_database_url, &service.database()).await?;
     let pool = PgPoolOptions::new().max_connections(4).connect(&url).await?;
-    EventStore::new(pool.clone(), spec.source()).migrate().await?;
+    EventStore::new(pool.clone(), service.source()).migrate().await?;
     trustsafe_reporting::migrate(&pool).await?;
     let bar = ProgressBar::new(0);
     bar.set_style(

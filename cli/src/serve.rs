@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use trustsafe_auth::{AuthConfig, Authenticator, KeySource};
-use trustsafe_gateway::GatewayConfig;
-use trustsafe_servicekit::{HostConfig, PseudonymKey, ServiceSpec, Tenancy};
+use trustsafe_gateway::{GatewayConfig, Upstream};
+use trustsafe_servicekit::{HostConfig, PseudonymKey, Tenancy};
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
-    /// gateway, incident, filtering, aup or reporting.
+    /// gateway, or one of the services: incident, filtering, aup or reporting.
     service: String,
     /// Where to listen.
     #[arg(long, env = "TRUSTSAFE_HTTP_ADDR", default_value = "0.0.0.0:8080")]
@@ -33,14 +33,6 @@ pub struct ServeArgs {
     #[arg(long, env = "TRUSTSAFE_AUTH_PUBLIC_KEY_FILE")]
     public_key: Option<PathBuf>,
 }
-
-/// The services behind the gateway, each with the environment variable of its base URL.
-const UPSTREAMS: [(ServiceSpec, &str); 4] = [
-    (trustsafe_incident::SPEC, "TRUSTSAFE_INCIDENT_URL"),
-    (trustsafe_filtering::SPEC, "TRUSTSAFE_FILTERING_URL"),
-    (trustsafe_aup::SPEC, "TRUSTSAFE_AUP_URL"),
-    (trustsafe_reporting::SPEC, "TRUSTSAFE_REPORTING_URL"),
-];
 
 fn required(name: &str) -> Result<String> {
     std::env::var(name).with_context(|| format!("{name} is not set"))
@@ -65,10 +57,10 @@ pub async fn run(args: ServeArgs) -> Result<()> {
 
     if args.service == "gateway" {
         let mut config = GatewayConfig::new(args.http_addr, tenancy, authenticator);
-        for (spec, variable) in UPSTREAMS {
+        for service in crate::services::ALL {
             config
                 .upstreams
-                .push(crate::dev::upstream(spec, required(variable)?));
+                .push(Upstream::of(service, required(&service.url_variable())?));
         }
         let gateway = trustsafe_gateway::start(config).await?;
         eprintln!("gateway listening on {}", gateway.address);
@@ -77,6 +69,13 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         return Ok(());
     }
 
+    let service = crate::services::named(&args.service).with_context(|| {
+        format!(
+            "no service {:?}: gateway, {}",
+            args.service,
+            crate::services::names()
+        )
+    })?;
     let database_url = required("DATABASE_URL")?;
     let pseudonyms = Arc::new(
         PseudonymKey::from_base64(&required("TRUSTSAFE_PSEUDONYM_SECRET")?)
@@ -92,15 +91,9 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         authenticator,
         pseudonyms,
     };
-    let service = match args.service.as_str() {
-        "incident" => trustsafe_incident::start(&config).await?,
-        "filtering" => trustsafe_filtering::start(&config).await?,
-        "aup" => trustsafe_aup::start(&config).await?,
-        "reporting" => trustsafe_reporting::start(&config).await?,
-        other => bail!("no service {other:?}: gateway, incident, filtering, aup or reporting"),
-    };
-    eprintln!("{} listening on {}", args.service, service.address);
+    let running = (service.start)(&config).await?;
+    eprintln!("{} listening on {}", service.name, running.address);
     crate::dev::StopSignals::install()?.next().await;
-    service.stop().await;
+    running.stop().await;
     Ok(())
 }

@@ -4,24 +4,27 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 /// Every committed OpenAPI document, from the code: file name → document.
-pub fn documents() -> BTreeMap<&'static str, Value> {
-    let services = vec![
-        trustsafe_incident::openapi(),
-        trustsafe_filtering::openapi(),
-        trustsafe_aup::openapi(),
-        trustsafe_reporting::openapi(),
+pub fn documents() -> BTreeMap<String, Value> {
+    let services = [
+        &trustsafe_incident::SERVICE,
+        &trustsafe_filtering::SERVICE,
+        &trustsafe_aup::SERVICE,
+        &trustsafe_reporting::SERVICE,
     ];
     let json = |doc: &utoipa::openapi::OpenApi| serde_json::to_value(doc).unwrap();
-    let mut documents = BTreeMap::from([
-        ("incident.json", json(&services[0])),
-        ("filtering.json", json(&services[1])),
-        ("aup.json", json(&services[2])),
-        ("reporting.json", json(&services[3])),
-        ("gateway.json", json(&trustsafe_gateway::gateway_document())),
-    ]);
+    let mut documents: BTreeMap<String, Value> = services
+        .iter()
+        .map(|service| (format!("{}.json", service.name), json(&service.openapi())))
+        .collect();
     documents.insert(
-        "trustsafe.json",
-        json(&trustsafe_gateway::merged_document(services)),
+        "gateway.json".into(),
+        json(&trustsafe_gateway::gateway_document()),
+    );
+    documents.insert(
+        "trustsafe.json".into(),
+        json(&trustsafe_gateway::merged_document(
+            services.iter().map(|service| service.openapi()).collect(),
+        )),
     );
     documents
 }
@@ -47,13 +50,13 @@ fn committed_openapi_documents_are_current() {
     for (name, document) in documents() {
         if std::env::var_os("TRUSTSAFE_BLESS").is_some() {
             std::fs::write(
-                openapi_dir().join(name),
+                openapi_dir().join(&name),
                 serde_json::to_string_pretty(&document).unwrap() + "\n",
             )
             .unwrap();
         }
         assert!(
-            committed(name) == document,
+            committed(&name) == document,
             "openapi/{name} is stale: run `TRUSTSAFE_BLESS=1 cargo test -p trustsafe --test e2e openapi` and commit it"
         );
     }

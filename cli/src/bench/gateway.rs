@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use chrono::Utc;
 use serde_json::json;
-use trustsafe_auth::{Grants, SchoolRole};
+use trustsafe_auth::SchoolRole;
 use trustsafe_devstack::ensure_database;
 use trustsafe_gateway::{GatewayConfig, Upstream};
 use trustsafe_servicekit::{HostConfig, Tenancy};
@@ -52,7 +52,7 @@ async fn measure(stack: &Stack, args: &GatewayArgs) -> Result<()> {
     let database_url = ensure_database(&stack.admin_database_url, &database).await?;
     let identity = Identity::new();
     let tenancy = Arc::new(Tenancy::example());
-    let service = trustsafe_incident::start(&HostConfig {
+    let service = (trustsafe_incident::SERVICE.start)(&HostConfig {
         database_url,
         log: stack.log.clone(),
         bind: "127.0.0.1:0".parse()?,
@@ -63,12 +63,7 @@ async fn measure(stack: &Stack, args: &GatewayArgs) -> Result<()> {
     .await?;
     let service_url = format!("http://{}", service.address);
     let mut config = GatewayConfig::new("127.0.0.1:0".parse()?, tenancy, identity.authenticator.clone());
-    config.upstreams = vec![Upstream {
-        name: "incident",
-        base_url: service_url.clone(),
-        school_resources: trustsafe_incident::SCHOOL_RESOURCES.to_vec(),
-        trust_resources: Vec::new(),
-    }];
+    config.upstreams = vec![Upstream::of(&trustsafe_incident::SERVICE, service_url.clone())];
     // The rate limit is not what is measured here.
     config.rate_per_second = 1_000_000;
     config.rate_burst = 1_000_000;

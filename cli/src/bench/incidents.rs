@@ -60,7 +60,7 @@ async fn measure(stack: &Stack, args: &IncidentsArgs) -> Result<()> {
     let identity = Identity::new();
     let authenticator = identity.authenticator.clone();
     let tenancy = Arc::new(Tenancy::example());
-    let service = trustsafe_incident::start(&HostConfig {
+    let service = (trustsafe_incident::SERVICE.start)(&HostConfig {
         database_url: database_url.clone(),
         log: stack.log.clone(),
         bind: "127.0.0.1:0".parse()?,
@@ -70,12 +70,10 @@ async fn measure(stack: &Stack, args: &IncidentsArgs) -> Result<()> {
     })
     .await?;
     let mut config = GatewayConfig::new("127.0.0.1:0".parse()?, tenancy, authenticator);
-    config.upstreams = vec![Upstream {
-        name: "incident",
-        base_url: format!("http://{}", service.address),
-        school_resources: trustsafe_incident::SCHOOL_RESOURCES.to_vec(),
-        trust_resources: Vec::new(),
-    }];
+    config.upstreams = vec![Upstream::of(
+        &trustsafe_incident::SERVICE,
+        format!("http://{}", service.address),
+    )];
     // The rate limit is not what is measured here.
     config.rate_per_second = 1_000_000;
     config.rate_burst = 1_000_000;

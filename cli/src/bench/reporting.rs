@@ -22,14 +22,13 @@ use trustsafe_events::{
 };
 use trustsafe_eventstore::kafka::SharedLog;
 use trustsafe_eventstore::{EventStore, kafka};
-use trustsafe_gateway::GatewayConfig;
+use trustsafe_gateway::{GatewayConfig, Upstream};
 use trustsafe_servicekit::tenancy::{PolicyDates, School, Trust};
 use trustsafe_servicekit::{HostConfig, Tenancy};
 use trustsafe_testkit::Identity;
 use uuid::Uuid;
 
 use super::{bar, quantile_ms};
-use crate::dev::upstream;
 use crate::stack::{Stack, StackOptions};
 
 #[derive(clap::Args)]
@@ -172,8 +171,8 @@ async fn start(
     let mut databases = Vec::new();
     let mut services = Vec::new();
     let pseudonyms = Arc::new(trustsafe_servicekit::PseudonymKey::generate());
-    for spec in [trustsafe_incident::SPEC, trustsafe_reporting::SPEC] {
-        let name = format!("trustsafe_bench_{}_{}", spec.name, Uuid::now_v7().simple());
+    for service in [&trustsafe_incident::SERVICE, &trustsafe_reporting::SERVICE] {
+        let name = format!("trustsafe_bench_{}_{}", service.name, Uuid::now_v7().simple());
         let config = HostConfig {
             database_url: ensure_database(&stack.admin_database_url, &name).await?,
             log: stack.log.clone(),
@@ -183,16 +182,14 @@ async fn start(
             pseudonyms: pseudonyms.clone(),
         };
         databases.push(name);
-        services.push(match spec.name {
-            "incident" => trustsafe_incident::start(&config).await?,
-            _ => trustsafe_reporting::start(&config).await?,
-        });
+        services.push((service.start)(&config).await?);
     }
     let mut config = GatewayConfig::new("127.0.0.1:0".parse()?, tenancy.clone(), authenticator.clone());
     for service in &services {
-        config
-            .upstreams
-            .push(upstream(service.spec, format!("http://{}", service.address)));
+        config.upstreams.push(Upstream::of(
+            service.service,
+            format!("http://{}", service.address),
+        ));
     }
     // The rate limit is not what is measured here.
     config.rate_per_second = 1_000_000;

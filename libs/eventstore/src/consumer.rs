@@ -122,6 +122,11 @@ impl<P: Projection> Consumer<P> {
         }
     }
 
+    /// The projection's name: its consumer group and its metrics' label.
+    pub fn name(&self) -> &str {
+        self.projection.name()
+    }
+
     fn kafka_consumer(&self) -> Result<StreamConsumer<LiveContext>, KafkaError> {
         self.config
             .log

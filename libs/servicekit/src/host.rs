@@ -2,7 +2,8 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::{Context, Result};
@@ -12,41 +13,21 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use trustsafe_auth::Authenticator;
 use trustsafe_eventstore::kafka::SharedLog;
-use trustsafe_eventstore::{EventStore, Relay, RelayConfig};
+use trustsafe_eventstore::{Consumer, EventStore, Projection, Relay, RelayConfig};
 use trustsafe_problem::Problem;
+use utoipa_actix_web::AppExt;
 
 use crate::operations::{self, Dependencies};
-use crate::{PseudonymKey, Tenancy};
+use crate::{PseudonymKey, Service, Tenancy};
 
-/// What makes one service itself.
-#[derive(Clone, Copy, Debug)]
-pub struct ServiceSpec {
-    /// `incident`, `filtering`, …: its database is `trustsafe_<name>`, its CloudEvents source `/trustsafe/<name>`.
-    pub name: &'static str,
-}
-
-impl ServiceSpec {
-    /// The service's OpenAPI document so far: its title and the operations endpoints. A service
-    /// merges its own API into it.
-    pub fn openapi(&self, description: &str) -> utoipa::openapi::OpenApi {
-        use utoipa::OpenApi;
-        let mut doc = operations::OperationsApi::openapi();
-        doc.info = utoipa::openapi::InfoBuilder::new()
-            .title(format!("trustsafe {} service", self.name))
-            .version("1.0.0")
-            .description(Some(description))
-            .build();
-        doc
-    }
-
-    pub fn database(&self) -> String {
-        format!("trustsafe_{}", self.name)
-    }
-
-    pub fn source(&self) -> String {
-        format!("/trustsafe/{}", self.name)
-    }
-}
+static CONSUMER_RESTARTS: LazyLock<prometheus::IntCounterVec> = LazyLock::new(|| {
+    prometheus::register_int_counter_vec!(
+        "trustsafe_consumer_restarts_total",
+        "Times a consumer stopped and was started again, by consumer",
+        &["consumer"]
+    )
+    .expect("registered once")
+});
 
 #[derive(Clone)]
 pub struct HostConfig {
@@ -63,7 +44,7 @@ pub struct HostConfig {
 }
 
 pub struct RunningService {
-    pub spec: ServiceSpec,
+    pub service: &'static Service,
     pub address: SocketAddr,
     server: actix_web::dev::ServerHandle,
     tasks: Vec<JoinHandle<()>>,
@@ -85,7 +66,7 @@ impl RunningService {
 /// A service being assembled: its database connected and migrated, its outbox relay running. The
 /// service adds its own tables, background tasks and routes, then [`ServiceBase::serve`]s.
 pub struct ServiceBase {
-    pub spec: ServiceSpec,
+    pub service: &'static Service,
     pub store: EventStore,
     pub config: HostConfig,
     shutdown: CancellationToken,
@@ -93,19 +74,19 @@ pub struct ServiceBase {
 }
 
 impl ServiceBase {
-    pub async fn connect(spec: ServiceSpec, config: &HostConfig) -> Result<Self> {
+    pub async fn connect(service: &'static Service, config: &HostConfig) -> Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(10)
             .connect(&config.database_url)
             .await
-            .with_context(|| format!("{}: connecting to its database", spec.name))?;
-        let store = EventStore::new(pool, spec.source());
+            .with_context(|| format!("{}: connecting to its database", service.name))?;
+        let store = EventStore::new(pool, service.source());
         store
             .migrate()
             .await
-            .with_context(|| format!("{}: migrating", spec.name))?;
+            .with_context(|| format!("{}: migrating", service.name))?;
         let mut base = Self {
-            spec,
+            service,
             store: store.clone(),
             config: config.clone(),
             shutdown: CancellationToken::new(),
@@ -125,13 +106,47 @@ impl ServiceBase {
         self.tasks.push(tokio::spawn(task(self.shutdown.clone())));
     }
 
-    /// Serves the operations endpoints, `/openapi.json` and the service's own routes (`api`).
-    pub async fn serve<F>(self, openapi: utoipa::openapi::OpenApi, api: F) -> Result<RunningService>
+    /// Runs a consumer for as long as the service runs. A consumer returns only when it cannot go on
+    /// (the broker refused it, its database went away): it is started again, waiting longer each
+    /// time up to half a minute, and each restart is counted. Poison records are parked and lag is
+    /// measured by the consumer kit itself.
+    pub fn run_consumer<P: Projection>(&mut self, consumer: Consumer<P>) {
+        let name = consumer.name().to_owned();
+        debug_assert!(
+            self.service.consumers.contains(&name.as_str()),
+            "{} runs a consumer {name} it does not declare",
+            self.service.name
+        );
+        self.spawn(|shutdown| async move {
+            let mut wait = Duration::from_secs(1);
+            while !shutdown.is_cancelled() {
+                let started = tokio::time::Instant::now();
+                let Err(err) = consumer.run(shutdown.clone()).await else {
+                    continue;
+                };
+                CONSUMER_RESTARTS.with_label_values(&[&name]).inc();
+                // A consumer that ran a good while before failing starts again promptly.
+                if started.elapsed() > Duration::from_secs(60) {
+                    wait = Duration::from_secs(1);
+                }
+                tracing::warn!(%err, consumer = %name, wait_s = wait.as_secs(), "consumer stopped; restarting");
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = shutdown.cancelled() => {}
+                }
+                wait = (wait * 2).min(Duration::from_secs(30));
+            }
+        });
+    }
+
+    /// Serves the operations endpoints, `/openapi.json` and the service's routes, with the shared
+    /// state its handlers need (`state`).
+    pub async fn serve<F>(self, state: F) -> Result<RunningService>
     where
         F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
     {
         let Self {
-            spec,
+            service,
             store,
             config,
             shutdown,
@@ -146,14 +161,18 @@ impl ServiceBase {
         });
         let tenancy = web::Data::from(config.tenancy.clone());
         let authenticator = web::Data::from(config.authenticator.clone());
-        let openapi = web::Data::new(openapi);
+        let openapi = web::Data::new(service.openapi());
+        let routes = service.routes;
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(dependencies.clone())
                 .app_data(tenancy.clone())
                 .app_data(authenticator.clone())
                 .configure(operations::configure)
-                .configure(api.clone())
+                .configure(state.clone())
+                .into_utoipa_app()
+                .configure(routes)
+                .into_app()
                 .app_data(openapi.clone())
                 .route(
                     "/openapi.json",
@@ -164,14 +183,15 @@ impl ServiceBase {
                 .default_service(web::route().to(|| async { Err::<HttpResponse, _>(Problem::not_found()) }))
         })
         .workers(2)
+        .on_connect(no_delay)
         .disable_signals()
         .bind(config.bind)
-        .with_context(|| format!("{}: binding {}", spec.name, config.bind))?;
+        .with_context(|| format!("{}: binding {}", service.name, config.bind))?;
         let address = server.addrs()[0];
-        let (handle, server_task) = spawn_server(server.run(), spec.name);
+        let (handle, server_task) = spawn_server(server.run(), service.name);
         tasks.push(server_task);
         Ok(RunningService {
-            spec,
+            service,
             address,
             server: handle,
             tasks,
@@ -181,15 +201,20 @@ impl ServiceBase {
 }
 
 /// Starts a service that has nothing of its own yet but its event store: the host alone.
-pub async fn start(
-    spec: ServiceSpec,
-    config: &HostConfig,
-    openapi: utoipa::openapi::OpenApi,
-) -> Result<RunningService> {
-    ServiceBase::connect(spec, config)
-        .await?
-        .serve(openapi, |_| {})
-        .await
+pub async fn start(service: &'static Service, config: &HostConfig) -> Result<RunningService> {
+    ServiceBase::connect(service, config).await?.serve(|_| {}).await
+}
+
+/// Sends each write of an answer at once (TCP_NODELAY) on an accepted connection. Without it, an
+/// answer written in more than one piece (the gateway streams a service's body on as it arrives)
+/// holds its last small piece back until the client acknowledges the first, and a client that
+/// delays its acknowledgements (40 ms on Linux) makes that a 40 ms stall.
+pub fn no_delay(connection: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
+    if let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>()
+        && let Err(err) = stream.set_nodelay(true)
+    {
+        tracing::debug!(%err, "TCP_NODELAY not set");
+    }
 }
 
 /// Runs a started actix server in the background: its handle (to stop it) and its task.

@@ -8,8 +8,10 @@
 //! - The broker: an embedded tansu of each test's own, else, when `KAFKA_BROKERS` is set (Apache
 //!   Kafka in CI), a namespace of each test's own on that cluster: its own topics and groups.
 
+mod app;
 mod broker;
 
+pub use app::TestApp;
 pub use broker::TestBroker;
 
 use std::sync::{Arc, OnceLock};

@@ -2,9 +2,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::dashboard::DemoUser;
+use std::collections::BTreeSet;
+
+use serde::Serialize;
 use trustsafe_auth::Authenticator;
-use trustsafe_servicekit::Tenancy;
+use trustsafe_servicekit::{SCHOOL_PREFIX, Service, TRUST_PREFIX, Tenancy};
+use utoipa::ToSchema;
 
 /// A service behind the gateway and the first path segments it owns after
 /// `/api/v1/schools/{school_id}/` or `/api/v1/trusts/{trust_id}/`.
@@ -12,8 +15,28 @@ use trustsafe_servicekit::Tenancy;
 pub struct Upstream {
     pub name: &'static str,
     pub base_url: String,
-    pub school_resources: Vec<&'static str>,
-    pub trust_resources: Vec<&'static str>,
+    pub school_resources: BTreeSet<String>,
+    pub trust_resources: BTreeSet<String>,
+}
+
+impl Upstream {
+    /// `service` at `base_url`, owning the resources its routes use.
+    pub fn of(service: &Service, base_url: String) -> Self {
+        Self {
+            name: service.name,
+            base_url,
+            school_resources: service.resources(SCHOOL_PREFIX),
+            trust_resources: service.resources(TRUST_PREFIX),
+        }
+    }
+}
+
+/// A demo user the dashboard offers to sign in as.
+#[derive(Clone, Serialize, ToSchema)]
+pub struct DemoUser {
+    /// Who they are, e.g. "raps dsl".
+    pub who: String,
+    pub token: String,
 }
 
 #[derive(Clone)]

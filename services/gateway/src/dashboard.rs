@@ -4,11 +4,6 @@
 
 use actix_web::http::header::CONTENT_SECURITY_POLICY;
 use actix_web::{HttpResponse, web};
-use serde::Serialize;
-use trustsafe_problem::Problem;
-use utoipa::ToSchema;
-
-use crate::proxy::Proxy;
 
 /// The page may load its own script, style and API answers, and nothing else (no inline script, no
 /// other origin); the API keeps the stricter `default-src 'none'`.
@@ -50,26 +45,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             }),
         );
     }
-    cfg.route("/dev/demo-users", web::get().to(demo_users));
-}
-
-/// A demo user the dashboard offers to sign in as.
-#[derive(Clone, Serialize, ToSchema)]
-pub struct DemoUser {
-    /// Who they are, e.g. "raps dsl".
-    pub who: String,
-    pub token: String,
-}
-
-/// The demo users and their tokens, in dev mode only (404 otherwise): anyone who can reach a dev
-/// gateway can already mint tokens with its key on disk.
-#[utoipa::path(get, path = "/dev/demo-users", operation_id = "list_demo_users", tag = "identity", responses(
-    (status = 200, description = "The demo users and their tokens", body = Vec<DemoUser>),
-    (status = 404, description = "Not in dev mode", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json")
-))]
-pub(crate) async fn demo_users(proxy: web::Data<Proxy>) -> Result<HttpResponse, Problem> {
-    if proxy.config.demo_users.is_empty() {
-        return Err(Problem::not_found());
-    }
-    Ok(HttpResponse::Ok().json(&proxy.config.demo_users))
 }

@@ -6,12 +6,12 @@
 
 mod config;
 mod dashboard;
+mod identity;
 mod metrics;
 mod openapi;
 mod proxy;
 mod server;
 
-pub use config::{GatewayConfig, Upstream};
-pub use dashboard::DemoUser;
+pub use config::{DemoUser, GatewayConfig, Upstream};
 pub use openapi::{gateway_document, merged_document};
 pub use server::{RunningGateway, start};

@@ -16,8 +16,8 @@ use utoipa::openapi::{ComponentsBuilder, ContentBuilder, PathItem, Ref, RefOr, R
                        a school or trust the caller has no grant on answers 404. Errors are RFC 9457 \
                        application/problem+json with a stable `type`."
     ),
-    paths(crate::server::jwks, crate::dashboard::demo_users),
-    components(schemas(trustsafe_problem::ProblemDocument, crate::dashboard::DemoUser)),
+    paths(crate::identity::jwks, crate::identity::demo_users),
+    components(schemas(trustsafe_problem::ProblemDocument, crate::config::DemoUser)),
     tags((name = "identity", description = "Keys that sign dev tokens"))
 )]
 struct GatewayApi;

@@ -5,12 +5,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use trustsafe_auth::Caller;
 use trustsafe_problem::{Kind, Problem};
+use trustsafe_servicekit::body::{BodyError, BoundedBody};
+use trustsafe_servicekit::{SchoolScope, TrustScope, policy::AnyGrant};
 
 use crate::config::{GatewayConfig, Upstream};
 
@@ -60,19 +62,9 @@ impl Proxy {
         })
     }
 
-    fn upstream(&self, resource: &str, school_path: bool) -> Option<&Upstream> {
-        self.config.upstreams.iter().find(|upstream| {
-            let owned = if school_path {
-                &upstream.school_resources
-            } else {
-                &upstream.trust_resources
-            };
-            owned.contains(&resource)
-        })
-    }
-
-    /// 429 once the caller has used up their quota, with the wait in Retry-After.
-    fn admit(&self, caller: &Caller) -> Result<(), Problem> {
+    /// The service that owns `rest`'s first segment under a school's or a trust's path, once the
+    /// caller is within their quota (429 with the wait in Retry-After otherwise).
+    fn admit(&self, caller: &Caller, rest: &str, owner: Owner) -> Result<&Upstream, Problem> {
         self.limiter.check_key(&caller.subject).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
@@ -81,47 +73,51 @@ impl Proxy {
                 "Too many requests from this caller; slow down.",
             )
             .with_header(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)))
-        })
+        })?;
+        let resource = rest.split('/').next().unwrap_or_default();
+        self.config
+            .upstreams
+            .iter()
+            .find(|upstream| match owner {
+                Owner::School => upstream.school_resources.contains(resource),
+                Owner::Trust => upstream.trust_resources.contains(resource),
+            })
+            .ok_or_else(Problem::not_found)
     }
+}
+
+/// Whose path a resource is under.
+#[derive(Clone, Copy)]
+enum Owner {
+    School,
+    Trust,
 }
 
 /// `/api/v1/schools/{school_id}/{rest}`: for callers with a grant on that school, or on its trust
 /// (the trust safeguarding lead reaches cases a school escalated; the service decides which).
 pub(crate) async fn school(
     req: HttpRequest,
-    path: web::Path<(String, String)>,
+    scope: SchoolScope<AnyGrant>,
+    rest: web::Path<(String, String)>,
     body: web::Payload,
-    caller: Caller,
     proxy: web::Data<Proxy>,
 ) -> Result<HttpResponse, Problem> {
-    let (school_id, rest) = path.into_inner();
-    let forwarded = forwarded_path(&req, &school_id)?;
-    let trust = proxy
-        .config
-        .tenancy
-        .school(&school_id)
-        .map(|(trust, _)| trust.id.clone());
-    let allowed = trust.is_some_and(|trust| caller.knows_school(&school_id) || caller.knows_trust(&trust));
-    if !allowed {
-        return Err(Problem::not_found());
-    }
-    forward(req, &forwarded, &rest, true, body, &caller, &proxy).await
+    let path = forwarded_path(&req, &scope.school_id)?;
+    let upstream = proxy.admit(&scope.caller, &rest.1, Owner::School)?;
+    forward(&req, upstream, &path, body, &proxy).await
 }
 
 /// `/api/v1/trusts/{trust_id}/{rest}`: for callers with a grant on that trust only.
 pub(crate) async fn trust(
     req: HttpRequest,
-    path: web::Path<(String, String)>,
+    scope: TrustScope<AnyGrant>,
+    rest: web::Path<(String, String)>,
     body: web::Payload,
-    caller: Caller,
     proxy: web::Data<Proxy>,
 ) -> Result<HttpResponse, Problem> {
-    let (trust_id, rest) = path.into_inner();
-    let forwarded = forwarded_path(&req, &trust_id)?;
-    if proxy.config.tenancy.trust(&trust_id).is_none() || !caller.knows_trust(&trust_id) {
-        return Err(Problem::not_found());
-    }
-    forward(req, &forwarded, &rest, false, body, &caller, &proxy).await
+    let path = forwarded_path(&req, &scope.trust_id)?;
+    let upstream = proxy.admit(&scope.caller, &rest.1, Owner::Trust)?;
+    forward(&req, upstream, &path, body, &proxy).await
 }
 
 /// What may stand in a forwarded path segment unencoded: RFC 3986's unreserved characters.
@@ -162,29 +158,52 @@ fn forwarded_path(req: &HttpRequest, authorised_id: &str) -> Result<String, Prob
     Ok(rebuilt)
 }
 
+/// Sends the request on to `upstream` and streams its answer back.
 async fn forward(
-    req: HttpRequest,
+    req: &HttpRequest,
+    upstream: &Upstream,
     path_and_query: &str,
-    rest: &str,
-    school_path: bool,
-    mut body: web::Payload,
-    caller: &Caller,
+    body: web::Payload,
     proxy: &Proxy,
 ) -> Result<HttpResponse, Problem> {
-    proxy.admit(caller)?;
-    let resource = rest.split('/').next().unwrap_or_default();
-    let upstream = proxy
-        .upstream(resource, school_path)
-        .ok_or_else(Problem::not_found)?;
-    let limit = proxy.config.body_limit;
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > limit) {
-        return Err(too_large(limit));
+    let body = BoundedBody::new(req, body, proxy.config.body_limit)?;
+    let request_id = request_id(req);
+    let over_limit = Arc::new(AtomicBool::new(false));
+    let mut request = upstream_request(req, upstream, path_and_query, &request_id, proxy)?;
+    if body.is_present() {
+        request = request.body(streamed(body, over_limit.clone()));
     }
+    let response = request.send().await.map_err(|err| {
+        if over_limit.load(Ordering::SeqCst) {
+            BodyError::TooLarge {
+                limit: proxy.config.body_limit,
+            }
+            .into()
+        } else if err.is_timeout() {
+            Problem::new(
+                Kind::GatewayTimeout,
+                format!("The {} service did not answer in time.", upstream.name),
+            )
+        } else {
+            tracing::warn!(%err, upstream = upstream.name, "upstream failed");
+            Problem::new(
+                Kind::BadGateway,
+                format!("The {} service is unavailable.", upstream.name),
+            )
+        }
+    })?;
+    reply(response, request_id)
+}
 
+/// The request to the service: the same method, path and the headers it needs, with a request id
+/// and the trace context.
+fn upstream_request(
+    req: &HttpRequest,
+    upstream: &Upstream,
+    path_and_query: &str,
+    request_id: &str,
+    proxy: &Proxy,
+) -> Result<reqwest::RequestBuilder, Problem> {
     let url = format!("{}{path_and_query}", upstream.base_url.trim_end_matches('/'));
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|_| Problem::new(Kind::Validation, "unsupported method"))?;
@@ -199,58 +218,32 @@ async fn forward(
             request = request.header(name, value);
         }
     }
-    let request_id = request_id(&req);
-    request = request.header(REQUEST_ID.as_str(), request_id.as_str());
+    Ok(request.header(REQUEST_ID.as_str(), request_id))
+}
 
-    let has_body =
-        declared.is_some_and(|length| length > 0) || req.headers().contains_key(header::TRANSFER_ENCODING);
-    let over_limit = Arc::new(AtomicBool::new(false));
-    if has_body {
-        // The actix payload lives on this thread; a channel carries it to the (Send) client body, and
-        // stops it at the limit.
-        let (mut sender, receiver) = futures::channel::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
-        let flag = over_limit.clone();
-        actix_web::rt::spawn(async move {
-            let mut seen = 0;
-            while let Some(chunk) = body.next().await {
-                let item = match chunk {
-                    Ok(chunk) => {
-                        seen += chunk.len();
-                        if seen > limit {
-                            flag.store(true, Ordering::SeqCst);
-                            Err(std::io::Error::other("body over the limit"))
-                        } else {
-                            Ok(chunk)
-                        }
-                    }
-                    Err(err) => Err(std::io::Error::other(err.to_string())),
-                };
-                let stop = item.is_err();
-                if sender.send(item).await.is_err() || stop {
-                    break;
+/// The caller's body as the client's: the actix payload lives on this thread, so a task reads it
+/// (up to the limit, raising `over_limit` past it) into a channel the (Send) client body drains.
+fn streamed(mut body: BoundedBody, over_limit: Arc<AtomicBool>) -> reqwest::Body {
+    let (mut sender, receiver) = futures::channel::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
+    actix_web::rt::spawn(async move {
+        while let Some(chunk) = body.next_chunk().await {
+            let item = chunk.map_err(|err| {
+                if matches!(err, BodyError::TooLarge { .. }) {
+                    over_limit.store(true, Ordering::SeqCst);
                 }
+                std::io::Error::other(format!("{err:?}"))
+            });
+            let stop = item.is_err();
+            if sender.send(item).await.is_err() || stop {
+                break;
             }
-        });
-        request = request.body(reqwest::Body::wrap_stream(receiver));
-    }
+        }
+    });
+    reqwest::Body::wrap_stream(receiver)
+}
 
-    let response = match request.send().await {
-        Ok(response) => response,
-        Err(_) if over_limit.load(Ordering::SeqCst) => return Err(too_large(limit)),
-        Err(err) if err.is_timeout() => {
-            return Err(Problem::new(
-                Kind::GatewayTimeout,
-                format!("The {} service did not answer in time.", upstream.name),
-            ));
-        }
-        Err(err) => {
-            tracing::warn!(%err, upstream = upstream.name, "upstream failed");
-            return Err(Problem::new(
-                Kind::BadGateway,
-                format!("The {} service is unavailable.", upstream.name),
-            ));
-        }
-    };
+/// The service's answer for the caller: its status, the headers a caller may see, its body.
+fn reply(response: reqwest::Response, request_id: String) -> Result<HttpResponse, Problem> {
     let status = actix_web::http::StatusCode::from_u16(response.status().as_u16())
         .map_err(|_| Problem::new(Kind::BadGateway, "The upstream answered with an invalid status."))?;
     let mut reply = HttpResponse::build(status);
@@ -267,13 +260,6 @@ async fn forward(
         Some(length) => reply.body(actix_web::body::SizedStream::new(length, response.bytes_stream())),
         None => reply.streaming(response.bytes_stream()),
     })
-}
-
-fn too_large(limit: usize) -> Problem {
-    Problem::new(
-        Kind::PayloadTooLarge,
-        format!("Bodies are limited to {limit} bytes."),
-    )
 }
 
 /// The caller's request id when it is a sane one, else a new one.

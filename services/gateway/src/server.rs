@@ -13,10 +13,10 @@ use trustsafe_servicekit::operations;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::GatewayConfig;
-use crate::dashboard;
 use crate::metrics::REQUESTS;
 use crate::openapi::{gateway_document, merged_document};
 use crate::proxy::{self, Proxy};
+use crate::{dashboard, identity};
 
 pub struct RunningGateway {
     pub address: SocketAddr,
@@ -34,10 +34,14 @@ impl RunningGateway {
 pub async fn start(config: GatewayConfig) -> Result<RunningGateway> {
     let bind = config.bind;
     let authenticator = web::Data::from(config.authenticator.clone());
+    let tenancy = web::Data::from(config.tenancy.clone());
+    let settings = web::Data::new(config.clone());
     let proxy = web::Data::new(Proxy::new(config)?);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(authenticator.clone())
+            .app_data(tenancy.clone())
+            .app_data(settings.clone())
             .app_data(proxy.clone())
             .wrap(security_headers())
             .wrap_fn(|req, service| {
@@ -56,7 +60,8 @@ pub async fn start(config: GatewayConfig) -> Result<RunningGateway> {
             .service(operations::healthz)
             .service(operations::metrics)
             .service(readyz)
-            .service(jwks)
+            .service(identity::jwks)
+            .service(identity::demo_users)
             .route(
                 "/openapi.json",
                 web::get().to(|| async { HttpResponse::Ok().json(gateway_document()) }),
@@ -78,6 +83,7 @@ pub async fn start(config: GatewayConfig) -> Result<RunningGateway> {
             .default_service(web::route().to(|| async { Err::<HttpResponse, _>(Problem::not_found()) }))
     })
     .workers(2)
+    .on_connect(trustsafe_servicekit::no_delay)
     .disable_signals()
     .bind(bind)
     .with_context(|| format!("gateway: binding {bind}"))?;
@@ -105,12 +111,12 @@ fn security_headers() -> DefaultHeaders {
 
 /// Ready when every service behind the gateway says it is ready (database and broker included).
 #[get("/readyz")]
-async fn readyz(proxy: web::Data<Proxy>) -> HttpResponse {
+async fn readyz(config: web::Data<GatewayConfig>) -> HttpResponse {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(2))
         .build()
         .expect("a client");
-    let checks = futures::future::join_all(proxy.config.upstreams.iter().map(|upstream| {
+    let checks = futures::future::join_all(config.upstreams.iter().map(|upstream| {
         let url = format!("{}/readyz", upstream.base_url.trim_end_matches('/'));
         let client = client.clone();
         async move {
@@ -132,28 +138,13 @@ async fn readyz(proxy: web::Data<Proxy>) -> HttpResponse {
     }
 }
 
-/// The dev identity's public keys, so other tools can verify dev tokens (404 outside dev mode).
-#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "identity", responses(
-    (status = 200, description = "A JWK set", content_type = "application/json"),
-    (status = 404, description = "Not in dev mode", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json")
-))]
-#[get("/.well-known/jwks.json")]
-pub(crate) async fn jwks(proxy: web::Data<Proxy>) -> Result<HttpResponse, Problem> {
-    proxy
-        .config
-        .jwks
-        .as_ref()
-        .map(|jwks| HttpResponse::Ok().json(jwks))
-        .ok_or_else(Problem::not_found)
-}
-
 /// The whole public API: each service's document, fetched now, merged with the gateway's.
-async fn api_document(proxy: web::Data<Proxy>) -> Result<HttpResponse, Problem> {
+async fn api_document(config: web::Data<GatewayConfig>) -> Result<HttpResponse, Problem> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
         .expect("a client");
-    let fetches = proxy.config.upstreams.iter().map(|upstream| {
+    let fetches = config.upstreams.iter().map(|upstream| {
         let url = format!("{}/openapi.json", upstream.base_url.trim_end_matches('/'));
         let client = client.clone();
         async move {

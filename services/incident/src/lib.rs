@@ -5,79 +5,53 @@
 //! do); it reacts to filtering breaches escalated on `trustsafe.filtering.v1`.
 
 mod api;
-mod clock;
-pub mod demo;
+pub mod app;
 pub mod domain;
-mod error;
-mod incidents;
-pub mod reactions;
 mod store;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::web;
 use trustsafe_eventstore::{Consumer, ConsumerConfig};
-use trustsafe_servicekit::{HostConfig, RunningService, ServiceBase, ServiceSpec};
+use trustsafe_servicekit::{HostConfig, RunningService, Service, ServiceBase};
 use utoipa::OpenApi;
 
-use crate::clock::Clock;
-use crate::incidents::Incidents;
-use crate::store::IncidentStore;
+use crate::app::clock::Clock;
+use crate::app::concerns::Concerns;
+use crate::app::reactions::BreachEscalations;
+use crate::store::ConcernStore;
 
-pub const SPEC: ServiceSpec = ServiceSpec { name: "incident" };
+pub use app::demo;
 
-/// The resources under `/api/v1/schools/{school_id}/` this service owns (online-safety concerns and the school's DSL workflow): the
-/// gateway routes them here.
-pub const SCHOOL_RESOURCES: &[&str] = &["incidents", "workflow"];
+pub static SERVICE: Service = Service {
+    name: "incident",
+    summary: "Online-safety concerns and each school's Designated Safeguarding Lead workflow.",
+    document: api::ConcernApi::openapi,
+    routes: api::routes,
+    consumers: &[BreachEscalations::NAME],
+    start: |config| Box::pin(start(config)),
+};
 
-/// This service's OpenAPI document, served at `/openapi.json` and merged by the gateway.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    let mut doc =
-        SPEC.openapi("Online-safety concerns and each school's Designated Safeguarding Lead workflow.");
-    doc.merge(api::IncidentApi::openapi());
-    doc
-}
-
-pub async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
-    let mut base = ServiceBase::connect(SPEC, config).await?;
-    let store = IncidentStore::new(base.store.clone());
+async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
+    let mut base = ServiceBase::connect(&SERVICE, config).await?;
+    let store = ConcernStore::new(base.store.clone());
     store.migrate().await?;
     if let Some(warning) =
         domain::deadline::BankHolidays::england_and_wales().warning(chrono::Utc::now().date_naive())
     {
         tracing::warn!("{warning}");
     }
-
-    let consumer = Consumer::new(
+    base.run_consumer(Consumer::new(
         store.pool().clone(),
-        Arc::new(reactions::BreachEscalations {
+        Arc::new(BreachEscalations {
             store: store.clone(),
             tenancy: config.tenancy.clone(),
         }),
         ConsumerConfig::new(&config.log),
-    );
-    base.spawn(|shutdown| async move {
-        // The consumer returns only when it cannot go on (the broker refused it): start it again.
-        while !shutdown.is_cancelled() {
-            if let Err(err) = consumer.run(shutdown.clone()).await {
-                tracing::warn!(%err, "filtering consumer stopped; restarting");
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = shutdown.cancelled() => {}
-                }
-            }
-        }
-    });
-
-    let incidents = web::Data::new(Incidents::new(
-        store,
-        config.tenancy.clone(),
-        Clock::default(),
-        config.pseudonyms.clone(),
     ));
-    base.serve(openapi(), move |cfg| {
-        cfg.app_data(incidents.clone()).configure(api::configure);
+    let concerns = web::Data::new(Concerns::new(store, Clock::default(), config.pseudonyms.clone()));
+    base.serve(move |cfg| {
+        cfg.app_data(concerns.clone());
     })
     .await
 }

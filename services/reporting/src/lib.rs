@@ -13,30 +13,23 @@ mod store;
 pub use store::bucket_minutes;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::web;
 use anyhow::Context;
 use sqlx::PgPool;
 use trustsafe_eventstore::kafka::SharedLog;
 use trustsafe_eventstore::{Consumer, ConsumerConfig};
-use trustsafe_servicekit::{HostConfig, PseudonymKey, RunningService, ServiceBase, ServiceSpec};
+use trustsafe_servicekit::{HostConfig, PseudonymKey, RunningService, Service, ServiceBase};
 use utoipa::OpenApi;
 
-pub const SPEC: ServiceSpec = ServiceSpec { name: "reporting" };
-
-/// The resources under `/api/v1/schools/{school_id}/` this service owns.
-pub const SCHOOL_RESOURCES: &[&str] = &["dashboard"];
-/// The resources under `/api/v1/trusts/{trust_id}/` this service owns.
-pub const TRUST_RESOURCES: &[&str] = &["dashboard", "cases", "reports", "policy-reviews"];
-
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    let mut doc = SPEC.openapi(
-        "Figures across a trust's schools from the shared log, and the trust's pseudonymised case list.",
-    );
-    doc.merge(api::ReportingApi::openapi());
-    doc
-}
+pub static SERVICE: Service = Service {
+    name: "reporting",
+    summary: "Figures across a trust's schools from the shared log, and the trust's pseudonymised case list.",
+    document: api::ReportingApi::openapi,
+    routes: api::routes,
+    consumers: &[projection::Concerns::NAME],
+    start: |config| Box::pin(start(config)),
+};
 
 /// Creates or upgrades the read model's tables (the event store's, which the consumer kit uses, are
 /// migrated by the host).
@@ -63,29 +56,15 @@ pub fn consumer(
     )
 }
 
-pub async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
-    let mut base = ServiceBase::connect(SPEC, config).await?;
+async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
+    let mut base = ServiceBase::connect(&SERVICE, config).await?;
     let pool = base.store.pool().clone();
     migrate(&pool).await?;
-    let consumer = consumer(pool.clone(), &config.log, config.pseudonyms.clone());
-    base.spawn(|shutdown| async move {
-        // The consumer returns only when it cannot go on (the broker refused it): start it again.
-        while !shutdown.is_cancelled() {
-            if let Err(err) = consumer.run(shutdown.clone()).await {
-                tracing::warn!(%err, "reporting consumer stopped; restarting");
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = shutdown.cancelled() => {}
-                }
-            }
-        }
-    });
+    base.run_consumer(consumer(pool.clone(), &config.log, config.pseudonyms.clone()));
     let pool = web::Data::new(pool);
     let pseudonyms = web::Data::from(config.pseudonyms.clone());
-    base.serve(openapi(), move |cfg| {
-        cfg.app_data(pool.clone())
-            .app_data(pseudonyms.clone())
-            .configure(api::configure);
+    base.serve(move |cfg| {
+        cfg.app_data(pool.clone()).app_data(pseudonyms.clone());
     })
     .await
 }

@@ -20,6 +20,8 @@ pub struct Concerns {
 }
 
 impl Concerns {
+    pub const NAME: &str = "reporting.concerns";
+
     /// A case's stable pseudonym, e.g. `K7Q2-9XMP-3TZA`: 60 bits of a keyed hash of its id within
     /// its trust, the same through every rebuild under the same secret, and (at a million cases)
     /// without collisions in practice.
@@ -31,7 +33,7 @@ impl Concerns {
 
 impl Projection for Concerns {
     fn name(&self) -> &str {
-        "reporting.concerns"
+        Self::NAME
     }
 
     fn topics(&self) -> Vec<String> {

@@ -64,8 +64,8 @@ impl Setup {
         config.upstreams = vec![Upstream {
             name: "incident",
             base_url: upstream_url.into(),
-            school_resources: vec!["incidents", "workflow"],
-            trust_resources: vec!["dashboard"],
+            school_resources: ["incidents", "workflow"].map(String::from).into(),
+            trust_resources: ["dashboard"].map(String::from).into(),
         }];
         config.body_limit = 1024;
         config.upstream_timeout = Duration::from_millis(800);

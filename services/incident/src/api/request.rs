@@ -3,29 +3,18 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, web};
-use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use trustsafe_problem::{Kind, Problem};
+use trustsafe_servicekit::body::BoundedBody;
 use utoipa::PartialSchema;
 use utoipa::openapi::{RefOr, Schema};
 
 /// The largest body a concern's request may have (a long description fits many times over).
 pub const BODY_LIMIT: usize = 256 * 1024;
 
-fn too_large() -> Problem {
-    Problem::new(
-        Kind::PayloadTooLarge,
-        format!("Bodies are limited to {BODY_LIMIT} bytes."),
-    )
-}
-
 /// The body as JSON, read up to [`BODY_LIMIT`]. An empty body is `{}` when `empty_ok`.
-pub async fn json_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    empty_ok: bool,
-) -> Result<Value, Problem> {
+pub async fn json_body(req: &HttpRequest, payload: web::Payload, empty_ok: bool) -> Result<Value, Problem> {
     if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
         let content_type = content_type.to_str().unwrap_or_default().to_ascii_lowercase();
         if !(content_type.starts_with("application/json") || content_type.contains("+json")) {
@@ -35,22 +24,7 @@ pub async fn json_body(
             );
         }
     }
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > BODY_LIMIT) {
-        return Err(too_large());
-    }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|err| Problem::new(Kind::Validation, format!("The body could not be read: {err}")))?;
-        if body.len() + chunk.len() > BODY_LIMIT {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = BoundedBody::new(req, payload, BODY_LIMIT)?.collect().await?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return if empty_ok {
             Ok(Value::Object(Default::default()))

@@ -1,18 +1,14 @@
 //! `/api/v1/schools/{school_id}/workflow`: the school's DSL workflow.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use trustsafe_auth::Caller;
+use actix_web::{get, put};
 use trustsafe_events::incident::Workflow;
 use trustsafe_problem::Problem;
 
 use super::request::{etag, if_match, json_body, named};
 use super::schema::WorkflowDocument;
-use crate::incidents::{Incidents, Target};
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/schools/{school_id}/workflow", web::get().to(get))
-        .route("/api/v1/schools/{school_id}/workflow", web::put().to(put));
-}
+use crate::app::Scope;
+use crate::app::concerns::{Concerns, Target};
 
 fn answer(workflow: &Workflow, version: i64) -> HttpResponse {
     HttpResponse::Ok().insert_header(etag(version)).json(workflow)
@@ -21,23 +17,20 @@ fn answer(workflow: &Workflow, version: i64) -> HttpResponse {
 /// The school's DSL workflow (the DSL, deputies and headteacher): its DSL and deputies, escalation
 /// contacts, acknowledgement deadline, and per category its label, steps and deadlines. Version 0 is
 /// the policies' defaults.
-#[utoipa::path(operation_id = "get_workflow", get, path = "/api/v1/schools/{school_id}/workflow", tag = "workflow",
+#[utoipa::path(operation_id = "get_workflow", tag = "workflow",
     params(("school_id" = String, Path)),
     responses((status = 200, description = "The workflow; ETag is its version", body = WorkflowDocument,
                headers(("ETag" = String)))))]
-pub async fn get(
-    caller: Caller,
-    school_id: web::Path<String>,
-    incidents: web::Data<Incidents>,
-) -> Result<HttpResponse, Problem> {
-    let (workflow, version) = incidents.workflow(&caller, &school_id).await?;
+#[get("/api/v1/schools/{school_id}/workflow")]
+pub async fn get(scope: Scope, concerns: web::Data<Concerns>) -> Result<HttpResponse, Problem> {
+    let (workflow, version) = concerns.workflow(&scope).await?;
     Ok(answer(&workflow, version))
 }
 
 /// Sets the school's workflow (the DSL or the headteacher). It may add steps, reword them, shorten
 /// deadlines and relabel categories; dropping a step the policies require or lengthening its
 /// deadline is refused (422, every such field named).
-#[utoipa::path(operation_id = "put_workflow", put, path = "/api/v1/schools/{school_id}/workflow", tag = "workflow",
+#[utoipa::path(operation_id = "put_workflow", tag = "workflow",
     params(("school_id" = String, Path),
            ("If-Match" = Option<String>, Header, description = "The ETag last read: 412 if it has changed since")),
     request_body(content = WorkflowDocument, description = "The whole workflow, as GET gives it"),
@@ -49,18 +42,16 @@ pub async fn get(
         (status = 412, description = "If-Match names an older version", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json"),
         (status = 422, description = "Breaks what the policies require", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json"),
     ))]
+#[put("/api/v1/schools/{school_id}/workflow")]
 pub async fn put(
     req: HttpRequest,
-    caller: Caller,
-    school_id: web::Path<String>,
+    scope: Scope,
     payload: web::Payload,
-    incidents: web::Data<Incidents>,
+    concerns: web::Data<Concerns>,
 ) -> Result<HttpResponse, Problem> {
-    incidents.may(&caller, &school_id, Target::Workflow).await?;
+    concerns.may(&scope, Target::Workflow).await?;
     let expected = if_match(&req)?;
     let workflow: Workflow = named(json_body(&req, payload, false).await?)?;
-    let (workflow, version) = incidents
-        .set_workflow(&caller, &school_id, expected, workflow)
-        .await?;
+    let (workflow, version) = concerns.set_workflow(&scope, expected, workflow).await?;
     Ok(answer(&workflow, version))
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use trustsafe_auth::{SchoolRole, TrustRole};
+use trustsafe_auth::{Caller, SchoolRole, TrustRole};
 
 use super::DomainError;
 use trustsafe_events::Event;
@@ -22,6 +22,15 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// `caller` as far as `school_id` (of trust `trust_id`) is concerned.
+    pub fn of(caller: &Caller, school_id: &str, trust_id: &str) -> Self {
+        Self {
+            subject: caller.subject.clone(),
+            school_roles: caller.school_roles(school_id).collect(),
+            trust_roles: caller.grants.trusts.get(trust_id).cloned().unwrap_or_default(),
+        }
+    }
+
     pub fn is_dsl(&self) -> bool {
         self.school_roles.contains(&SchoolRole::Dsl) || self.school_roles.contains(&SchoolRole::DeputyDsl)
     }

@@ -1,6 +1,5 @@
-//! What every incident test stands on: a fresh database on the real PostgreSQL, a real broker
-//! (embedded tansu, in memory) with the platform's topics, the incident service, and the gateway in
-//! front of it. Tests speak HTTP to the gateway, as schools and MIS systems do.
+//! What every incident test stands on: the test kit's app (a fresh database, a broker of its own, the
+//! incident service and the gateway in front), and the helpers of this service's domain.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -9,99 +8,29 @@ use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
-use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
-use trustsafe_auth::{SchoolRole, TrustRole};
 use trustsafe_events::KafkaRecord;
 use trustsafe_eventstore::kafka;
-use trustsafe_gateway::{RunningGateway, Upstream};
-use trustsafe_servicekit::RunningService;
-use trustsafe_testkit::{self as testkit, Identity, TestBroker};
+use trustsafe_testkit as testkit;
 use uuid::Uuid;
 
-pub struct TestApp {
-    /// The gateway, e.g. `http://127.0.0.1:41234`.
-    pub base: String,
-    pub pool: PgPool,
-    pub broker: TestBroker,
-    pub client: reqwest::Client,
-    pub identity: Identity,
-    service: Option<RunningService>,
-    gateway: Option<RunningGateway>,
+/// The test kit's app running the incident service, with this service's helpers.
+pub struct TestApp(testkit::TestApp);
+
+impl std::ops::Deref for TestApp {
+    type Target = testkit::TestApp;
+
+    fn deref(&self) -> &testkit::TestApp {
+        &self.0
+    }
 }
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        let database_url = testkit::fresh_database().await;
-        let broker = testkit::broker().await;
-        let identity = Identity::new();
-        let service = trustsafe_incident::start(&identity.host(&database_url, &broker))
-            .await
-            .expect("the incident service starts");
-        let gateway = testkit::gateway(
-            &identity,
-            Upstream {
-                name: "incident",
-                base_url: format!("http://{}", service.address),
-                school_resources: trustsafe_incident::SCHOOL_RESOURCES.to_vec(),
-                trust_resources: Vec::new(),
-            },
-        )
-        .await;
-        let pool = PgPoolOptions::new()
-            .max_connections(4)
-            .connect(&database_url)
-            .await
-            .unwrap();
-        TestApp {
-            base: format!("http://{}", gateway.address),
-            pool,
-            broker,
-            client: reqwest::Client::new(),
-            identity,
-            service: Some(service),
-            gateway: Some(gateway),
-        }
+        TestApp(testkit::TestApp::spawn(&trustsafe_incident::SERVICE).await)
     }
 
-    pub async fn stop(mut self) {
-        if let Some(gateway) = self.gateway.take() {
-            gateway.stop().await;
-        }
-        if let Some(service) = self.service.take() {
-            service.stop().await;
-        }
-    }
-
-    pub fn school_token(&self, subject: &str, school: &str, roles: &[SchoolRole]) -> String {
-        self.identity.school_token(subject, school, roles)
-    }
-
-    pub fn trust_token(&self, subject: &str, trust: &str, role: TrustRole) -> String {
-        self.identity.trust_token(subject, trust, role)
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.client
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+    pub async fn stop(self) {
+        self.0.stop().await;
     }
 
     /// Reports a concern at `school`, which must be accepted; its view.

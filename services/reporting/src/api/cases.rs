@@ -1,5 +1,6 @@
 //! The trust's pseudonymised case list.
 
+use actix_web::get;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -62,11 +63,12 @@ fn position_of(cursor: &str) -> Option<String> {
 
 /// The trust's concerns, pseudonymised: school, category, status, age and overdue flags; no names,
 /// no narrative. An escalated case links to its detail. For the trust safeguarding lead.
-#[utoipa::path(get, path = "/api/v1/trusts/{trust_id}/cases", operation_id = "list_trust_cases", tag = "reporting",
+#[utoipa::path(operation_id = "list_trust_cases", tag = "reporting",
     params(("trust_id" = String, Path), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1 to 200, default 50"),
            ("overdue" = Option<bool>, Query, description = "true: only cases with an overdue acknowledgement or step")),
     responses((status = 200, description = "A page of cases, newest first", body = CasePage),
               (status = 400, description = "A malformed cursor or limit", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json")))]
+#[get("/api/v1/trusts/{trust_id}/cases")]
 pub async fn cases(
     req: HttpRequest,
     caller: Caller,

@@ -1,5 +1,6 @@
 //! The trust's and a school's dashboards.
 
+use actix_web::get;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{Datelike, Duration, Months, NaiveDate, Utc};
 use serde::Deserialize;
@@ -127,12 +128,13 @@ pub async fn view(
 
 /// Every school of the trust and the trust in total, for its safeguarding lead (any months), and for
 /// its governors (whole terms, small counts suppressed with whatever would give them away).
-#[utoipa::path(get, path = "/api/v1/trusts/{trust_id}/dashboard", operation_id = "get_trust_dashboard", tag = "reporting",
+#[utoipa::path(operation_id = "get_trust_dashboard", tag = "reporting",
     params(("trust_id" = String, Path), ("from" = Option<String>, Query, description = "The first month, YYYY-MM; by default eleven months before to (not for governors)"),
            ("to" = Option<String>, Query, description = "The last month, YYYY-MM, inclusive; by default this month (not for governors)"),
            ("term" = Option<String>, Query, description = "Governors: the term, e.g. 2026-autumn; by default this one")),
     responses((status = 200, description = "The figures", body = DashboardView),
               (status = 400, description = "A malformed period", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json")))]
+#[get("/api/v1/trusts/{trust_id}/dashboard")]
 pub async fn trust_dashboard(
     req: HttpRequest,
     caller: Caller,
@@ -158,11 +160,12 @@ pub async fn trust_dashboard(
 }
 
 /// One school's figures, for its DSL, deputies and headteacher (and its trust's safeguarding lead).
-#[utoipa::path(get, path = "/api/v1/schools/{school_id}/dashboard", operation_id = "get_school_dashboard", tag = "reporting",
+#[utoipa::path(operation_id = "get_school_dashboard", tag = "reporting",
     params(("school_id" = String, Path), ("from" = Option<String>, Query, description = "The first month, YYYY-MM"),
            ("to" = Option<String>, Query, description = "The last month, YYYY-MM, inclusive")),
     responses((status = 200, description = "The figures", body = DashboardView),
               (status = 400, description = "A malformed period", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json")))]
+#[get("/api/v1/schools/{school_id}/dashboard")]
 pub async fn school_dashboard(
     req: HttpRequest,
     caller: Caller,

@@ -1,5 +1,6 @@
 //! The governors' termly report: figures only, small counts suppressed, as JSON or CSV.
 
+use actix_web::get;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -63,13 +64,14 @@ fn csv(report: &GovernorsReport) -> Result<Vec<u8>, csv::Error> {
 
 /// The termly report to governors: per school and in total, figures only, counts from 1 to 4 as
 /// "<5". JSON, or CSV with `Accept: text/csv`. For the trust safeguarding lead and the trust's governors.
-#[utoipa::path(get, path = "/api/v1/trusts/{trust_id}/reports/governors", operation_id = "get_governors_report", tag = "reporting",
+#[utoipa::path(operation_id = "get_governors_report", tag = "reporting",
     params(("trust_id" = String, Path), ("term" = String, Query, description = "e.g. 2026-autumn, 2027-spring, 2027-summer")),
     responses((status = 200, description = "The report", content(
                   (GovernorsReport = "application/json"),
                   (String = "text/csv", example = "school_id,school,figure,key,value\nraps,Ramsgate Arts Primary School,concerns_by_category,cyberbullying,<5\n"))),
               (status = 400, description = "No term, or a malformed one", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json")))]
-pub async fn report(
+#[get("/api/v1/trusts/{trust_id}/reports/governors")]
+pub async fn governors_report(
     req: HttpRequest,
     caller: Caller,
     trust_id: web::Path<String>,

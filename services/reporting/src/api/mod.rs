@@ -6,42 +6,25 @@ mod figures;
 mod governors;
 mod policy_reviews;
 
-use actix_web::web;
 use trustsafe_auth::{Caller, TrustRole};
 use trustsafe_problem::{Kind, Problem};
 use trustsafe_servicekit::Tenancy;
 use trustsafe_servicekit::tenancy::Trust;
 use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/api/v1/trusts/{trust_id}/dashboard",
-        web::get().to(dashboards::trust_dashboard),
-    )
-    .route("/api/v1/trusts/{trust_id}/cases", web::get().to(cases::cases))
-    .route(
-        "/api/v1/trusts/{trust_id}/reports/governors",
-        web::get().to(governors::report),
-    )
-    .route(
-        "/api/v1/trusts/{trust_id}/policy-reviews",
-        web::get().to(policy_reviews::list),
-    )
-    .route(
-        "/api/v1/schools/{school_id}/dashboard",
-        web::get().to(dashboards::school_dashboard),
-    );
+/// Every route of the service's API.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(dashboards::trust_dashboard)
+        .service(dashboards::school_dashboard)
+        .service(cases::cases)
+        .service(governors::governors_report)
+        .service(policy_reviews::list);
 }
 
+/// The document's tags and shared schemas; the paths come from [`routes`].
 #[derive(OpenApi)]
 #[openapi(
-    paths(
-        dashboards::trust_dashboard,
-        dashboards::school_dashboard,
-        cases::cases,
-        governors::report,
-        policy_reviews::list
-    ),
     components(schemas(trustsafe_problem::ProblemDocument)),
     tags((name = "reporting", description = "Figures across a trust's schools, its pseudonymised case list, the governors' report and policy reviews"))
 )]

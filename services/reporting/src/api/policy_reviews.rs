@@ -1,5 +1,6 @@
 //! Each school's online-safety policy: approved when, due for review when, and flagged once overdue.
 
+use actix_web::get;
 use actix_web::{HttpResponse, web};
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
@@ -33,9 +34,10 @@ pub struct PolicyReviews {
 
 /// The online-safety policy dates of every school of the trust (from the tenancy file), overdue
 /// reviews flagged. For the trust safeguarding lead and the trust's governors.
-#[utoipa::path(get, path = "/api/v1/trusts/{trust_id}/policy-reviews", operation_id = "list_policy_reviews", tag = "reporting",
+#[utoipa::path(operation_id = "list_policy_reviews", tag = "reporting",
     params(("trust_id" = String, Path)),
     responses((status = 200, description = "Each school's policy dates", body = PolicyReviews)))]
+#[get("/api/v1/trusts/{trust_id}/policy-reviews")]
 pub async fn list(
     caller: Caller,
     trust_id: web::Path<String>,

@@ -227,7 +227,7 @@ async fn the_trust_dashboard_is_right_number_by_number() {
     assert!(lag_reported, "the consumer's lag is a metric");
 
     // One school's, for its DSL: the same figures as in the trust's.
-    let dsl = app.school_token("raps-dsl", "raps", SchoolRole::Dsl);
+    let dsl = app.school_token("raps-dsl", "raps", &[SchoolRole::Dsl]);
     let own = app.json("/api/v1/schools/raps/dashboard", &dsl).await;
     assert_eq!(own["total"], *raps);
     assert_eq!(own["schools"].as_array().unwrap().len(), 1);
@@ -269,8 +269,8 @@ async fn governors_see_small_counts_as_under_five_and_other_trusts_see_nothing()
     assert_eq!(dashboard["total"]["overdue_steps"], "withheld");
 
     let claremont_lead = app.trust_token("claremont-lead", "claremont", TrustRole::TrustSafeguardingLead);
-    let raps_staff = app.school_token("raps-teacher", "raps", SchoolRole::Staff);
-    let chilton_dsl = app.school_token("chilton-dsl", "chilton", SchoolRole::Dsl);
+    let raps_staff = app.school_token("raps-teacher", "raps", &[SchoolRole::Staff]);
+    let chilton_dsl = app.school_token("chilton-dsl", "chilton", &[SchoolRole::Dsl]);
     for (path, token) in [
         ("/api/v1/trusts/viking/dashboard", &claremont_lead),
         ("/api/v1/trusts/viking/cases", &claremont_lead),

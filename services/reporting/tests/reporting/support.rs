@@ -4,94 +4,33 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
-use trustsafe_auth::{SchoolRole, TrustRole};
 use trustsafe_events::incident::{
     Category, ConcernSource, HandledBy, IncidentAcknowledged, IncidentClosed, IncidentEscalatedToTrust,
     IncidentReopened, IncidentReported, IncidentStepCompleted, PlannedStep, ReportNarrative,
 };
 use trustsafe_events::{Actor, Envelope, Event, KafkaRecord, TraceContext, to_kafka, topics};
-use trustsafe_gateway::{RunningGateway, Upstream};
-use trustsafe_servicekit::RunningService;
-use trustsafe_testkit::{self as testkit, Identity, TestBroker};
+use trustsafe_testkit as testkit;
 use uuid::Uuid;
 
-pub struct TestApp {
-    pub base: String,
-    pub pool: PgPool,
-    pub broker: TestBroker,
-    pub client: reqwest::Client,
-    pub identity: Identity,
-    service: Option<RunningService>,
-    gateway: Option<RunningGateway>,
+/// The test kit's app running the reporting service, with this service's helpers.
+pub struct TestApp(testkit::TestApp);
+
+impl std::ops::Deref for TestApp {
+    type Target = testkit::TestApp;
+
+    fn deref(&self) -> &testkit::TestApp {
+        &self.0
+    }
 }
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        let database_url = testkit::fresh_database().await;
-        let broker = testkit::broker().await;
-        let identity = Identity::new();
-        let service = trustsafe_reporting::start(&identity.host(&database_url, &broker))
-            .await
-            .expect("the reporting service starts");
-        let gateway = testkit::gateway(
-            &identity,
-            Upstream {
-                name: "reporting",
-                base_url: format!("http://{}", service.address),
-                school_resources: trustsafe_reporting::SCHOOL_RESOURCES.to_vec(),
-                trust_resources: trustsafe_reporting::TRUST_RESOURCES.to_vec(),
-            },
-        )
-        .await;
-        let pool = PgPoolOptions::new()
-            .max_connections(4)
-            .connect(&database_url)
-            .await
-            .unwrap();
-        TestApp {
-            base: format!("http://{}", gateway.address),
-            pool,
-            broker,
-            client: reqwest::Client::new(),
-            identity,
-            service: Some(service),
-            gateway: Some(gateway),
-        }
+        TestApp(testkit::TestApp::spawn(&trustsafe_reporting::SERVICE).await)
     }
 
-    pub async fn stop(mut self) {
-        if let Some(gateway) = self.gateway.take() {
-            gateway.stop().await;
-        }
-        if let Some(service) = self.service.take() {
-            service.stop().await;
-        }
-    }
-
-    pub fn school_token(&self, subject: &str, school: &str, role: SchoolRole) -> String {
-        self.identity.school_token(subject, school, &[role])
-    }
-
-    pub fn trust_token(&self, subject: &str, trust: &str, role: TrustRole) -> String {
-        self.identity.trust_token(subject, trust, role)
-    }
-
-    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn json(&self, path: &str, token: &str) -> Value {
-        let response = self.get(path, token).await;
-        assert_eq!(response.status(), 200, "{path}");
-        response.json().await.unwrap()
+    pub async fn stop(self) {
+        self.0.stop().await;
     }
 
     pub async fn produce(&self, records: &[KafkaRecord]) {

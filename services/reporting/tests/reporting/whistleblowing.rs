@@ -70,8 +70,8 @@ async fn a_concern_routed_away_from_the_dsl_or_head_is_counted_nowhere_they_look
     app.applied(event_count(&concerns)).await;
 
     let path = "/api/v1/schools/raps/dashboard";
-    let dsl = app.school_token("raps-dsl", "raps", SchoolRole::Dsl);
-    let head = app.school_token("raps-head", "raps", SchoolRole::Headteacher);
+    let dsl = app.school_token("raps-dsl", "raps", &[SchoolRole::Dsl]);
+    let head = app.school_token("raps-head", "raps", &[SchoolRole::Headteacher]);
     let lead = app.trust_token("viking-lead", "viking", TrustRole::TrustSafeguardingLead);
     let (for_dsl, for_head, for_lead) = (
         app.json(path, &dsl).await,

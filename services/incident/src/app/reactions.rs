@@ -15,14 +15,18 @@ use uuid::Uuid;
 
 use crate::domain::concern::{self, Concern, ConcernEvent, NewReport};
 use crate::domain::workflow;
-use crate::store::IncidentStore;
+use crate::store::ConcernStore;
 
 /// Severity from which a breach is a concern without anyone deciding so.
 pub const AUTOMATIC_SEVERITY: u8 = 4;
 
 pub struct BreachEscalations {
-    pub store: IncidentStore,
+    pub store: ConcernStore,
     pub tenancy: Arc<Tenancy>,
+}
+
+impl BreachEscalations {
+    pub const NAME: &str = "incident.breach-escalations";
 }
 
 /// The concern category a filtering category (after the UK Safer Internet Centre's) falls under.
@@ -48,7 +52,7 @@ fn rejected(err: AppendError) -> HandlerError {
 
 impl Projection for BreachEscalations {
     fn name(&self) -> &str {
-        "incident.breach-escalations"
+        Self::NAME
     }
 
     fn topics(&self) -> Vec<String> {
@@ -117,7 +121,7 @@ impl Projection for BreachEscalations {
                 severity: breach.severity,
             },
         };
-        let now = crate::clock::now();
+        let now = crate::app::clock::now();
         // A breach names nobody as alleged.
         let reported = concern::report(new, None, (&workflow, version), id, now, &|_| String::new())
             .map_err(|err| HandlerError::Reject(err.to_string()))?;

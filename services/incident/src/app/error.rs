@@ -7,7 +7,7 @@ use trustsafe_problem::{Kind, Problem};
 use crate::domain::DomainError;
 
 #[derive(Debug, Error)]
-pub enum IncidentError {
+pub enum ConcernError {
     #[error(transparent)]
     Domain(#[from] DomainError),
     /// The request's `If-Match` names another version than the current one.
@@ -26,60 +26,60 @@ pub enum IncidentError {
     Store(#[from] StoreError),
 }
 
-impl From<AppendError> for IncidentError {
+impl From<AppendError> for ConcernError {
     fn from(err: AppendError) -> Self {
         match err {
-            AppendError::Conflict { .. } => IncidentError::Concurrent,
-            AppendError::Store(err) => IncidentError::Store(err),
-            other => IncidentError::Store(StoreError::Corrupt(other.to_string())),
+            AppendError::Conflict { .. } => ConcernError::Concurrent,
+            AppendError::Store(err) => ConcernError::Store(err),
+            other => ConcernError::Store(StoreError::Corrupt(other.to_string())),
         }
     }
 }
 
-impl From<Problem> for IncidentError {
+impl From<Problem> for ConcernError {
     fn from(problem: Problem) -> Self {
-        IncidentError::Problem(problem)
+        ConcernError::Problem(problem)
     }
 }
 
-impl From<sqlx::Error> for IncidentError {
+impl From<sqlx::Error> for ConcernError {
     fn from(err: sqlx::Error) -> Self {
-        IncidentError::Store(err.into())
+        ConcernError::Store(err.into())
     }
 }
 
-impl From<IncidentError> for Problem {
-    fn from(err: IncidentError) -> Self {
+impl From<ConcernError> for Problem {
+    fn from(err: ConcernError) -> Self {
         match err {
-            IncidentError::Domain(DomainError::NotFound) => Problem::not_found(),
-            IncidentError::Domain(DomainError::Forbidden(detail)) => Problem::new(Kind::Forbidden, detail),
-            IncidentError::Domain(DomainError::Invalid { field, message }) => {
+            ConcernError::Domain(DomainError::NotFound) => Problem::not_found(),
+            ConcernError::Domain(DomainError::Forbidden(detail)) => Problem::new(Kind::Forbidden, detail),
+            ConcernError::Domain(DomainError::Invalid { field, message }) => {
                 Problem::new(Kind::Validation, format!("{field} {message}.")).with_error(field, message)
             }
-            IncidentError::Domain(DomainError::Refused { detail, errors }) => {
+            ConcernError::Domain(DomainError::Refused { detail, errors }) => {
                 let mut problem = Problem::new(Kind::Unprocessable, detail);
                 problem.errors = errors;
                 problem
             }
-            IncidentError::Domain(DomainError::Conflict(detail)) => Problem::new(Kind::Conflict, detail),
-            IncidentError::Domain(DomainError::UnknownStep(step)) => {
+            ConcernError::Domain(DomainError::Conflict(detail)) => Problem::new(Kind::Conflict, detail),
+            ConcernError::Domain(DomainError::UnknownStep(step)) => {
                 Problem::new(Kind::NotFound, format!("This concern has no step {step}."))
             }
-            IncidentError::Stale { current } => Problem::new(
+            ConcernError::Stale { current } => Problem::new(
                 Kind::PreconditionFailed,
                 format!("The concern has changed: it is at version {current}. Reload it and try again."),
             ),
-            IncidentError::Concurrent => Problem::new(
+            ConcernError::Concurrent => Problem::new(
                 Kind::Conflict,
                 "Someone else changed this at the same moment. Reload it and try again.",
             ),
-            IncidentError::KeyReused => Problem::new(
+            ConcernError::KeyReused => Problem::new(
                 Kind::Unprocessable,
                 "This Idempotency-Key was used for a different request. Use a new key for a new request.",
             )
             .with_error("Idempotency-Key", "already used with another body"),
-            IncidentError::Problem(problem) => problem,
-            IncidentError::Store(err) => {
+            ConcernError::Problem(problem) => problem,
+            ConcernError::Store(err) => {
                 tracing::error!(%err, "incident store");
                 match err {
                     StoreError::Database(_) => Problem::new(

@@ -80,11 +80,11 @@ pub struct StoredAnswer {
 }
 
 #[derive(Clone)]
-pub struct IncidentStore {
+pub struct ConcernStore {
     events: EventStore,
 }
 
-impl IncidentStore {
+impl ConcernStore {
     pub fn new(events: EventStore) -> Self {
         Self { events }
     }

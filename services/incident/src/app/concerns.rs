@@ -2,20 +2,21 @@
 
 use std::sync::Arc;
 
-use trustsafe_auth::{Caller, SchoolRole};
+use trustsafe_auth::SchoolRole;
 use trustsafe_events::Actor;
 use trustsafe_events::incident::{Category, Workflow};
 use trustsafe_eventstore::{AppendContext, ExpectedVersion};
-use trustsafe_servicekit::{PseudonymKey, Purpose, Tenancy};
+use trustsafe_servicekit::{PseudonymKey, Purpose};
 use uuid::Uuid;
 
-use crate::clock::Clock;
+use crate::app::Scope;
+use crate::app::clock::Clock;
+use crate::app::error::ConcernError;
 use crate::domain::DomainError;
 use crate::domain::access::{Access, Viewer};
 use crate::domain::concern::{self, Command, Concern, ConcernEvent, Context, NewReport};
 use crate::domain::workflow;
-use crate::error::IncidentError;
-use crate::store::{IncidentStore, ListFilter, ListedConcern, Loaded};
+use crate::store::{ConcernStore, ListFilter, ListedConcern, Loaded};
 
 /// A create's Idempotency-Key and the request it came with.
 pub struct Idempotency {
@@ -30,44 +31,22 @@ pub struct Created {
     pub location: String,
 }
 
-pub struct Incidents {
-    store: IncidentStore,
-    tenancy: Arc<Tenancy>,
+pub struct Concerns {
+    store: ConcernStore,
     defaults: Workflow,
     clock: Clock,
     /// Names people on the shared log (`ce_actor`, an audit's reader) without their token subject.
     pseudonyms: Arc<PseudonymKey>,
 }
 
-impl Incidents {
-    pub fn new(
-        store: IncidentStore,
-        tenancy: Arc<Tenancy>,
-        clock: Clock,
-        pseudonyms: Arc<PseudonymKey>,
-    ) -> Self {
+impl Concerns {
+    pub fn new(store: ConcernStore, clock: Clock, pseudonyms: Arc<PseudonymKey>) -> Self {
         Self {
             store,
-            tenancy,
             defaults: workflow::defaults(),
             clock,
             pseudonyms,
         }
-    }
-
-    /// The caller as far as `school_id` is concerned, and the school's trust. A school that is not
-    /// in the tenancy, or on which the caller holds nothing, is not found.
-    pub fn viewer(&self, caller: &Caller, school_id: &str) -> Result<(Viewer, String), IncidentError> {
-        let (trust, _) = self.tenancy.school(school_id).ok_or(DomainError::NotFound)?;
-        let viewer = Viewer {
-            subject: caller.subject.clone(),
-            school_roles: caller.school_roles(school_id).collect(),
-            trust_roles: caller.grants.trusts.get(&trust.id).cloned().unwrap_or_default(),
-        };
-        if viewer.school_roles.is_empty() && viewer.trust_roles.is_empty() {
-            return Err(DomainError::NotFound.into());
-        }
-        Ok((viewer, trust.id.clone()))
     }
 
     /// Who is acting, for the events they cause: their subject stays in this service's store, the
@@ -90,7 +69,7 @@ impl Incidents {
         &self,
         conn: &mut sqlx::PgConnection,
         school_id: &str,
-    ) -> Result<(Workflow, i64), IncidentError> {
+    ) -> Result<(Workflow, i64), ConcernError> {
         Ok(self
             .store
             .workflow(conn, school_id)
@@ -101,13 +80,12 @@ impl Incidents {
     /// Records a new concern. `render` makes the answer's body, kept for a retry with the same key.
     pub async fn report(
         &self,
-        caller: &Caller,
-        school_id: &str,
+        scope: &Scope,
         new: NewReport,
         idempotency: Option<Idempotency>,
         render: impl FnOnce(&Concern, Access) -> serde_json::Value,
-    ) -> Result<Created, IncidentError> {
-        let (viewer, trust_id) = self.viewer(caller, school_id)?;
+    ) -> Result<Created, ConcernError> {
+        let (viewer, school_id, trust_id) = viewer(scope);
         let mut tx = self.store.pool().begin().await?;
         if let Some(idempotency) = &idempotency {
             let key = (school_id, viewer.subject.as_str(), idempotency.key.as_str());
@@ -123,7 +101,7 @@ impl Incidents {
                         location: first.location.unwrap_or_default(),
                     })
                 } else {
-                    Err(IncidentError::KeyReused)
+                    Err(ConcernError::KeyReused)
                 };
             }
         }
@@ -178,12 +156,11 @@ impl Incidents {
     /// A concern the caller may see, each read audited on `trustsafe.audit.v1` before it is answered.
     pub async fn read(
         &self,
-        caller: &Caller,
-        school_id: &str,
+        scope: &Scope,
         id: Uuid,
         record_kind: &str,
-    ) -> Result<(Loaded, Access), IncidentError> {
-        let (viewer, trust_id) = self.viewer(caller, school_id)?;
+    ) -> Result<(Loaded, Access), ConcernError> {
+        let (viewer, school_id, trust_id) = viewer(scope);
         let (loaded, access) = self.visible(&viewer, school_id, id).await?;
         let context = self.context(&viewer, &trust_id, school_id, access.role());
         let mut tx = self.store.pool().begin().await?;
@@ -201,13 +178,8 @@ impl Incidents {
         Ok((loaded, access))
     }
 
-    pub async fn list(
-        &self,
-        caller: &Caller,
-        school_id: &str,
-        filter: &ListFilter,
-    ) -> Result<Vec<ListedConcern>, IncidentError> {
-        let (viewer, trust_id) = self.viewer(caller, school_id)?;
+    pub async fn list(&self, scope: &Scope, filter: &ListFilter) -> Result<Vec<ListedConcern>, ConcernError> {
+        let (viewer, school_id, trust_id) = viewer(scope);
         // Staff list what they may see (their own reports, or what they handle) and the trust lead
         // what was escalated; a governor or an integration has no list of concerns at all.
         if !viewer.is_staff() && !viewer.is_trust_lead() {
@@ -243,18 +215,17 @@ impl Incidents {
     /// Changes a concern: `if_match` is the version the caller last saw, if they said.
     pub async fn command(
         &self,
-        caller: &Caller,
-        school_id: &str,
+        scope: &Scope,
         id: Uuid,
         if_match: Option<i64>,
         command: Command,
-    ) -> Result<(Concern, Access), IncidentError> {
-        let (viewer, trust_id) = self.viewer(caller, school_id)?;
+    ) -> Result<(Concern, Access), ConcernError> {
+        let (viewer, school_id, trust_id) = viewer(scope);
         let (Loaded { concern, .. }, access) = self.visible(&viewer, school_id, id).await?;
         if let Some(expected) = if_match
             && expected != concern.version
         {
-            return Err(IncidentError::Stale {
+            return Err(ConcernError::Stale {
                 current: concern.version,
             });
         }
@@ -297,7 +268,7 @@ impl Incidents {
         viewer: &Viewer,
         school_id: &str,
         id: Uuid,
-    ) -> Result<(Loaded, Access), IncidentError> {
+    ) -> Result<(Loaded, Access), ConcernError> {
         let loaded = self
             .store
             .concern(school_id, id)
@@ -309,8 +280,8 @@ impl Incidents {
 
     /// Whether `caller` may do what they ask before a byte of its body is read, so that what they may
     /// not know of answers 404 (or 403) whatever they send, never a validation error.
-    pub async fn may(&self, caller: &Caller, school_id: &str, target: Target) -> Result<(), IncidentError> {
-        let (viewer, _) = self.viewer(caller, school_id)?;
+    pub async fn may(&self, scope: &Scope, target: Target) -> Result<(), ConcernError> {
+        let (viewer, school_id, _) = viewer(scope);
         match target {
             Target::NewConcern => viewer.may_report()?,
             Target::Workflow => {
@@ -325,9 +296,9 @@ impl Incidents {
 
     /// Why a body carrying files is refused: for a new concern of `category`, or for concern `id`. A
     /// concern the caller may not see is still not found.
-    pub async fn refuse_images(&self, caller: &Caller, school_id: &str, target: ImagesFor) -> IncidentError {
+    pub async fn refuse_images(&self, scope: &Scope, target: ImagesFor) -> ConcernError {
         let refusal = async {
-            let (viewer, _) = self.viewer(caller, school_id)?;
+            let (viewer, school_id, _) = viewer(scope);
             let category = match target {
                 ImagesFor::Report(category) => category,
                 ImagesFor::Concern(id) => {
@@ -341,15 +312,15 @@ impl Incidents {
             };
             let mut conn = self.store.pool().acquire().await?;
             let (workflow, _) = self.workflow_on(&mut conn, school_id).await?;
-            Ok::<_, IncidentError>(images_refusal(&workflow, category).into())
+            Ok::<_, ConcernError>(images_refusal(&workflow, category).into())
         };
         // Refused either way: not found (or unavailable) first, else for its images.
         refusal.await.unwrap_or_else(|err| err)
     }
 
     /// The school's workflow, for its DSL, deputies and headteacher.
-    pub async fn workflow(&self, caller: &Caller, school_id: &str) -> Result<(Workflow, i64), IncidentError> {
-        let (viewer, _) = self.viewer(caller, school_id)?;
+    pub async fn workflow(&self, scope: &Scope) -> Result<(Workflow, i64), ConcernError> {
+        let (viewer, school_id, _) = viewer(scope);
         if !(viewer.is_dsl() || viewer.is_headteacher()) {
             return Err(DomainError::NotFound.into());
         }
@@ -360,12 +331,11 @@ impl Incidents {
     /// Sets the school's workflow (the DSL or the headteacher), within what the policies require.
     pub async fn set_workflow(
         &self,
-        caller: &Caller,
-        school_id: &str,
+        scope: &Scope,
         if_match: Option<i64>,
         workflow: Workflow,
-    ) -> Result<(Workflow, i64), IncidentError> {
-        let (viewer, trust_id) = self.viewer(caller, school_id)?;
+    ) -> Result<(Workflow, i64), ConcernError> {
+        let (viewer, school_id, trust_id) = viewer(scope);
         let role = viewer.workflow_editor_role()?;
         workflow::check(&workflow, &self.defaults).map_err(|errors| DomainError::Refused {
             detail: "The workflow breaks what the policies require; see errors.".into(),
@@ -376,7 +346,7 @@ impl Incidents {
         if let Some(expected) = if_match
             && expected != current
         {
-            return Err(IncidentError::Stale { current });
+            return Err(ConcernError::Stale { current });
         }
         let context = self.context(&viewer, &trust_id, school_id, role);
         let version = self
@@ -386,6 +356,17 @@ impl Incidents {
         tx.commit().await?;
         Ok((workflow, version))
     }
+}
+
+/// The caller at the scope's school, the school and its trust.
+fn viewer(scope: &Scope) -> (Viewer, &str, &str) {
+    let Scope {
+        caller,
+        school_id,
+        trust_id,
+        ..
+    } = scope;
+    (Viewer::of(caller, school_id, trust_id), school_id, trust_id)
 }
 
 /// What a request would change.

@@ -4,6 +4,7 @@
 //! set back to when each thing happened. No person is named: the texts say they are demo data.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Datelike, Duration, Months, NaiveTime, Utc, Weekday};
@@ -16,11 +17,12 @@ use trustsafe_eventstore::EventStore;
 use trustsafe_servicekit::{HostConfig, Tenancy};
 use uuid::Uuid;
 
-use crate::SPEC;
-use crate::clock::Clock;
+use crate::SERVICE;
+use crate::app::Scope;
+use crate::app::clock::Clock;
+use crate::app::concerns::{Concerns, Idempotency};
 use crate::domain::concern::{Command, Concern, NewReport};
-use crate::incidents::{Idempotency, Incidents};
-use crate::store::IncidentStore;
+use crate::store::ConcernStore;
 
 /// How often each category is reported, roughly as a school sees them.
 const CATEGORY_WEIGHTS: [(Category, u32); 12] = [
@@ -49,20 +51,16 @@ const SEASON: [u32; 12] = [7, 8, 7, 6, 8, 7, 6, 1, 9, 10, 9, 5];
 /// and its closing stays as far as it got, as a real one might.
 pub async fn seed_history(config: &HostConfig, now: DateTime<Utc>) -> anyhow::Result<usize> {
     let pool = sqlx::PgPool::connect(&config.database_url).await?;
-    let store = IncidentStore::new(EventStore::new(pool.clone(), SPEC.source()));
+    let store = ConcernStore::new(EventStore::new(pool.clone(), SERVICE.source()));
     let Some(now) = begin_or_resume(&pool, now).await? else {
         return Ok(0);
     };
     let clock = Clock::set_by_hand(now);
-    let incidents = Incidents::new(
-        store,
-        config.tenancy.clone(),
-        clock.clone(),
-        config.pseudonyms.clone(),
-    );
+    let concerns = Concerns::new(store, clock.clone(), config.pseudonyms.clone());
     let history = History {
         pool: pool.clone(),
-        incidents,
+        tenancy: config.tenancy.clone(),
+        concerns,
         clock,
         now,
     };
@@ -122,19 +120,22 @@ fn schools(tenancy: &Tenancy) -> Vec<String> {
         .collect()
 }
 
-fn demo_caller(school_id: &str, role: SchoolRole, word: &str) -> Caller {
+/// The school's demo member of staff (or DSL), as the endpoints would admit them.
+fn demo_scope(tenancy: &Tenancy, school_id: &str, role: SchoolRole, word: &str) -> anyhow::Result<Scope> {
     let mut grants = Grants::default();
     grants.schools.insert(school_id.to_owned(), [role].into());
-    Caller {
+    let caller = Caller {
         subject: format!("demo-{school_id}-{word}"),
         name: Some(format!("{school_id} {word}")),
         grants,
-    }
+    };
+    Scope::admit(tenancy, caller, school_id).with_context(|| format!("{school_id} is not in the tenancy"))
 }
 
 struct History {
     pool: sqlx::PgPool,
-    incidents: Incidents,
+    tenancy: Arc<Tenancy>,
+    concerns: Concerns,
     clock: Clock,
     now: DateTime<Utc>,
 }
@@ -144,8 +145,8 @@ impl History {
     /// from a generator of its own, so the concerns `done` can be passed over without changing the rest.
     async fn school(&self, school_id: &str, seed: u64, done: &HashSet<i32>) -> anyhow::Result<usize> {
         let rng = &mut StdRng::seed_from_u64(seed);
-        let staff = demo_caller(school_id, SchoolRole::Staff, "staff");
-        let dsl = demo_caller(school_id, SchoolRole::Dsl, "dsl");
+        let staff = demo_scope(&self.tenancy, school_id, SchoolRole::Staff, "staff")?;
+        let dsl = demo_scope(&self.tenancy, school_id, SchoolRole::Dsl, "dsl")?;
         let size = rng.random_range(0.6..1.4);
         let first_month = self.now.date_naive().with_day(1).expect("a first day") - Months::new(11);
         let mut written = 0;
@@ -184,7 +185,7 @@ impl History {
         &self,
         school_id: &str,
         ordinal: i32,
-        (staff, dsl): (&Caller, &Caller),
+        (staff, dsl): (&Scope, &Scope),
         category: Category,
         reported_at: DateTime<Utc>,
         rng: &mut StdRng,
@@ -210,10 +211,9 @@ impl History {
             request: json!({ "demo_history": ordinal }),
         };
         let created = self
-            .incidents
+            .concerns
             .report(
                 staff,
-                school_id,
                 new,
                 Some(idempotency),
                 |concern, _| json!({ "id": concern.id }),
@@ -235,7 +235,7 @@ impl History {
             return Ok(());
         }
         let mut at = reported_at + Duration::minutes(rng.random_range(4..150));
-        let Some(concern) = self.command(school_id, dsl, id, at, Command::Acknowledge).await? else {
+        let Some(concern) = self.command(dsl, id, at, Command::Acknowledge).await? else {
             return Ok(());
         };
         if matches!(
@@ -248,7 +248,7 @@ impl History {
             let escalate = Command::EscalateToTrust {
                 reason: "Demo: the trust safeguarding lead is kept informed.".into(),
             };
-            if self.command(school_id, dsl, id, at, escalate).await?.is_none() {
+            if self.command(dsl, id, at, escalate).await?.is_none() {
                 return Ok(());
             }
         }
@@ -273,7 +273,7 @@ impl History {
                     reference: None,
                 },
             };
-            if self.command(school_id, dsl, id, at, command).await?.is_none() {
+            if self.command(dsl, id, at, command).await?.is_none() {
                 return Ok(());
             }
         }
@@ -283,12 +283,12 @@ impl History {
             lessons_learned: "Demo: none beyond the usual.".into(),
             override_reason: None,
         };
-        if self.command(school_id, dsl, id, at, close).await?.is_some() && rng.random_bool(0.03) {
+        if self.command(dsl, id, at, close).await?.is_some() && rng.random_bool(0.03) {
             at += Duration::days(rng.random_range(1..20));
             let reopen = Command::Reopen {
                 reason: "Demo: a new message came to light.".into(),
             };
-            self.command(school_id, dsl, id, at, reopen).await?;
+            self.command(dsl, id, at, reopen).await?;
         }
         Ok(())
     }
@@ -296,8 +296,7 @@ impl History {
     /// Carries out `command` at `at`; `None` when `at` has not come yet.
     async fn command(
         &self,
-        school_id: &str,
-        caller: &Caller,
+        scope: &Scope,
         id: Uuid,
         at: DateTime<Utc>,
         command: Command,
@@ -306,10 +305,7 @@ impl History {
             return Ok(None);
         }
         self.clock.set(at);
-        let (concern, _) = self
-            .incidents
-            .command(caller, school_id, id, None, command)
-            .await?;
+        let (concern, _) = self.concerns.command(scope, id, None, command).await?;
         Ok(Some(concern))
     }
 }

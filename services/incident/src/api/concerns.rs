@@ -1,12 +1,12 @@
-//! `/api/v1/schools/{school_id}/incidents…`: thin handlers over [`Incidents`].
+//! `/api/v1/schools/{school_id}/incidents…`: thin handlers over [`Concerns`].
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use trustsafe_auth::Caller;
 use trustsafe_events::incident::{
     Agency, Category, ConcernSource, PersonInvolved, PersonKind, PersonRole, SubjectStaffRole,
 };
@@ -17,30 +17,11 @@ use uuid::Uuid;
 use super::request::{etag, idempotency_key, if_match, json_body, typed};
 use super::schema;
 use super::views::{self, ConcernPage, ConcernSummary, ConcernView, History};
+use crate::app::Scope;
+use crate::app::concerns::{Concerns, Idempotency, ImagesFor, Target};
 use crate::domain::concern::{Command, NewReport, Status};
 use crate::domain::images::offers_images;
-use crate::incidents::{Idempotency, ImagesFor, Incidents, Target};
 use crate::store::ListFilter;
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1/schools/{school_id}/incidents")
-            .route("", web::post().to(report))
-            .route("", web::get().to(list))
-            .route("/{incident_id}", web::get().to(get))
-            .route("/{incident_id}/history", web::get().to(history))
-            .route("/{incident_id}/acknowledge", web::post().to(acknowledge))
-            .route(
-                "/{incident_id}/steps/{step_id}/complete",
-                web::post().to(complete_step),
-            )
-            .route("/{incident_id}/referrals", web::post().to(record_referral))
-            .route("/{incident_id}/notes", web::post().to(add_note))
-            .route("/{incident_id}/escalate", web::post().to(escalate))
-            .route("/{incident_id}/close", web::post().to(close))
-            .route("/{incident_id}/reopen", web::post().to(reopen)),
-    );
-}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -91,9 +72,9 @@ fn category_of(id: &str) -> Result<Category, Problem> {
     })
 }
 
-fn paths(path: &(String, String)) -> Result<(&str, Uuid), Problem> {
-    let id = Uuid::parse_str(&path.1).map_err(|_| Problem::not_found())?;
-    Ok((path.0.as_str(), id))
+/// The path's concern id; one that is not a UUID names no concern.
+fn concern_id(path: &(String, String)) -> Result<Uuid, Problem> {
+    Uuid::parse_str(&path.1).map_err(|_| Problem::not_found())
 }
 
 fn ok(view: ConcernView) -> HttpResponse {
@@ -101,7 +82,7 @@ fn ok(view: ConcernView) -> HttpResponse {
 }
 
 /// Report a concern (any member of staff).
-#[utoipa::path(operation_id = "report_incident", post, path = "/api/v1/schools/{school_id}/incidents", tag = "incidents",
+#[utoipa::path(operation_id = "report_incident", tag = "incidents",
     params(("school_id" = String, Path, description = "The school, e.g. raps"),
            ("Idempotency-Key" = Option<String>, Header, description = "Same key and body: the same answer, one concern. Same key, another body: 422.")),
     request_body = ReportRequest,
@@ -112,14 +93,14 @@ fn ok(view: ConcernView) -> HttpResponse {
         (status = 403, description = "Not a member of staff at this school", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json"),
         (status = 422, description = "An unknown category; an image for a nude-image or indecent-image concern; an Idempotency-Key reused with another body", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json"),
     ))]
+#[post("/api/v1/schools/{school_id}/incidents")]
 pub async fn report(
     req: HttpRequest,
-    caller: Caller,
-    school_id: web::Path<String>,
+    scope: Scope,
     payload: web::Payload,
-    incidents: web::Data<Incidents>,
+    concerns: web::Data<Concerns>,
 ) -> Result<HttpResponse, Problem> {
-    incidents.may(&caller, &school_id, Target::NewConcern).await?;
+    concerns.may(&scope, Target::NewConcern).await?;
     let key = idempotency_key(&req)?;
     let body = json_body(&req, payload, false).await?;
     let category = body
@@ -132,8 +113,8 @@ pub async fn report(
     if offers_images(&body)
         && let Some(category) = category
     {
-        return Err(incidents
-            .refuse_images(&caller, &school_id, ImagesFor::Report(category))
+        return Err(concerns
+            .refuse_images(&scope, ImagesFor::Report(category))
             .await
             .into());
     }
@@ -160,8 +141,8 @@ pub async fn report(
     };
     let idempotency = key.map(|key| Idempotency { key, request: body });
     let now = Utc::now();
-    let created = incidents
-        .report(&caller, &school_id, new, idempotency, |concern, access| {
+    let created = concerns
+        .report(&scope, new, idempotency, |concern, access| {
             serde_json::to_value(views::concern(concern, access, now)).expect("a view serialises")
         })
         .await?;
@@ -203,7 +184,7 @@ fn id_of_cursor(cursor: &str) -> Option<Uuid> {
 
 /// The concerns the caller may see at this school, newest first: a DSL sees the school's, a member of
 /// staff those they reported, the trust safeguarding lead those escalated to the trust.
-#[utoipa::path(operation_id = "list_incidents", get, path = "/api/v1/schools/{school_id}/incidents", tag = "incidents",
+#[utoipa::path(operation_id = "list_incidents", tag = "incidents",
     params(("school_id" = String, Path, description = "The school"),
            ("status" = Option<String>, Query, description = "reported, acknowledged, closed or reopened"),
            ("category" = Option<String>, Query, description = "A category id"),
@@ -214,11 +195,11 @@ fn id_of_cursor(cursor: &str) -> Option<Uuid> {
         (status = 200, description = "A page of concerns", body = ConcernPage),
         (status = 400, description = "A malformed filter, cursor or limit", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json"),
     ))]
+#[get("/api/v1/schools/{school_id}/incidents")]
 pub async fn list(
     req: HttpRequest,
-    caller: Caller,
-    school_id: web::Path<String>,
-    incidents: web::Data<Incidents>,
+    scope: Scope,
+    concerns: web::Data<Concerns>,
 ) -> Result<HttpResponse, Problem> {
     let query = web::Query::<ListQuery>::from_query(req.query_string())
         .map_err(|err| Problem::new(Kind::Validation, format!("The query is malformed: {err}.")))?
@@ -256,7 +237,7 @@ pub async fn list(
         // One more than asked, to know whether there is a next page.
         limit: i64::from(limit) + 1,
     };
-    let mut rows = incidents.list(&caller, &school_id, &filter).await?;
+    let mut rows = concerns.list(&scope, &filter).await?;
     let next_cursor = (rows.len() > limit as usize).then(|| {
         rows.truncate(limit as usize);
         cursor_of(rows.last().expect("a full page").id)
@@ -272,30 +253,32 @@ pub async fn list(
 }
 
 /// One concern: its open steps and deadlines, overdue flags. Every read is audited.
-#[utoipa::path(operation_id = "get_incident", get, path = "/api/v1/schools/{school_id}/incidents/{incident_id}", tag = "incidents",
+#[utoipa::path(operation_id = "get_incident", tag = "incidents",
     params(("school_id" = String, Path), ("incident_id" = Uuid, Path)),
     responses((status = 200, description = "The concern; ETag is its version", body = ConcernView, headers(("ETag" = String)))))]
+#[get("/api/v1/schools/{school_id}/incidents/{incident_id}")]
 pub async fn get(
-    caller: Caller,
+    scope: Scope,
     path: web::Path<(String, String)>,
-    incidents: web::Data<Incidents>,
+    concerns: web::Data<Concerns>,
 ) -> Result<HttpResponse, Problem> {
-    let (school_id, id) = paths(&path)?;
-    let (loaded, access) = incidents.read(&caller, school_id, id, "incident").await?;
+    let id = concern_id(&path)?;
+    let (loaded, access) = concerns.read(&scope, id, "incident").await?;
     Ok(ok(views::concern(&loaded.concern, access, Utc::now())))
 }
 
 /// The concern's chronology, from its stream. Audited like a read of the concern.
-#[utoipa::path(operation_id = "get_incident_history", get, path = "/api/v1/schools/{school_id}/incidents/{incident_id}/history", tag = "incidents",
+#[utoipa::path(operation_id = "get_incident_history", tag = "incidents",
     params(("school_id" = String, Path), ("incident_id" = Uuid, Path)),
     responses((status = 200, description = "Every event, oldest first", body = History, headers(("ETag" = String)))))]
+#[get("/api/v1/schools/{school_id}/incidents/{incident_id}/history")]
 pub async fn history(
-    caller: Caller,
+    scope: Scope,
     path: web::Path<(String, String)>,
-    incidents: web::Data<Incidents>,
+    concerns: web::Data<Concerns>,
 ) -> Result<HttpResponse, Problem> {
-    let (school_id, id) = paths(&path)?;
-    let (loaded, access) = incidents.read(&caller, school_id, id, "incident_history").await?;
+    let id = concern_id(&path)?;
+    let (loaded, access) = concerns.read(&scope, id, "incident_history").await?;
     Ok(HttpResponse::Ok()
         .insert_header(etag(loaded.concern.version))
         .json(views::history(id, &loaded.envelopes, access)))
@@ -304,29 +287,27 @@ pub async fn history(
 /// Runs a command from a request with a JSON body of `T` (empty allowed when `T` has no required field).
 async fn act<T>(
     req: HttpRequest,
-    caller: Caller,
+    scope: Scope,
     path: web::Path<(String, String)>,
     payload: web::Payload,
-    incidents: web::Data<Incidents>,
+    concerns: web::Data<Concerns>,
     command: impl FnOnce(T) -> Command,
 ) -> Result<HttpResponse, Problem>
 where
     T: serde::de::DeserializeOwned + utoipa::PartialSchema,
 {
-    let (school_id, id) = paths(&path)?;
-    incidents.may(&caller, school_id, Target::Concern(id)).await?;
+    let id = concern_id(&path)?;
+    concerns.may(&scope, Target::Concern(id)).await?;
     let expected = if_match(&req)?;
     let body = json_body(&req, payload, true).await?;
     if offers_images(&body) {
-        return Err(incidents
-            .refuse_images(&caller, school_id, ImagesFor::Concern(id))
+        return Err(concerns
+            .refuse_images(&scope, ImagesFor::Concern(id))
             .await
             .into());
     }
     let command = command(typed::<T>(body)?);
-    let (concern, access) = incidents
-        .command(&caller, school_id, id, expected, command)
-        .await?;
+    let (concern, access) = concerns.command(&scope, id, expected, command).await?;
     Ok(ok(views::concern(&concern, access, Utc::now())))
 }
 
@@ -364,19 +345,20 @@ pub enum ChangeResponses {
 }
 
 /// The DSL (or a deputy) has the concern in hand.
-#[utoipa::path(operation_id = "acknowledge_incident", post, path = "/api/v1/schools/{school_id}/incidents/{incident_id}/acknowledge", tag = "incidents",
+#[utoipa::path(operation_id = "acknowledge_incident", tag = "incidents",
     params(("school_id" = String, Path), ("incident_id" = Uuid, Path),
            ("If-Match" = Option<String>, Header, description = "The ETag last read: 412 if it has changed since")),
     request_body(content = Empty, description = "Nothing, or {}"),
     responses(ChangeResponses))]
+#[post("/api/v1/schools/{school_id}/incidents/{incident_id}/acknowledge")]
 pub async fn acknowledge(
     req: HttpRequest,
-    caller: Caller,
+    scope: Scope,
     path: web::Path<(String, String)>,
     payload: web::Payload,
-    incidents: web::Data<Incidents>,
+    concerns: web::Data<Concerns>,
 ) -> Result<HttpResponse, Problem> {
-    act(req, caller, path, payload, incidents, |_: Empty| {
+    act(req, scope, path, payload, concerns, |_: Empty| {
         Command::Acknowledge
     })
     .await
@@ -391,26 +373,27 @@ pub struct CompleteStepRequest {
 }
 
 /// Mark a required step done.
-#[utoipa::path(operation_id = "complete_incident_step", post, path = "/api/v1/schools/{school_id}/incidents/{incident_id}/steps/{step_id}/complete", tag = "incidents",
+#[utoipa::path(operation_id = "complete_incident_step", tag = "incidents",
     params(("school_id" = String, Path), ("incident_id" = Uuid, Path), ("step_id" = String, Path),
            ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     request_body(content = CompleteStepRequest, description = "A note and a reference, both optional"),
     responses(ChangeResponses))]
+#[post("/api/v1/schools/{school_id}/incidents/{incident_id}/steps/{step_id}/complete")]
 pub async fn complete_step(
     req: HttpRequest,
-    caller: Caller,
+    scope: Scope,
     path: web::Path<(String, String, String)>,
     payload: web::Payload,
-    incidents: web::Data<Incidents>,
+    concerns: web::Data<Concerns>,
 ) -> Result<HttpResponse, Problem> {
     let (school_id, incident_id, step_id) = path.into_inner();
     let path = web::Path::from((school_id, incident_id));
     act(
         req,
-        caller,
+        scope,
         path,
         payload,
-        incidents,
+        concerns,
         |request: CompleteStepRequest| Command::CompleteStep {
             step_id,
             note: request.note,
@@ -432,30 +415,26 @@ pub struct ReferralRequest {
 
 /// Record a referral or report to an outside agency. It completes the steps that ask for it (an IWF
 /// report completes `iwf_report`).
-#[utoipa::path(operation_id = "record_incident_referral", post, path = "/api/v1/schools/{school_id}/incidents/{incident_id}/referrals", tag = "incidents",
+#[utoipa::path(operation_id = "record_incident_referral", tag = "incidents",
     params(("school_id" = String, Path), ("incident_id" = Uuid, Path),
            ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     request_body = ReferralRequest,
     responses(ChangeResponses))]
+#[post("/api/v1/schools/{school_id}/incidents/{incident_id}/referrals")]
 pub async fn record_referral(
     req: HttpRequest,
-    caller: Caller,
+    scope: Scope,
     path: web::Path<(String, String)>,
     payload: web::Payload,
-    incidents: web::Data<Incidents>,
+    concerns: web::Data<Concerns>,
 ) -> Result<HttpResponse, Problem> {
-    act(
-        req,
-        caller,
-        path,
-        payload,
-        incidents,
-        |request: ReferralRequest| Command::RecordReferral {
+    act(req, scope, path, payload, concerns, |request: ReferralRequest| {
+        Command::RecordReferral {
             agency: request.agency,
             reference: request.reference,
             note: request.note,
-        },
-    )
+        }
+    })
     .await
 }
 
@@ -467,19 +446,20 @@ pub struct NoteRequest {
 
 /// Add a restricted note: seen by those who handle the concern (and the trust once escalated), not
 /// by its reporter.
-#[utoipa::path(operation_id = "add_incident_note", post, path = "/api/v1/schools/{school_id}/incidents/{incident_id}/notes", tag = "incidents",
+#[utoipa::path(operation_id = "add_incident_note", tag = "incidents",
     params(("school_id" = String, Path), ("incident_id" = Uuid, Path),
            ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     request_body = NoteRequest,
     responses(ChangeResponses))]
+#[post("/api/v1/schools/{school_id}/incidents/{incident_id}/notes")]
 pub async fn add_note(
     req: HttpRequest,
-    caller: Caller,
+    scope: Scope,
     path: web::Path<(String, String)>,
     payload: web::Payload,
-    incidents: web::Data<Incidents>,
+    concerns: web::Data<Concerns>,
 ) -> Result<HttpResponse, Problem> {
-    act(req, caller, path, payload, incidents, |request: NoteRequest| {
+    act(req, scope, path, payload, concerns, |request: NoteRequest| {
         Command::AddNote { text: request.text }
     })
     .await
@@ -492,19 +472,20 @@ pub struct ReasonRequest {
 }
 
 /// Escalate to the trust: gives the trust safeguarding lead access to this one case.
-#[utoipa::path(operation_id = "escalate_incident", post, path = "/api/v1/schools/{school_id}/incidents/{incident_id}/escalate", tag = "incidents",
+#[utoipa::path(operation_id = "escalate_incident", tag = "incidents",
     params(("school_id" = String, Path), ("incident_id" = Uuid, Path),
            ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     request_body = ReasonRequest,
     responses(ChangeResponses))]
+#[post("/api/v1/schools/{school_id}/incidents/{incident_id}/escalate")]
 pub async fn escalate(
     req: HttpRequest,
-    caller: Caller,
+    scope: Scope,
     path: web::Path<(String, String)>,
     payload: web::Payload,
-    incidents: web::Data<Incidents>,
+    concerns: web::Data<Concerns>,
 ) -> Result<HttpResponse, Problem> {
-    act(req, caller, path, payload, incidents, |request: ReasonRequest| {
+    act(req, scope, path, payload, concerns, |request: ReasonRequest| {
         Command::EscalateToTrust {
             reason: request.reason,
         }
@@ -524,19 +505,20 @@ pub struct CloseRequest {
 
 /// Close with the outcome and lessons learned. Refused (422) while required steps are open, unless
 /// an override reason is given.
-#[utoipa::path(operation_id = "close_incident", post, path = "/api/v1/schools/{school_id}/incidents/{incident_id}/close", tag = "incidents",
+#[utoipa::path(operation_id = "close_incident", tag = "incidents",
     params(("school_id" = String, Path), ("incident_id" = Uuid, Path),
            ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     request_body = CloseRequest,
     responses(ChangeResponses))]
+#[post("/api/v1/schools/{school_id}/incidents/{incident_id}/close")]
 pub async fn close(
     req: HttpRequest,
-    caller: Caller,
+    scope: Scope,
     path: web::Path<(String, String)>,
     payload: web::Payload,
-    incidents: web::Data<Incidents>,
+    concerns: web::Data<Concerns>,
 ) -> Result<HttpResponse, Problem> {
-    act(req, caller, path, payload, incidents, |request: CloseRequest| {
+    act(req, scope, path, payload, concerns, |request: CloseRequest| {
         Command::Close {
             outcome: request.outcome,
             lessons_learned: request.lessons_learned,
@@ -547,19 +529,20 @@ pub async fn close(
 }
 
 /// Reopen a closed concern.
-#[utoipa::path(operation_id = "reopen_incident", post, path = "/api/v1/schools/{school_id}/incidents/{incident_id}/reopen", tag = "incidents",
+#[utoipa::path(operation_id = "reopen_incident", tag = "incidents",
     params(("school_id" = String, Path), ("incident_id" = Uuid, Path),
            ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     request_body = ReasonRequest,
     responses(ChangeResponses))]
+#[post("/api/v1/schools/{school_id}/incidents/{incident_id}/reopen")]
 pub async fn reopen(
     req: HttpRequest,
-    caller: Caller,
+    scope: Scope,
     path: web::Path<(String, String)>,
     payload: web::Payload,
-    incidents: web::Data<Incidents>,
+    concerns: web::Data<Concerns>,
 ) -> Result<HttpResponse, Problem> {
-    act(req, caller, path, payload, incidents, |request: ReasonRequest| {
+    act(req, scope, path, payload, concerns, |request: ReasonRequest| {
         Command::Reopen {
             reason: request.reason,
         }

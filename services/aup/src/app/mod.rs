@@ -1,0 +1,2 @@
+//! The application core: load, authorise through the domain's rules, decide, append, answer a view.
+//! It knows nothing of HTTP. Empty until the service has commands.
