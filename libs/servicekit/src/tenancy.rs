@@ -97,6 +97,13 @@ impl Tenancy {
     pub fn trust(&self, trust_id: &str) -> Option<&Trust> {
         self.trusts.iter().find(|trust| trust.id == trust_id)
     }
+
+    /// The ids of a trust's schools, in the tenancy's order; none for a trust it does not know.
+    pub fn school_ids(&self, trust_id: &str) -> Vec<String> {
+        self.trust(trust_id)
+            .map(|trust| trust.schools.iter().map(|school| school.id.clone()).collect())
+            .unwrap_or_default()
+    }
 }
 
 fn check_slug(id: &str) -> Result<()> {

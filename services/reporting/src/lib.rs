@@ -5,12 +5,11 @@
 //! `reporting.concerns`. The log carries no names and no narrative, so neither does this service.
 
 mod api;
+mod app;
 pub mod domain;
-pub mod projection;
 mod store;
 
-/// Read by the tests, which check it against the database's `acknowledgement_bucket()`.
-pub use store::bucket_minutes;
+pub use app::projection::ReadModel;
 
 use std::sync::Arc;
 
@@ -27,7 +26,7 @@ pub static SERVICE: Service = Service {
     summary: "Figures across a trust's schools from the shared log, and the trust's pseudonymised case list.",
     document: api::ReportingApi::openapi,
     routes: api::routes,
-    consumers: &[projection::Concerns::NAME],
+    consumers: &[ReadModel::NAME],
     start: |config| Box::pin(start(config)),
 };
 
@@ -44,16 +43,8 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
 }
 
 /// The consumer that keeps the read model, for the service and for `trustsafe replay reporting`.
-pub fn consumer(
-    pool: PgPool,
-    log: &SharedLog,
-    pseudonyms: Arc<PseudonymKey>,
-) -> Consumer<projection::Concerns> {
-    Consumer::new(
-        pool,
-        Arc::new(projection::Concerns { pseudonyms }),
-        ConsumerConfig::new(log),
-    )
+pub fn consumer(pool: PgPool, log: &SharedLog, pseudonyms: Arc<PseudonymKey>) -> Consumer<ReadModel> {
+    Consumer::new(pool, Arc::new(ReadModel { pseudonyms }), ConsumerConfig::new(log))
 }
 
 async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {

@@ -2,16 +2,16 @@
 
 use actix_web::get;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
-use trustsafe_auth::{Caller, TrustRole};
 use trustsafe_problem::{Kind, Problem};
-use trustsafe_servicekit::Tenancy;
+use trustsafe_servicekit::TrustScope;
+use trustsafe_servicekit::policy::TrustLead;
 use utoipa::ToSchema;
 
-use super::{trust_of, unavailable};
-use crate::store;
+use super::query;
+use crate::app::cases::page;
+use crate::domain::cases::position_of;
 
 #[derive(Serialize, ToSchema)]
 pub struct CaseView {
@@ -42,25 +42,6 @@ struct CaseQuery {
     overdue: Option<bool>,
 }
 
-/// A page ends at its last case's pseudonym, which the page already shows: the cursor tells nothing
-/// more (not the case's id, nor its report time to the microsecond, which the page gives in days).
-fn cursor_of(case: &store::Case) -> String {
-    case.pseudonym.clone()
-}
-
-/// `XXXX-XXXX-XXXX` in Crockford's base 32, as pseudonyms are written.
-fn position_of(cursor: &str) -> Option<String> {
-    let well_formed = cursor.len() == 14
-        && cursor.char_indices().all(|(at, c)| {
-            if at == 4 || at == 9 {
-                c == '-'
-            } else {
-                c.is_ascii_digit() || c.is_ascii_uppercase()
-            }
-        });
-    well_formed.then(|| cursor.to_owned())
-}
-
 /// The trust's concerns, pseudonymised: school, category, status, age and overdue flags; no names,
 /// no narrative. An escalated case links to its detail. For the trust safeguarding lead.
 #[utoipa::path(operation_id = "list_trust_cases", tag = "reporting",
@@ -71,19 +52,15 @@ fn position_of(cursor: &str) -> Option<String> {
 #[get("/api/v1/trusts/{trust_id}/cases")]
 pub async fn cases(
     req: HttpRequest,
-    caller: Caller,
-    trust_id: web::Path<String>,
+    scope: TrustScope<TrustLead>,
     pool: web::Data<PgPool>,
-    tenancy: web::Data<Tenancy>,
 ) -> Result<HttpResponse, Problem> {
-    let trust = trust_of(&tenancy, &caller, &trust_id, &[TrustRole::TrustSafeguardingLead])?;
-    let query = web::Query::<CaseQuery>::from_query(req.query_string())
-        .map_err(|err| Problem::new(Kind::Validation, format!("The query is malformed: {err}.")))?;
-    let limit = query.limit.unwrap_or(50);
+    let asked: CaseQuery = query(&req, "")?;
+    let limit = asked.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(Problem::new(Kind::Validation, "limit is 1 to 200.").with_error("limit", "out of range"));
     }
-    let after = query
+    let after = asked
         .cursor
         .as_deref()
         .map(|cursor| {
@@ -93,32 +70,20 @@ pub async fn cases(
             })
         })
         .transpose()?;
-    let now = Utc::now();
-    let overdue_only = query.overdue.unwrap_or(false);
-    let mut rows = store::cases(&pool, &trust.id, after, overdue_only, i64::from(limit) + 1, now)
-        .await
-        .map_err(unavailable)?;
-    let next_cursor = (rows.len() > limit as usize).then(|| {
-        rows.truncate(limit as usize);
-        cursor_of(rows.last().expect("a full page"))
-    });
-    let items = rows
+    let overdue_only = asked.overdue.unwrap_or(false);
+    let (cases, next_cursor) = page(&pool, &scope.trust_id, after, overdue_only, limit).await?;
+    let items = cases
         .into_iter()
         .map(|case| CaseView {
-            detail: case.escalated.then(|| {
-                format!(
-                    "/api/v1/schools/{}/incidents/{}",
-                    case.school_id, case.incident_id
-                )
-            }),
             pseudonym: case.pseudonym,
             school_id: case.school_id,
             category: case.category,
             status: case.status,
-            age_days: (now - case.reported_at).num_days(),
+            age_days: case.age_days,
             acknowledgement_overdue: case.acknowledgement_overdue,
             overdue_steps: case.overdue_steps,
             escalated: case.escalated,
+            detail: case.detail,
         })
         .collect();
     Ok(HttpResponse::Ok().json(CasePage { items, next_cursor }))

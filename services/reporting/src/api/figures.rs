@@ -6,8 +6,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::suppression::{Count, Shown};
-use crate::store::AGE_BANDS;
+use crate::app::figures::Report;
+use crate::domain::suppression::{AGE_BANDS, Count, Detail, Shown};
 
 /// A count as the API writes it: a number, `"<5"` (1 to 4, for governors) or `"withheld"` (it would
 /// give a suppressed count away).
@@ -106,4 +106,25 @@ pub struct DashboardView {
     pub small_counts_suppressed: bool,
     pub schools: Vec<SchoolFigures>,
     pub total: FiguresView,
+}
+
+impl From<Report> for DashboardView {
+    fn from(report: Report) -> Self {
+        Self {
+            from: report.period.0,
+            to: report.period.1,
+            generated_at: report.generated_at,
+            small_counts_suppressed: report.detail == Detail::SmallCountsSuppressed,
+            schools: report
+                .schools
+                .into_iter()
+                .map(|(school_id, name, shown)| SchoolFigures {
+                    school_id,
+                    name,
+                    figures: FiguresView::new(&shown),
+                })
+                .collect(),
+            total: FiguresView::new(&report.total),
+        }
+    }
 }

@@ -6,16 +6,16 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::PgPool;
-use trustsafe_auth::Caller;
 use trustsafe_problem::{Kind, Problem};
-use trustsafe_servicekit::Tenancy;
+use trustsafe_servicekit::policy::TrustReaders;
+use trustsafe_servicekit::{Tenancy, TrustScope};
 use utoipa::ToSchema;
 
-use super::dashboards::view;
 use super::figures::{DashboardView, FiguresView};
-use super::{TRUST_READERS, trust_of};
+use super::query;
+use crate::app::figures::report;
 use crate::domain::audience::Audience;
-use crate::domain::periods::term;
+use crate::domain::periods::named_term;
 use crate::domain::suppression::Detail;
 
 #[derive(Deserialize)]
@@ -73,34 +73,18 @@ fn csv(report: &GovernorsReport) -> Result<Vec<u8>, csv::Error> {
 #[get("/api/v1/trusts/{trust_id}/reports/governors")]
 pub async fn governors_report(
     req: HttpRequest,
-    caller: Caller,
-    trust_id: web::Path<String>,
+    scope: TrustScope<TrustReaders>,
     pool: web::Data<PgPool>,
     tenancy: web::Data<Tenancy>,
 ) -> Result<HttpResponse, Problem> {
-    let trust = trust_of(&tenancy, &caller, &trust_id, &TRUST_READERS)?;
-    let query = web::Query::<TermQuery>::from_query(req.query_string())
-        .map_err(|err| Problem::new(Kind::Validation, format!("The query is malformed: {err}.")))?;
-    let named = query.term.clone().unwrap_or_default();
-    let period = term(&named).ok_or_else(|| {
-        Problem::new(
-            Kind::Validation,
-            "Say which term: term=2026-autumn, 2027-spring or 2027-summer.",
-        )
-        .with_error("term", "required, as YYYY-autumn, YYYY-spring or YYYY-summer")
-    })?;
-    let schools = trust.schools.iter().map(|school| school.id.clone()).collect();
+    let asked: TermQuery = query(&req, "")?;
+    let (term, period) = named_term(asked.term.as_deref())?;
+    let schools = tenancy.school_ids(&scope.trust_id);
+    let audience = (&Audience::Trust, Detail::SmallCountsSuppressed);
     let report = GovernorsReport {
-        trust_id: trust.id.clone(),
-        term: named,
-        figures: view(
-            &pool,
-            &tenancy,
-            schools,
-            period,
-            (&Audience::Trust, Detail::SmallCountsSuppressed),
-        )
-        .await?,
+        trust_id: scope.trust_id.clone(),
+        term,
+        figures: report(&pool, &tenancy, schools, period, audience).await?.into(),
     };
     let wants_csv = req
         .headers()

@@ -6,12 +6,12 @@ mod figures;
 mod governors;
 mod policy_reviews;
 
-use trustsafe_auth::{Caller, TrustRole};
+use actix_web::{HttpRequest, web};
 use trustsafe_problem::{Kind, Problem};
-use trustsafe_servicekit::Tenancy;
-use trustsafe_servicekit::tenancy::Trust;
 use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::domain::periods::PeriodError;
 
 /// Every route of the service's API.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -30,26 +30,16 @@ pub fn routes(cfg: &mut ServiceConfig) {
 )]
 pub struct ReportingApi;
 
-fn unavailable(err: sqlx::Error) -> Problem {
-    tracing::error!(%err, "reporting store");
-    Problem::new(
-        Kind::Unavailable,
-        "The reporting store is unavailable; try again shortly.",
-    )
+/// A period the domain refuses, as a problem naming the query parameter at fault.
+impl From<PeriodError> for Problem {
+    fn from(err: PeriodError) -> Problem {
+        Problem::new(Kind::Validation, err.detail).with_error(err.field, err.reason)
+    }
 }
 
-/// Who reads a trust's figures: its safeguarding lead, and its governors (with small counts suppressed).
-const TRUST_READERS: [TrustRole; 2] = [TrustRole::TrustSafeguardingLead, TrustRole::TrustGovernor];
-
-/// The trust, if the caller holds one of `roles` in it; else not found (existence is not revealed).
-fn trust_of<'a>(
-    tenancy: &'a Tenancy,
-    caller: &Caller,
-    trust_id: &str,
-    roles: &[TrustRole],
-) -> Result<&'a Trust, Problem> {
-    tenancy
-        .trust(trust_id)
-        .filter(|trust| roles.iter().any(|role| caller.has_trust_role(&trust.id, *role)))
-        .ok_or_else(Problem::not_found)
+/// The request's query as `Q`; `hint` says what a well-formed one looks like.
+fn query<Q: serde::de::DeserializeOwned>(req: &HttpRequest, hint: &str) -> Result<Q, Problem> {
+    web::Query::<Q>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .map_err(|err| Problem::new(Kind::Validation, format!("The query is malformed: {err}.{hint}")))
 }

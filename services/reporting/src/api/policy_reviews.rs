@@ -4,12 +4,12 @@ use actix_web::get;
 use actix_web::{HttpResponse, web};
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
-use trustsafe_auth::Caller;
 use trustsafe_problem::Problem;
-use trustsafe_servicekit::Tenancy;
+use trustsafe_servicekit::policy::TrustReaders;
+use trustsafe_servicekit::{Tenancy, TrustScope};
 use utoipa::ToSchema;
 
-use super::{TRUST_READERS, trust_of};
+use crate::domain::policy_reviews::review_status;
 
 #[derive(Serialize, ToSchema)]
 pub struct PolicyReview {
@@ -39,21 +39,17 @@ pub struct PolicyReviews {
     responses((status = 200, description = "Each school's policy dates", body = PolicyReviews)))]
 #[get("/api/v1/trusts/{trust_id}/policy-reviews")]
 pub async fn list(
-    caller: Caller,
-    trust_id: web::Path<String>,
+    scope: TrustScope<TrustReaders>,
     tenancy: web::Data<Tenancy>,
 ) -> Result<HttpResponse, Problem> {
-    let trust = trust_of(&tenancy, &caller, &trust_id, &TRUST_READERS)?;
     let today = Utc::now().date_naive();
-    let schools = trust
-        .schools
-        .iter()
+    let schools = tenancy
+        .trust(&scope.trust_id)
+        .into_iter()
+        .flat_map(|trust| &trust.schools)
         .map(|school| {
             let policy = &school.online_safety_policy;
-            let days_overdue = policy
-                .next_review
-                .map(|due| (today - due).num_days())
-                .filter(|days| *days > 0);
+            let (status, days_overdue) = review_status(policy.next_review, today);
             PolicyReview {
                 school_id: school.id.clone(),
                 name: school.name.clone(),
@@ -61,17 +57,13 @@ pub async fn list(
                 approved_label: policy.approved_label.clone(),
                 next_review: policy.next_review,
                 next_review_label: policy.next_review_label.clone(),
-                status: match (policy.next_review, days_overdue) {
-                    (None, _) => "not_recorded",
-                    (Some(_), Some(_)) => "overdue",
-                    (Some(_), None) => "current",
-                },
+                status,
                 days_overdue,
             }
         })
         .collect();
     Ok(HttpResponse::Ok().json(PolicyReviews {
-        trust_id: trust.id.clone(),
+        trust_id: scope.trust_id,
         as_of: today,
         schools,
     }))

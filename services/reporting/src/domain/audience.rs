@@ -4,7 +4,10 @@
 //! school's own staff see figures without either, while the trust's lead and governors see every
 //! concern (the governors with small counts suppressed, `suppression`).
 
-use trustsafe_auth::{Caller, SchoolRole, TrustRole};
+use trustsafe_auth::{Caller, TrustRole};
+use trustsafe_events::incident::HandledBy;
+
+use super::suppression::Detail;
 
 /// The concerns a viewer's figures are made of.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,24 +21,22 @@ pub enum Audience {
 }
 
 impl Audience {
-    /// Whose figures `caller` may see for `school_id` of `trust_id`, and as which audience; `None`:
-    /// not theirs to see (404). The trust lead sees a school as the trust does; the school's DSL,
-    /// deputies and head as its staff. `alleged_as` names a person as the log names alleged people.
-    pub fn of_school(
+    /// The audience of someone who leads safeguarding at a school of `trust_id` or across the trust
+    /// (whom else a school's figures admit is the scope's to say): the trust lead sees a school as
+    /// the trust does; the school's DSL, deputies and head as its staff. `alleged_as` names a person
+    /// as the log names alleged people.
+    pub fn of_school_lead(
         caller: &Caller,
         trust_id: &str,
-        school_id: &str,
         alleged_as: impl FnOnce(&str) -> String,
-    ) -> Option<Audience> {
+    ) -> Audience {
         if caller.has_trust_role(trust_id, TrustRole::TrustSafeguardingLead) {
-            return Some(Audience::Trust);
+            Audience::Trust
+        } else {
+            Audience::SchoolStaff {
+                alleged_as: alleged_as(&caller.subject),
+            }
         }
-        let leads = [SchoolRole::Dsl, SchoolRole::DeputyDsl, SchoolRole::Headteacher]
-            .into_iter()
-            .any(|role| caller.has_school_role(school_id, role));
-        leads.then(|| Audience::SchoolStaff {
-            alleged_as: alleged_as(&caller.subject),
-        })
     }
 
     /// Whether a concern handled by `handled_by` (its id on the log) naming `alleged` counts.
@@ -43,15 +44,32 @@ impl Audience {
         match self {
             Audience::Trust => true,
             Audience::SchoolStaff { alleged_as } => {
-                handled_by != "trust_lead" && !alleged.iter().any(|person| person == alleged_as)
+                school_staff_may_count(handled_by) && !alleged.iter().any(|person| person == alleged_as)
             }
         }
     }
 }
 
+/// Whether a school's own staff may count a concern handled by `handled_by` (its id on the log): not
+/// one about the DSL or the headteacher, which the trust's lead handles alone. The read model keeps
+/// the two apart in its rollups (`school_sees`) by this rule.
+pub fn school_staff_may_count(handled_by: &str) -> bool {
+    handled_by != HandledBy::TrustLead.id()
+}
+
+/// How a reader of a trust's figures sees them: its safeguarding lead exactly, anyone else the trust's
+/// figures admit (its governors) with small counts suppressed, over whole terms.
+pub fn trust_detail(caller: &Caller, trust_id: &str) -> Detail {
+    if caller.has_trust_role(trust_id, TrustRole::TrustSafeguardingLead) {
+        Detail::Exact
+    } else {
+        Detail::SmallCountsSuppressed
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use trustsafe_auth::Grants;
+    use trustsafe_auth::{Grants, SchoolRole};
 
     use super::*;
 
@@ -78,28 +96,31 @@ mod tests {
     fn the_trust_lead_counts_everything_and_school_staff_not_what_is_routed_away_from_them() {
         let lead = caller("lead", &[], &[("viking", TrustRole::TrustSafeguardingLead)]);
         let head = caller("head", &[("raps", SchoolRole::Headteacher)], &[]);
-        let staff = caller("teacher", &[("raps", SchoolRole::Staff)], &[]);
+        assert_eq!(Audience::of_school_lead(&lead, "viking", named), Audience::Trust);
+        let head = Audience::of_school_lead(&head, "viking", named);
         assert_eq!(
-            Audience::of_school(&lead, "viking", "raps", named),
-            Some(Audience::Trust)
+            head,
+            Audience::SchoolStaff {
+                alleged_as: named("head")
+            }
         );
-        assert_eq!(Audience::of_school(&staff, "viking", "raps", named), None);
-        assert_eq!(Audience::of_school(&head, "viking", "chilton", named), None);
-        let head = Audience::of_school(&head, "viking", "raps", named).unwrap();
 
         // Given a concern about the head, handled by the trust lead alone: the head's figures leave it out.
         assert!(Audience::Trust.counts("trust_lead", &[]));
         assert!(!head.counts("trust_lead", &[]));
         // A concern naming the head as alleged: left out of the head's figures, not the DSL's.
-        let dsl = Audience::of_school(
-            &caller("dsl", &[("raps", SchoolRole::Dsl)], &[]),
-            "viking",
-            "raps",
-            named,
-        )
-        .unwrap();
+        let dsl =
+            Audience::of_school_lead(&caller("dsl", &[("raps", SchoolRole::Dsl)], &[]), "viking", named);
         assert!(!head.counts("dsl_and_headteacher", &[named("head")]));
         assert!(dsl.counts("dsl_and_headteacher", &[named("head")]));
         assert!(head.counts("dsl", &[]));
+    }
+
+    #[test]
+    fn governors_see_the_trust_s_figures_suppressed_and_its_lead_exactly() {
+        let lead = caller("lead", &[], &[("viking", TrustRole::TrustSafeguardingLead)]);
+        let governor = caller("governor", &[], &[("viking", TrustRole::TrustGovernor)]);
+        assert_eq!(trust_detail(&lead, "viking"), Detail::Exact);
+        assert_eq!(trust_detail(&governor, "viking"), Detail::SmallCountsSuppressed);
     }
 }

@@ -1,6 +1,10 @@
-//! Reporting's rules, pure: whose concerns a figure may count, over which periods, and how figures
-//! are shown to whom. No IO: the store reads, the API answers.
+//! Reporting's rules, pure: whose concerns a figure may count, over which periods, how figures are
+//! shown to whom, and what the case list and policy reviews say. No IO: the store reads, the API
+//! answers.
 
+pub mod acknowledgement;
 pub mod audience;
+pub mod cases;
 pub mod periods;
+pub mod policy_reviews;
 pub mod suppression;

@@ -25,6 +25,9 @@ pub enum Detail {
     SmallCountsSuppressed,
 }
 
+/// The bands open concerns are counted in, by days since reported.
+pub const AGE_BANDS: [&str; 4] = ["0_7_days", "8_30_days", "31_90_days", "over_90_days"];
+
 /// No statistic is shown of fewer cases than this, nor any count from 1 to one below it.
 pub const THRESHOLD: i64 = 5;
 

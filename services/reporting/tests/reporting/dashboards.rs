@@ -515,8 +515,8 @@ async fn the_service_reads_acknowledgement_buckets_as_the_database_fills_them() 
     for (minutes, bucket) in buckets {
         let index = bucket as usize - 1;
         let (lower, upper) = (
-            trustsafe_reporting::bucket_minutes(index),
-            trustsafe_reporting::bucket_minutes(index + 1),
+            trustsafe_reporting::domain::acknowledgement::bucket_minutes(index),
+            trustsafe_reporting::domain::acknowledgement::bucket_minutes(index + 1),
         );
         assert!(
             lower <= f64::from(minutes) && (f64::from(minutes) < upper || index == 279),

@@ -6,6 +6,7 @@ use chrono::{Duration, Utc};
 use serde_json::Value;
 use trustsafe_auth::{SchoolRole, TrustRole};
 use trustsafe_events::incident::{Category, HandledBy};
+use trustsafe_reporting::domain::audience::Audience;
 use trustsafe_servicekit::Purpose;
 
 use crate::dashboards::{event_count, records};
@@ -101,5 +102,77 @@ async fn a_concern_routed_away_from_the_dsl_or_head_is_counted_nowhere_they_look
     let trust = app.json("/api/v1/trusts/viking/dashboard", &lead).await;
     assert_eq!(total(&trust, "concerns_by_category"), 3);
     rollups_agree_with_the_concerns(&app.pool).await;
+    app.stop().await;
+}
+
+/// The figures' SQL counts exactly the concerns the domain's rule (`Audience::counts`) lets each
+/// viewer count: every way a concern can be routed, naming each of the school's leads as alleged or
+/// no one, open and closed, read by the trust lead, the DSL, a deputy and the head.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_figures_count_what_the_audience_rule_admits_for_every_viewer() {
+    let app = TestApp::spawn().await;
+    let now = Utc::now();
+    let days = |n: i64| now - Duration::days(n);
+    let alleged = |subject: &str| {
+        app.identity
+            .pseudonyms
+            .pseudonym(Purpose::Alleged, "viking", subject.as_bytes())
+    };
+    let viewers = ["raps-dsl", "raps-deputy", "raps-head"];
+    let mut concerns = Vec::new();
+    let mut routes = Vec::new();
+    for handled_by in [HandledBy::Dsl, HandledBy::DslAndHeadteacher, HandledBy::TrustLead] {
+        let named = [None, Some("raps-dsl"), Some("raps-deputy"), Some("raps-head")];
+        for person in named {
+            let alleged: Vec<String> = person.into_iter().map(alleged).collect();
+            for closed in [false, true] {
+                let step = [("lado_referral", Some(days(1)))];
+                let concern =
+                    Concern::reported("viking", "raps", Category::StaffOnlineConduct, days(2), &step)
+                        .routed(handled_by, &alleged);
+                let concern = if closed { concern.closed(days(1)) } else { concern };
+                routes.push((handled_by.id(), alleged.clone(), closed));
+                concerns.push(concern);
+            }
+        }
+    }
+    app.produce(&records(&concerns)).await;
+    app.applied(event_count(&concerns)).await;
+
+    let lead = app.trust_token("viking-lead", "viking", TrustRole::TrustSafeguardingLead);
+    let mut readers = vec![(Audience::Trust, lead)];
+    for (subject, role) in
+        viewers
+            .into_iter()
+            .zip([SchoolRole::Dsl, SchoolRole::DeputyDsl, SchoolRole::Headteacher])
+    {
+        let audience = Audience::SchoolStaff {
+            alleged_as: alleged(subject),
+        };
+        readers.push((audience, app.school_token(subject, "raps", &[role])));
+    }
+    for (audience, token) in readers {
+        let admitted = |open: Option<bool>| {
+            routes
+                .iter()
+                .filter(|(handled_by, alleged, closed)| {
+                    audience.counts(handled_by, alleged) && open.is_none_or(|open| open != *closed)
+                })
+                .count() as i64
+        };
+        let (all, open, closed) = (admitted(None), admitted(Some(true)), admitted(Some(false)));
+        let dashboard = app.json("/api/v1/schools/raps/dashboard", &token).await;
+        // By category, by month, open by age, overdue acknowledgements and overdue steps.
+        assert_eq!(
+            counted(&dashboard),
+            [all, all, open, open, open],
+            "{audience:?}: {dashboard}"
+        );
+        assert_eq!(
+            total(&dashboard, "closed_by_month"),
+            closed,
+            "{audience:?}: {dashboard}"
+        );
+    }
     app.stop().await;
 }

@@ -1,4 +1,4 @@
-//! Queries of the read model. Figures over a period sum the monthly rollups the projection keeps;
+//! The read model's figures and case list. Figures over a period sum the monthly rollups the projection keeps;
 //! figures as things stand count the open concerns and open steps (partial indexes) by school and,
 //! through `GROUPING SETS`, over all the schools asked for at once.
 
@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
+use crate::domain::acknowledgement::median_minutes;
 use crate::domain::audience::Audience;
 use crate::domain::suppression::Figures;
 
@@ -26,9 +27,6 @@ impl Dashboard {
         }
     }
 }
-
-/// The bands open concerns are counted in, by days since reported.
-pub const AGE_BANDS: [&str; 4] = ["0_7_days", "8_30_days", "31_90_days", "over_90_days"];
 
 /// One row of the trust's case list.
 pub struct Case {
@@ -236,40 +234,6 @@ fn add(counts: &mut BTreeMap<String, i64>, key: String, n: i64) {
     }
 }
 
-/// The lower bound, in minutes, of a bucket of `acknowledgement_bucket()` (migration 1002), 0-based.
-pub fn bucket_minutes(bucket: usize) -> f64 {
-    let minutes = match bucket {
-        0..120 => bucket,
-        120..208 => 120 + (bucket - 120) * 15,
-        208..256 => 1440 + (bucket - 208) * 180,
-        256..279 => 10080 + (bucket - 256) * 1440,
-        _ => 43200,
-    };
-    minutes as f64
-}
-
-/// The median of a histogram of acknowledgement times, interpolating between the two middle values
-/// as `percentile_cont(0.5)` does; each time counts as its bucket's lower bound.
-fn median_minutes(histogram: &[i64]) -> Option<f64> {
-    let count: i64 = histogram.iter().sum();
-    if count == 0 {
-        return None;
-    }
-    // The value at 0-based rank `rank` of the sorted times.
-    let at = |rank: i64| {
-        let mut seen = 0;
-        for (bucket, n) in histogram.iter().enumerate() {
-            seen += n;
-            if seen > rank {
-                return bucket_minutes(bucket);
-            }
-        }
-        unreachable!("the rank is below the count")
-    };
-    let (lower, upper) = ((count - 1) / 2, count / 2);
-    Some((at(lower) + at(upper)) / 2.0)
-}
-
 /// The trust's concerns (or only those with something overdue), newest first, after the position
 /// (report time, pseudonym) of the last one of the previous page.
 pub async fn cases(
@@ -319,34 +283,4 @@ pub async fn cases(
             })
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn histogram(minutes: &[usize]) -> Vec<i64> {
-        let mut histogram = vec![0; 280];
-        for &m in minutes {
-            // The migration's acknowledgement_bucket(), 0-based.
-            let bucket = (0..280).rev().find(|&b| bucket_minutes(b) <= m as f64).unwrap();
-            histogram[bucket] += 1;
-        }
-        histogram
-    }
-
-    #[test]
-    fn the_median_interpolates_the_middle_pair_like_percentile_cont() {
-        assert_eq!(median_minutes(&histogram(&[10, 30, 60, 90])), Some(45.0));
-        assert_eq!(median_minutes(&histogram(&[30, 90, 119])), Some(90.0));
-        assert_eq!(median_minutes(&histogram(&[])), None);
-    }
-
-    #[test]
-    fn longer_times_are_counted_in_coarser_steps() {
-        assert_eq!(median_minutes(&histogram(&[130])), Some(120.0));
-        assert_eq!(median_minutes(&histogram(&[1500])), Some(1440.0));
-        assert_eq!(median_minutes(&histogram(&[20_000])), Some(18_720.0));
-        assert_eq!(median_minutes(&histogram(&[100_000])), Some(43_200.0));
-    }
 }

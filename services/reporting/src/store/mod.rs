@@ -1,0 +1,4 @@
+//! The read model's SQL: what the projection writes, and what the figures and case list read.
+
+pub mod figures;
+pub mod projection;

@@ -1,0 +1,238 @@
+//! The read model's writes, one per change an event makes. Each runs in the consumer kit's
+//! transaction for the event, beside its dedup row and offset.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A concern as first reported.
+pub struct NewConcern<'a> {
+    pub incident_id: Uuid,
+    pub trust_id: &'a str,
+    pub school_id: &'a str,
+    pub category: &'a str,
+    pub pseudonym: String,
+    pub reported_at: DateTime<Utc>,
+    pub acknowledge_by: DateTime<Utc>,
+    pub handled_by: &'a str,
+    pub alleged: &'a [String],
+}
+
+/// Which rollup rows a concern counts in: its school's, among the concerns the school's own staff
+/// may know of, or among those only the trust may (`domain::audience`).
+pub struct Rollup<'a> {
+    pub school_id: &'a str,
+    pub school_sees: bool,
+}
+
+/// What a month's count adds.
+pub enum Counted {
+    Reported(i32),
+    Closed(i32),
+}
+
+/// Records a concern; false if it was already recorded.
+pub async fn insert_concern(tx: &mut PgConnection, concern: &NewConcern<'_>) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO concerns (incident_id, trust_id, school_id, category, status, pseudonym,
+                               reported_at, acknowledge_by, handled_by, alleged)
+         VALUES ($1, $2, $3, $4, 'reported', $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+    )
+    .bind(concern.incident_id)
+    .bind(concern.trust_id)
+    .bind(concern.school_id)
+    .bind(concern.category)
+    .bind(&concern.pseudonym)
+    .bind(concern.reported_at)
+    .bind(concern.acknowledge_by)
+    .bind(concern.handled_by)
+    .bind(concern.alleged)
+    .execute(tx)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// Records a concern's required steps and their deadlines.
+pub async fn insert_steps(
+    tx: &mut PgConnection,
+    incident_id: Uuid,
+    school_id: &str,
+    steps: &[(&str, Option<DateTime<Utc>>)],
+) -> Result<(), sqlx::Error> {
+    let (ids, due): (Vec<&str>, Vec<Option<DateTime<Utc>>>) = steps.iter().copied().unzip();
+    sqlx::query(
+        "INSERT INTO concern_steps (incident_id, school_id, step_id, due_at)
+         SELECT $1, $2, step_id, due_at FROM UNNEST($3::text[], $4::timestamptz[]) AS s(step_id, due_at)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(incident_id)
+    .bind(school_id)
+    .bind(&ids)
+    .bind(&due)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Marks a reported concern acknowledged: its school, whether the school's staff may count it, and
+/// when it was reported; none if it was not waiting.
+pub async fn acknowledge(
+    tx: &mut PgConnection,
+    incident_id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<Option<(String, bool, DateTime<Utc>)>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE concerns SET acknowledged_at = $2, status = 'acknowledged'
+          WHERE incident_id = $1 AND status = 'reported'
+      RETURNING school_id, handled_by <> 'trust_lead', reported_at",
+    )
+    .bind(incident_id)
+    .bind(at)
+    .fetch_optional(tx)
+    .await
+}
+
+/// Counts an acknowledgement's time in the histogram of its reporting month.
+pub async fn count_acknowledgement(
+    tx: &mut PgConnection,
+    rollup: &Rollup<'_>,
+    reported_at: DateTime<Utc>,
+    acknowledged_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO monthly_acknowledgements (school_id, month, school_sees, buckets)
+         VALUES ($1, date_trunc('month', $2 AT TIME ZONE 'UTC')::date, $3, array_fill(0, ARRAY[280]))
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(rollup.school_id)
+    .bind(reported_at)
+    .bind(rollup.school_sees)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE monthly_acknowledgements SET buckets[slot] = buckets[slot] + 1
+           FROM acknowledgement_bucket(floor(extract(epoch FROM $3 - $2) / 60)::integer) AS slot
+          WHERE school_id = $1 AND month = date_trunc('month', $2 AT TIME ZONE 'UTC')::date
+            AND school_sees = $4",
+    )
+    .bind(rollup.school_id)
+    .bind(reported_at)
+    .bind(acknowledged_at)
+    .bind(rollup.school_sees)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn complete_step(
+    tx: &mut PgConnection,
+    incident_id: Uuid,
+    step_id: &str,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE concern_steps SET completed_at = $3 WHERE incident_id = $1 AND step_id = $2")
+        .bind(incident_id)
+        .bind(step_id)
+        .bind(at)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn escalate(tx: &mut PgConnection, incident_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE concerns SET escalated = true WHERE incident_id = $1")
+        .bind(incident_id)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Closes an open concern: its school, whether the school's staff may count it, and its category;
+/// none if it was closed already.
+pub async fn close(
+    tx: &mut PgConnection,
+    incident_id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<Option<(String, bool, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE concerns SET status = 'closed', closed_at = $2
+          WHERE incident_id = $1 AND status <> 'closed'
+      RETURNING school_id, handled_by <> 'trust_lead', category",
+    )
+    .bind(incident_id)
+    .bind(at)
+    .fetch_optional(tx)
+    .await
+}
+
+/// Reopens a closed concern: as [`close`], and when it had been closed; none if it was open.
+pub async fn reopen(
+    tx: &mut PgConnection,
+    incident_id: Uuid,
+) -> Result<Option<(String, bool, String, DateTime<Utc>)>, sqlx::Error> {
+    sqlx::query_as(
+        "WITH previous AS (
+             SELECT incident_id, closed_at FROM concerns
+              WHERE incident_id = $1 AND status = 'closed' FOR UPDATE
+         )
+         UPDATE concerns SET status = 'reopened', closed_at = NULL FROM previous
+          WHERE concerns.incident_id = previous.incident_id
+      RETURNING concerns.school_id, concerns.handled_by <> 'trust_lead', concerns.category,
+                previous.closed_at",
+    )
+    .bind(incident_id)
+    .fetch_optional(tx)
+    .await
+}
+
+/// Adds to a month's count of concerns reported or closed at a school in a category.
+pub async fn count(
+    tx: &mut PgConnection,
+    rollup: &Rollup<'_>,
+    at: DateTime<Utc>,
+    category: &str,
+    counted: Counted,
+) -> Result<(), sqlx::Error> {
+    let (reported, closed) = match counted {
+        Counted::Reported(n) => (n, 0),
+        Counted::Closed(n) => (0, n),
+    };
+    sqlx::query(
+        "INSERT INTO monthly_counts (school_id, month, category, school_sees, reported, closed)
+         VALUES ($1, date_trunc('month', $2 AT TIME ZONE 'UTC')::date, $3, $6, $4, $5)
+         ON CONFLICT (school_id, month, category, school_sees) DO UPDATE
+            SET reported = monthly_counts.reported + EXCLUDED.reported,
+                closed = monthly_counts.closed + EXCLUDED.closed",
+    )
+    .bind(rollup.school_id)
+    .bind(at)
+    .bind(category)
+    .bind(reported)
+    .bind(closed)
+    .bind(rollup.school_sees)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Only an open concern's steps can be overdue.
+pub async fn steps_of_open_concern(
+    tx: &mut PgConnection,
+    incident_id: Uuid,
+    open: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE concern_steps SET concern_open = $2 WHERE incident_id = $1")
+        .bind(incident_id)
+        .bind(open)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Empties the read model, for a rebuild from the start of the log.
+pub async fn reset(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("TRUNCATE concern_steps, concerns, monthly_counts, monthly_acknowledgements")
+        .execute(tx)
+        .await?;
+    Ok(())
+}
