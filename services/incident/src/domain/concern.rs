@@ -235,6 +235,17 @@ pub fn text(field: &str, value: &str, max: usize) -> Result<String, DomainError>
     Ok(value.to_owned())
 }
 
+/// A step's or referral's note and reference, checked.
+fn note_and_reference(
+    note: Option<String>,
+    reference: Option<String>,
+) -> Result<NoteAndReference, DomainError> {
+    Ok(NoteAndReference {
+        note: optional_text("note", note.as_deref(), TEXT_MAX)?,
+        reference: optional_text("reference", reference.as_deref(), REFERENCE_MAX)?,
+    })
+}
+
 fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, DomainError> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
@@ -515,171 +526,195 @@ impl Concern {
 
     /// Decides what `command` by `context.viewer` makes happen, or why not.
     pub fn handle(&self, command: Command, context: &Context) -> Result<Vec<ConcernEvent>, DomainError> {
-        let access = self.access(context.viewer).ok_or(DomainError::NotFound)?;
-        let handler = matches!(access, Access::Handler { .. });
-        let may = match &command {
-            Command::AddNote { .. } => access.sees_everything(),
-            _ => handler,
-        };
-        if !may {
-            return Err(DomainError::Forbidden(match self.route() {
-                Route::TrustLead => "Only the trust safeguarding lead handles this concern.".into(),
-                Route::DslAndHeadteacher => {
-                    "Only the headteacher, the DSL and deputies handle this concern.".into()
-                }
-                Route::Dsl => "Only the DSL and deputies handle this concern.".into(),
-            }));
-        }
-        let id = self.id;
+        self.may_handle(&command, context.viewer)?;
         let now = context.now;
         match command {
-            Command::Acknowledge => {
-                if self.status != Status::Reported {
-                    return Err(DomainError::Conflict(
-                        "The concern is already acknowledged.".into(),
-                    ));
-                }
-                Ok(vec![ConcernEvent::Acknowledged(IncidentAcknowledged {
-                    incident_id: id,
-                    acknowledged_at: now,
-                })])
-            }
+            Command::Acknowledge => self.acknowledge(now),
             Command::CompleteStep {
                 step_id,
                 note,
                 reference,
-            } => {
-                self.accepting_work()?;
-                let step = self
-                    .steps
-                    .iter()
-                    .find(|step| step.planned.step_id == step_id)
-                    .ok_or_else(|| DomainError::UnknownStep(step_id.clone()))?;
-                if step.completed.is_some() {
-                    return Err(DomainError::Conflict(format!(
-                        "The step {step_id} is already completed."
-                    )));
-                }
-                Ok(vec![ConcernEvent::StepCompleted(IncidentStepCompleted {
-                    incident_id: id,
-                    step_id,
-                    completed_at: now,
-                    by_referral: None,
-                    restricted: Some(NoteAndReference {
-                        note: optional_text("note", note.as_deref(), TEXT_MAX)?,
-                        reference: optional_text("reference", reference.as_deref(), REFERENCE_MAX)?,
-                    }),
-                })])
-            }
+            } => self.complete_step(step_id, (note, reference), now),
             Command::RecordReferral {
                 agency,
                 reference,
                 note,
-            } => {
-                self.accepting_work()?;
-                let details = NoteAndReference {
-                    note: optional_text("note", note.as_deref(), TEXT_MAX)?,
-                    reference: optional_text("reference", reference.as_deref(), REFERENCE_MAX)?,
-                };
-                let referral_id = context.new_id;
-                let mut events = vec![ConcernEvent::ReferralRecorded(IncidentReferralRecorded {
-                    incident_id: id,
-                    referral_id,
-                    agency,
-                    referred_at: now,
-                    restricted: Some(details.clone()),
-                })];
-                // The referral is what these steps ask for: recording it completes them.
-                events.extend(
-                    self.open_steps()
-                        .filter(|step| step.planned.completed_by_referral == Some(agency))
-                        .map(|step| {
-                            ConcernEvent::StepCompleted(IncidentStepCompleted {
-                                incident_id: id,
-                                step_id: step.planned.step_id.clone(),
-                                completed_at: now,
-                                by_referral: Some(referral_id),
-                                restricted: Some(details.clone()),
-                            })
-                        }),
-                );
-                Ok(events)
-            }
+            } => self.record_referral(agency, (note, reference), context),
             Command::AddNote { text: note } => Ok(vec![ConcernEvent::NoteAdded(IncidentNoteAdded {
-                incident_id: id,
+                incident_id: self.id,
                 note_id: context.new_id,
                 added_at: now,
                 restricted: Some(Text {
                     text: text("text", &note, TEXT_MAX)?,
                 }),
             })]),
-            Command::EscalateToTrust { reason } => {
-                if self.route() == Route::TrustLead {
-                    return Err(DomainError::refused(
-                        "This concern is about the DSL or the headteacher: the trust safeguarding lead already handles it.",
-                    ));
-                }
-                if self.escalation.is_some() {
-                    return Err(DomainError::Conflict(
-                        "The concern is already escalated to the trust.".into(),
-                    ));
-                }
-                Ok(vec![ConcernEvent::EscalatedToTrust(IncidentEscalatedToTrust {
-                    incident_id: id,
-                    escalated_at: now,
-                    restricted: Some(Text {
-                        text: text("reason", &reason, TEXT_MAX)?,
-                    }),
-                })])
-            }
+            Command::EscalateToTrust { reason } => self.escalate(&reason, now),
             Command::Close {
                 outcome,
                 lessons_learned,
                 override_reason,
-            } => {
-                self.accepting_work()?;
-                let outcome = text("outcome", &outcome, TEXT_MAX)?;
-                let lessons_learned = text("lessons_learned", &lessons_learned, TEXT_MAX)?;
-                let override_reason = optional_text("override_reason", override_reason.as_deref(), TEXT_MAX)?;
-                let open: Vec<String> = self
-                    .open_steps()
-                    .map(|step| step.planned.step_id.clone())
-                    .collect();
-                if !open.is_empty() && override_reason.is_none() {
-                    return Err(DomainError::Refused {
-                        detail: format!(
-                            "{} required step(s) are still open. Complete them, or give an override_reason to close anyway.",
-                            open.len()
-                        ),
-                        errors: BTreeMap::from([("open_steps".to_owned(), open.join(", "))]),
-                    });
-                }
-                Ok(vec![ConcernEvent::Closed(IncidentClosed {
-                    incident_id: id,
-                    closed_at: now,
-                    overridden_steps: open,
-                    restricted: Some(ClosureNarrative {
-                        outcome,
-                        lessons_learned,
-                        override_reason,
-                    }),
-                })])
-            }
-            Command::Reopen { reason } => {
-                if self.status != Status::Closed {
-                    return Err(DomainError::Conflict(
-                        "Only a closed concern can be reopened.".into(),
-                    ));
-                }
-                Ok(vec![ConcernEvent::Reopened(IncidentReopened {
-                    incident_id: id,
-                    reopened_at: now,
-                    restricted: Some(Text {
-                        text: text("reason", &reason, TEXT_MAX)?,
-                    }),
-                })])
-            }
+            } => self.close((outcome, lessons_learned, override_reason), now),
+            Command::Reopen { reason } => self.reopen(&reason, now),
         }
+    }
+
+    /// Whether `viewer` may give `command`: those who handle the concern may do anything, and anyone
+    /// who sees all of it may add a note; anyone else who sees it is told who handles it.
+    fn may_handle(&self, command: &Command, viewer: &Viewer) -> Result<(), DomainError> {
+        let access = self.access(viewer).ok_or(DomainError::NotFound)?;
+        let may = match command {
+            Command::AddNote { .. } => access.sees_everything(),
+            _ => matches!(access, Access::Handler { .. }),
+        };
+        if may {
+            return Ok(());
+        }
+        Err(DomainError::Forbidden(match self.route() {
+            Route::TrustLead => "Only the trust safeguarding lead handles this concern.".into(),
+            Route::DslAndHeadteacher => {
+                "Only the headteacher, the DSL and deputies handle this concern.".into()
+            }
+            Route::Dsl => "Only the DSL and deputies handle this concern.".into(),
+        }))
+    }
+
+    fn acknowledge(&self, now: DateTime<Utc>) -> Result<Vec<ConcernEvent>, DomainError> {
+        if self.status != Status::Reported {
+            return Err(DomainError::Conflict(
+                "The concern is already acknowledged.".into(),
+            ));
+        }
+        Ok(vec![ConcernEvent::Acknowledged(IncidentAcknowledged {
+            incident_id: self.id,
+            acknowledged_at: now,
+        })])
+    }
+
+    fn complete_step(
+        &self,
+        step_id: String,
+        (note, reference): (Option<String>, Option<String>),
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ConcernEvent>, DomainError> {
+        self.accepting_work()?;
+        let step = self
+            .steps
+            .iter()
+            .find(|step| step.planned.step_id == step_id)
+            .ok_or_else(|| DomainError::UnknownStep(step_id.clone()))?;
+        if step.completed.is_some() {
+            return Err(DomainError::Conflict(format!(
+                "The step {step_id} is already completed."
+            )));
+        }
+        Ok(vec![ConcernEvent::StepCompleted(IncidentStepCompleted {
+            incident_id: self.id,
+            step_id,
+            completed_at: now,
+            by_referral: None,
+            restricted: Some(note_and_reference(note, reference)?),
+        })])
+    }
+
+    fn record_referral(
+        &self,
+        agency: Agency,
+        (note, reference): (Option<String>, Option<String>),
+        context: &Context,
+    ) -> Result<Vec<ConcernEvent>, DomainError> {
+        self.accepting_work()?;
+        let details = note_and_reference(note, reference)?;
+        let (id, now, referral_id) = (self.id, context.now, context.new_id);
+        let mut events = vec![ConcernEvent::ReferralRecorded(IncidentReferralRecorded {
+            incident_id: id,
+            referral_id,
+            agency,
+            referred_at: now,
+            restricted: Some(details.clone()),
+        })];
+        // The referral is what these steps ask for: recording it completes them.
+        events.extend(
+            self.open_steps()
+                .filter(|step| step.planned.completed_by_referral == Some(agency))
+                .map(|step| {
+                    ConcernEvent::StepCompleted(IncidentStepCompleted {
+                        incident_id: id,
+                        step_id: step.planned.step_id.clone(),
+                        completed_at: now,
+                        by_referral: Some(referral_id),
+                        restricted: Some(details.clone()),
+                    })
+                }),
+        );
+        Ok(events)
+    }
+
+    fn escalate(&self, reason: &str, now: DateTime<Utc>) -> Result<Vec<ConcernEvent>, DomainError> {
+        if self.route() == Route::TrustLead {
+            return Err(DomainError::refused(
+                "This concern is about the DSL or the headteacher: the trust safeguarding lead already handles it.",
+            ));
+        }
+        if self.escalation.is_some() {
+            return Err(DomainError::Conflict(
+                "The concern is already escalated to the trust.".into(),
+            ));
+        }
+        Ok(vec![ConcernEvent::EscalatedToTrust(IncidentEscalatedToTrust {
+            incident_id: self.id,
+            escalated_at: now,
+            restricted: Some(Text {
+                text: text("reason", reason, TEXT_MAX)?,
+            }),
+        })])
+    }
+
+    /// Closing with required steps open needs a reason to override them, which the log keeps.
+    fn close(
+        &self,
+        (outcome, lessons_learned, override_reason): (String, String, Option<String>),
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ConcernEvent>, DomainError> {
+        self.accepting_work()?;
+        let narrative = ClosureNarrative {
+            outcome: text("outcome", &outcome, TEXT_MAX)?,
+            lessons_learned: text("lessons_learned", &lessons_learned, TEXT_MAX)?,
+            override_reason: optional_text("override_reason", override_reason.as_deref(), TEXT_MAX)?,
+        };
+        let open: Vec<String> = self
+            .open_steps()
+            .map(|step| step.planned.step_id.clone())
+            .collect();
+        if !open.is_empty() && narrative.override_reason.is_none() {
+            return Err(DomainError::Refused {
+                detail: format!(
+                    "{} required step(s) are still open. Complete them, or give an override_reason to close anyway.",
+                    open.len()
+                ),
+                errors: BTreeMap::from([("open_steps".to_owned(), open.join(", "))]),
+            });
+        }
+        Ok(vec![ConcernEvent::Closed(IncidentClosed {
+            incident_id: self.id,
+            closed_at: now,
+            overridden_steps: open,
+            restricted: Some(narrative),
+        })])
+    }
+
+    fn reopen(&self, reason: &str, now: DateTime<Utc>) -> Result<Vec<ConcernEvent>, DomainError> {
+        if self.status != Status::Closed {
+            return Err(DomainError::Conflict(
+                "Only a closed concern can be reopened.".into(),
+            ));
+        }
+        Ok(vec![ConcernEvent::Reopened(IncidentReopened {
+            incident_id: self.id,
+            reopened_at: now,
+            restricted: Some(Text {
+                text: text("reason", reason, TEXT_MAX)?,
+            }),
+        })])
     }
 
     /// Steps, referrals and closing need an acknowledged concern that is not closed.

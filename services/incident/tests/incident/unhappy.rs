@@ -6,19 +6,40 @@ use trustsafe_auth::SchoolRole;
 
 use crate::support::*;
 
+/// A RAPS teacher reporting to a school with one concern stored; each test ends by checking that
+/// nothing stored changed.
+struct Reporting {
+    app: TestApp,
+    teacher: String,
+    before: String,
+}
+
+const REPORTS: &str = "/api/v1/schools/raps/incidents";
+
+impl Reporting {
+    async fn start() -> Reporting {
+        let app = TestApp::spawn().await;
+        let teacher = app.school_token("raps-teacher", "raps", &[SchoolRole::Staff]);
+        app.report("raps", &teacher, &cyberbullying_report("One that is fine"))
+            .await;
+        let before = app.stored().await;
+        Reporting { app, teacher, before }
+    }
+
+    async fn nothing_changed(self) {
+        assert_eq!(self.app.stored().await, self.before, "nothing stored changed");
+        self.app.stop().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_reports_are_refused_with_the_fields_named_and_change_nothing() {
-    let app = TestApp::spawn().await;
-    let teacher = app.school_token("raps-teacher", "raps", &[SchoolRole::Staff]);
-    let governor = app.school_token("raps-governor", "raps", &[SchoolRole::Governor]);
-    app.report("raps", &teacher, &cyberbullying_report("One that is fine"))
-        .await;
-    let before = app.stored().await;
-    let path = "/api/v1/schools/raps/incidents";
+async fn a_report_that_is_not_a_json_object_is_refused() {
+    let reporting = Reporting::start().await;
+    let (app, teacher, path) = (&reporting.app, &reporting.teacher, REPORTS);
     let raw = |body: &'static str, content_type: &'static str| {
         app.client
             .post(app.url(path))
-            .bearer_auth(&teacher)
+            .bearer_auth(teacher)
             .header("content-type", content_type)
             .body(body)
             .send()
@@ -56,9 +77,15 @@ async fn bad_reports_are_refused_with_the_fields_named_and_change_nothing() {
         "validation",
     )
     .await;
+    reporting.nothing_changed().await;
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_missing_fields_or_with_wrong_shapes_is_refused_with_the_fields_named() {
+    let reporting = Reporting::start().await;
+    let (app, teacher, path) = (&reporting.app, &reporting.teacher, REPORTS);
     let body = problem(
-        app.post(path, &teacher, &json!({"location": "hall"})).await,
+        app.post(path, teacher, &json!({"location": "hall"})).await,
         StatusCode::BAD_REQUEST,
         "validation",
     )
@@ -70,7 +97,7 @@ async fn bad_reports_are_refused_with_the_fields_named_and_change_nothing() {
     let mut wrong = cyberbullying_report("Wrong shapes");
     wrong["people"][0]["kind"] = json!("alien");
     let body = problem(
-        app.post(path, &teacher, &wrong).await,
+        app.post(path, teacher, &wrong).await,
         StatusCode::BAD_REQUEST,
         "validation",
     )
@@ -85,7 +112,7 @@ async fn bad_reports_are_refused_with_the_fields_named_and_change_nothing() {
     let mut wrong = cyberbullying_report("Wrong time");
     wrong["occurred_at"] = json!("last Tuesday");
     let body = problem(
-        app.post(path, &teacher, &wrong).await,
+        app.post(path, teacher, &wrong).await,
         StatusCode::BAD_REQUEST,
         "validation",
     )
@@ -94,7 +121,7 @@ async fn bad_reports_are_refused_with_the_fields_named_and_change_nothing() {
     let mut future = cyberbullying_report("From the future");
     future["occurred_at"] = json!(chrono::Utc::now() + chrono::Duration::days(2));
     let body = problem(
-        app.post(path, &teacher, &future).await,
+        app.post(path, teacher, &future).await,
         StatusCode::BAD_REQUEST,
         "validation",
     )
@@ -110,18 +137,25 @@ async fn bad_reports_are_refused_with_the_fields_named_and_change_nothing() {
         let mut assigned = cyberbullying_report("Mass assignment");
         assigned[field] = value;
         let body = problem(
-            app.post(path, &teacher, &assigned).await,
+            app.post(path, teacher, &assigned).await,
             StatusCode::BAD_REQUEST,
             "validation",
         )
         .await;
         assert!(body["detail"].as_str().unwrap().contains(field), "{body}");
     }
+    reporting.nothing_changed().await;
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_against_the_rules_is_refused_with_the_rule_named() {
+    let reporting = Reporting::start().await;
+    let (app, teacher, path) = (&reporting.app, &reporting.teacher, REPORTS);
+    let governor = app.school_token("raps-governor", "raps", &[SchoolRole::Governor]);
     let mut unknown = cyberbullying_report("Unknown category");
     unknown["category"] = json!("knitting");
     let body = problem(
-        app.post(path, &teacher, &unknown).await,
+        app.post(path, teacher, &unknown).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "unprocessable",
     )
@@ -136,7 +170,7 @@ async fn bad_reports_are_refused_with_the_fields_named_and_change_nothing() {
     let mut conduct = cyberbullying_report("About a teacher");
     conduct["category"] = json!("staff_online_conduct");
     let body = problem(
-        app.post(path, &teacher, &conduct).await,
+        app.post(path, teacher, &conduct).await,
         StatusCode::BAD_REQUEST,
         "validation",
     )
@@ -150,12 +184,18 @@ async fn bad_reports_are_refused_with_the_fields_named_and_change_nothing() {
         "forbidden",
     )
     .await;
+    reporting.nothing_changed().await;
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_is_never_accepted_in_a_report() {
+    let reporting = Reporting::start().await;
+    let (app, teacher, path) = (&reporting.app, &reporting.teacher, REPORTS);
     // Images are never accepted for nudes or indecent images: say so, and what to do instead.
     let mut with_image = iioc_report();
     with_image["attachments"] = json!([{"filename": "screenshot.png", "data": "iVBORw0KGgo="}]);
     let body = problem(
-        app.post(path, &teacher, &with_image).await,
+        app.post(path, teacher, &with_image).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "unprocessable",
     )
@@ -169,7 +209,7 @@ async fn bad_reports_are_refused_with_the_fields_named_and_change_nothing() {
     inline_image["category"] = json!("nude_image_sharing");
     inline_image["description"] = json!("here it is: data:image/jpeg;base64,/9j/4AAQSkZJRg==");
     problem(
-        app.post(path, &teacher, &inline_image).await,
+        app.post(path, teacher, &inline_image).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "unprocessable",
     )
@@ -177,32 +217,38 @@ async fn bad_reports_are_refused_with_the_fields_named_and_change_nothing() {
     let mut evidence = cyberbullying_report("With a screenshot");
     evidence["screenshot"] = json!("data:image/png;base64,iVBORw0KGgo=");
     let body = problem(
-        app.post(path, &teacher, &evidence).await,
+        app.post(path, teacher, &evidence).await,
         StatusCode::BAD_REQUEST,
         "validation",
     )
     .await;
     assert!(body["errors"]["attachments"].is_string(), "{body}");
+    reporting.nothing_changed().await;
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_over_a_size_limit_is_refused() {
+    let reporting = Reporting::start().await;
+    let (app, teacher, path) = (&reporting.app, &reporting.teacher, REPORTS);
     // Over the limit: the gateway's (1 MiB) and the service's own (256 KiB).
     let mut huge = cyberbullying_report("Huge");
     huge["description"] = json!("x".repeat(1_100_000));
     problem(
-        app.post(path, &teacher, &huge).await,
+        app.post(path, teacher, &huge).await,
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload-too-large",
     )
     .await;
     huge["description"] = json!("x".repeat(300_000));
     problem(
-        app.post(path, &teacher, &huge).await,
+        app.post(path, teacher, &huge).await,
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload-too-large",
     )
     .await;
     let mut long = cyberbullying_report(&"y".repeat(201));
     let body = problem(
-        app.post(path, &teacher, &long).await,
+        app.post(path, teacher, &long).await,
         StatusCode::BAD_REQUEST,
         "validation",
     )
@@ -211,14 +257,12 @@ async fn bad_reports_are_refused_with_the_fields_named_and_change_nothing() {
     long["summary"] = json!("fine");
     long["description"] = json!("   ");
     problem(
-        app.post(path, &teacher, &long).await,
+        app.post(path, teacher, &long).await,
         StatusCode::BAD_REQUEST,
         "validation",
     )
     .await;
-
-    assert_eq!(app.stored().await, before, "nothing stored changed");
-    app.stop().await;
+    reporting.nothing_changed().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
