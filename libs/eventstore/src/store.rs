@@ -161,45 +161,21 @@ impl EventStore {
         let occurred: Vec<DateTime<Utc>> = events.iter().map(|event| event.occurred_at).collect();
         let data: Vec<&serde_json::Value> = events.iter().map(|event| &event.data).collect();
 
-        // One round trip: read the stream's version, insert the events only if it is the expected
-        // one, and their outbox rows with them. A racing writer of the same version hits the
-        // unique key (stream_id, stream_version).
-        let written: Result<(i64, i64), sqlx::Error> = sqlx::query_as(
-            "WITH current AS (
-                 SELECT COALESCE(MAX(stream_version), 0) AS version FROM events WHERE stream_id = $2
-             ),
-             new_events AS (
-                 INSERT INTO events (event_id, stream_id, stream_version, event_type, trust_id,
-                                     school_id, occurred_at, metadata, data)
-                 SELECT new.id, $2, current.version + new.n, new.event_type, $3, $4,
-                        new.occurred_at, $5, new.data
-                   FROM current,
-                        UNNEST($1::uuid[], $6::text[], $7::timestamptz[], $8::jsonb[])
-                            WITH ORDINALITY AS new(id, event_type, occurred_at, data, n)
-                  WHERE $10::bigint IS NULL OR current.version = $10
-                 RETURNING global_position, event_id
-             ),
-             new_outbox AS (
-                 INSERT INTO outbox (global_position, topic)
-                 SELECT new_events.global_position, t.topic
-                   FROM new_events
-                   JOIN UNNEST($1::uuid[], $9::text[]) AS t(id, topic) ON t.id = new_events.event_id
-                 RETURNING 1
-             )
-             SELECT (SELECT version FROM current), (SELECT count(*) FROM new_outbox)",
-        )
-        .bind(&ids)
-        .bind(stream_id)
-        .bind(&context.trust_id)
-        .bind(&context.school_id)
-        .bind(&metadata)
-        .bind(&types)
-        .bind(&occurred)
-        .bind(&data)
-        .bind(&topics)
-        .bind(expected_version)
-        .fetch_one(&mut *conn)
-        .await;
+        let insert = Insert {
+            ids: &ids,
+            stream_id,
+            context,
+            metadata: &metadata,
+            types: &types,
+            occurred: &occurred,
+            data: &data,
+            topics: &topics,
+            expected_version,
+        };
+        let written = match expected {
+            ExpectedVersion::Any => insert_at_any_version(conn, &insert).await,
+            _ => insert.run(conn).await,
+        };
 
         let current = match written.map_err(StoreError::from) {
             Ok((current, appended)) if appended == events.len() as i64 => {
@@ -323,11 +299,99 @@ fn trace_context_of_current_span() -> TraceContext {
     }
 }
 
-impl From<sqlx::Error> for StoreError {
-    fn from(err: sqlx::Error) -> Self {
-        match &err {
-            sqlx::Error::Database(db) if db.code().as_deref() == Some(UNIQUE_VIOLATION) => StoreError::Unique,
-            _ => StoreError::Database(err),
+/// One append's rows, bound to the one statement that writes them.
+struct Insert<'a> {
+    ids: &'a [Uuid],
+    stream_id: &'a str,
+    context: &'a AppendContext,
+    metadata: &'a serde_json::Value,
+    types: &'a [&'a str],
+    occurred: &'a [DateTime<Utc>],
+    data: &'a [&'a serde_json::Value],
+    topics: &'a [&'a str],
+    expected_version: Option<i64>,
+}
+
+impl Insert<'_> {
+    /// One round trip: read the stream's version, insert the events only if it is the expected one,
+    /// and their outbox rows with them; the version found and the rows written. A racing writer of
+    /// the same version hits the unique key (stream_id, stream_version).
+    async fn run(&self, conn: &mut PgConnection) -> Result<(i64, i64), sqlx::Error> {
+        sqlx::query_as(
+            "WITH current AS (
+                 SELECT COALESCE(MAX(stream_version), 0) AS version FROM events WHERE stream_id = $2
+             ),
+             new_events AS (
+                 INSERT INTO events (event_id, stream_id, stream_version, event_type, trust_id,
+                                     school_id, occurred_at, metadata, data)
+                 SELECT new.id, $2, current.version + new.n, new.event_type, $3, $4,
+                        new.occurred_at, $5, new.data
+                   FROM current,
+                        UNNEST($1::uuid[], $6::text[], $7::timestamptz[], $8::jsonb[])
+                            WITH ORDINALITY AS new(id, event_type, occurred_at, data, n)
+                  WHERE $10::bigint IS NULL OR current.version = $10
+                 RETURNING global_position, event_id
+             ),
+             new_outbox AS (
+                 INSERT INTO outbox (global_position, topic)
+                 SELECT new_events.global_position, t.topic
+                   FROM new_events
+                   JOIN UNNEST($1::uuid[], $9::text[]) AS t(id, topic) ON t.id = new_events.event_id
+                 RETURNING 1
+             )
+             SELECT (SELECT version FROM current), (SELECT count(*) FROM new_outbox)",
+        )
+        .bind(self.ids)
+        .bind(self.stream_id)
+        .bind(&self.context.trust_id)
+        .bind(&self.context.school_id)
+        .bind(self.metadata)
+        .bind(self.types)
+        .bind(self.occurred)
+        .bind(self.data)
+        .bind(self.topics)
+        .bind(self.expected_version)
+        .fetch_one(conn)
+        .await
+    }
+}
+
+/// Appends that expect no particular version (the audit of a read) race one another on a stream
+/// when two people read the same record at once: the later insert waits for the earlier's commit,
+/// then hits the unique key. It tries again at the version the earlier left, inside a savepoint so
+/// that the caller's transaction survives the failed attempt. Without this, a DSL and a deputy
+/// opening the same list at the same moment got a 409.
+async fn insert_at_any_version(
+    conn: &mut PgConnection,
+    insert: &Insert<'_>,
+) -> Result<(i64, i64), sqlx::Error> {
+    const ATTEMPTS: usize = 20;
+    for attempt in 1..=ATTEMPTS {
+        let mut savepoint = conn.begin().await?;
+        match insert.run(&mut savepoint).await {
+            Ok(written) => {
+                savepoint.commit().await?;
+                return Ok(written);
+            }
+            Err(err) if attempt < ATTEMPTS && is_unique(&err) => {
+                savepoint.rollback().await?;
+            }
+            Err(err) => return Err(err),
         }
     }
+    unreachable!("the last attempt returns")
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        if is_unique(&err) {
+            StoreError::Unique
+        } else {
+            StoreError::Database(err)
+        }
+    }
+}
+
+fn is_unique(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some(UNIQUE_VIOLATION))
 }

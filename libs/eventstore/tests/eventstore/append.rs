@@ -157,3 +157,45 @@ async fn expectations_are_enforced_and_loads_return_what_was_appended() {
     assert_eq!(first.decode::<RecordRead>().unwrap().record_id, "case-1");
     assert!(env.store.load("no-such-stream").await.unwrap().is_empty());
 }
+
+/// Two people reading one record at once each append an audit at any version, in their own
+/// transactions, which hold the stream's next version until they commit: every append lands, in
+/// versions 1 to n, and none is refused as a conflict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_appends_at_any_version_all_land_inside_their_transactions() {
+    let env = TestEnv::start().await;
+    let ctx = context("raps");
+    let store = Arc::new(env.store.clone());
+    let readers = (0..20).map(|n| {
+        let (store, ctx) = (store.clone(), ctx.clone());
+        tokio::spawn(async move {
+            let mut tx = store.pool().begin().await.unwrap();
+            let appended = store
+                .append_in(
+                    &mut tx,
+                    "audit-case",
+                    ExpectedVersion::Any,
+                    &ctx,
+                    &[record_read(n)],
+                )
+                .await;
+            // Held open a moment, as a request's transaction is while it writes its answer.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            tx.commit().await.unwrap();
+            appended
+        })
+    });
+    for appended in futures::future::join_all(readers).await {
+        let appended = appended.unwrap();
+        assert!(appended.is_ok(), "{appended:?}");
+    }
+    let versions: Vec<i64> = env
+        .store
+        .load("audit-case")
+        .await
+        .unwrap()
+        .iter()
+        .map(|event| event.stream_version)
+        .collect();
+    assert_eq!(versions, (1..=20).collect::<Vec<_>>());
+}
