@@ -188,22 +188,31 @@ async fn load(
         let (client, url, tokens) = (client.clone(), url.to_owned(), tokens.clone());
         tokio::spawn(async move {
             let mut latencies = Vec::new();
-            let mut failures = 0u64;
+            let mut failures = (0u64, None);
             let end = warm_up + duration;
             let mut next = worker;
             while Instant::now() < end {
                 let token = &tokens[next % tokens.len()];
                 next += connections;
                 let started = Instant::now();
-                let ok = match client.get(&url).bearer_auth(token).send().await {
-                    Ok(response) => response.status() == 200 && response.bytes().await.is_ok(),
-                    Err(_) => false,
+                let outcome = match client.get(&url).bearer_auth(token).send().await {
+                    Ok(response) if response.status() == 200 => {
+                        response.bytes().await.map(drop).map_err(|err| err.to_string())
+                    }
+                    Ok(response) => Err(format!(
+                        "{}: {}",
+                        response.status(),
+                        response.text().await.unwrap_or_default()
+                    )),
+                    Err(err) => Err(err.to_string()),
                 };
                 if started >= warm_up {
-                    if ok {
-                        latencies.push(started.elapsed())
-                    } else {
-                        failures += 1
+                    match outcome {
+                        Ok(()) => latencies.push(started.elapsed()),
+                        Err(err) => {
+                            failures.0 += 1;
+                            failures.1.get_or_insert(err);
+                        }
                     }
                 }
             }
@@ -211,16 +220,20 @@ async fn load(
         })
     });
     let mut latencies = Vec::new();
-    let mut failures = 0;
+    let (mut failures, mut first_failure) = (0, None);
     for worker in futures::future::join_all(workers).await {
-        let (mine, failed) = worker?;
+        let (mine, (failed, first)) = worker?;
         latencies.extend(mine);
         failures += failed;
+        first_failure = first_failure.or(first);
     }
     ticker.abort();
     progress.finish_and_clear();
     if failures > 0 || latencies.is_empty() {
-        bail!("{url}: {failures} requests failed");
+        bail!(
+            "{url}: {failures} requests failed, the first with {}",
+            first_failure.unwrap_or_else(|| "no answer".into())
+        );
     }
     latencies.sort();
     Ok(Stats {
