@@ -116,17 +116,8 @@ impl EventStore {
         events: &[NewEvent],
     ) -> Result<Appended, AppendError> {
         let mut conn = self.pool.acquire().await.map_err(StoreError::from)?;
-        loop {
-            match self
-                .append_in(&mut conn, stream_id, expected, context, events)
-                .await
-            {
-                // Another writer took the version between our read and our write: with no
-                // expectation, simply go again on top of it.
-                Err(AppendError::Conflict { .. }) if expected == ExpectedVersion::Any => continue,
-                result => return result,
-            }
-        }
+        self.append_in(&mut conn, stream_id, expected, context, events)
+            .await
     }
 
     /// Appends on the caller's connection, which may be inside its transaction, so a service can

@@ -136,7 +136,7 @@ impl Concerns {
         let access = concern.access(&viewer).unwrap_or(Access::Reporter);
         let body = render(&concern, access);
         self.store
-            .audit_read(&mut tx, &context, id, "incident-report", access.role(), now)
+            .audit_reads(&mut tx, &context, &[id], "incident-report", access.role(), now)
             .await?;
         let location = format!("/api/v1/schools/{school_id}/incidents/{id}");
         if let Some(idempotency) = &idempotency {
@@ -165,10 +165,10 @@ impl Concerns {
         let context = self.context(&viewer, &trust_id, school_id, access.role());
         let mut tx = self.store.pool().begin().await?;
         self.store
-            .audit_read(
+            .audit_reads(
                 &mut tx,
                 &context,
-                id,
+                &[id],
                 record_kind,
                 access.role(),
                 self.clock.now(),
@@ -195,19 +195,11 @@ impl Concerns {
             .school_role()
             .map(role_name)
             .unwrap_or("trust_safeguarding_lead");
-        for concern in &listed {
-            let context = self.context(&viewer, &trust_id, school_id, role);
-            self.store
-                .audit_read(
-                    &mut tx,
-                    &context,
-                    concern.id,
-                    "incident-list",
-                    role,
-                    self.clock.now(),
-                )
-                .await?;
-        }
+        let context = self.context(&viewer, &trust_id, school_id, role);
+        let ids: Vec<Uuid> = listed.iter().map(|concern| concern.id).collect();
+        self.store
+            .audit_reads(&mut tx, &context, &ids, "incident-list", role, self.clock.now())
+            .await?;
         tx.commit().await?;
         Ok(listed)
     }
@@ -256,7 +248,7 @@ impl Concerns {
             .await?;
         // The answer carries the concern as it now stands: a read, audited with the change.
         self.store
-            .audit_read(&mut tx, &context, id, "incident-command", access.role(), now)
+            .audit_reads(&mut tx, &context, &[id], "incident-command", access.role(), now)
             .await?;
         tx.commit().await?;
         Ok((after, access))

@@ -20,8 +20,11 @@ fn workflow_stream(school_id: &str) -> String {
     format!("workflow-{school_id}")
 }
 
-fn audit_stream(id: Uuid) -> String {
-    format!("audit-incident-{id}")
+/// Each answer's reads are a stream of their own: an answer's audit is appended at once, and two
+/// people reading the same concern never wait on each other's audit (per-concern audit streams
+/// serialised every DSL reading a school's list behind one another).
+fn audit_stream() -> String {
+    format!("audit-{}", Uuid::now_v7())
 }
 
 /// An event of a concern, ready for the store.
@@ -329,34 +332,37 @@ impl ConcernStore {
         Ok(())
     }
 
-    /// Records, for `trustsafe.audit.v1`, that `reader` read concern `id` under `role`, on the
-    /// caller's transaction (so a response carrying a concern is never given unaudited).
-    pub async fn audit_read(
+    /// Records, for `trustsafe.audit.v1`, that the context's actor read the concerns `ids` under
+    /// `role`, on the caller's transaction (so a response carrying a concern is never given unaudited).
+    pub async fn audit_reads(
         &self,
         tx: &mut PgConnection,
         context: &AppendContext,
-        id: Uuid,
+        ids: &[Uuid],
         record_kind: &str,
         role: &str,
         now: DateTime<Utc>,
     ) -> Result<(), AppendError> {
-        let read = RecordRead {
-            record_kind: record_kind.to_owned(),
-            record_id: id.to_string(),
-            school_id: context.school_id.clone().unwrap_or_default(),
-            // As the log names the reader: the pseudonym the service set on the actor.
-            reader: context.actor.on_the_log(),
-            role: role.to_owned(),
-            read_at: now,
-        };
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let reads: Vec<NewEvent> = ids
+            .iter()
+            .map(|id| {
+                let read = RecordRead {
+                    record_kind: record_kind.to_owned(),
+                    record_id: id.to_string(),
+                    school_id: context.school_id.clone().unwrap_or_default(),
+                    // As the log names the reader: the pseudonym the service set on the actor.
+                    reader: context.actor.on_the_log(),
+                    role: role.to_owned(),
+                    read_at: now,
+                };
+                NewEvent::new(&read, now)
+            })
+            .collect();
         self.events
-            .append_in(
-                tx,
-                &audit_stream(id),
-                ExpectedVersion::Any,
-                context,
-                &[NewEvent::new(&read, now)],
-            )
+            .append_in(tx, &audit_stream(), ExpectedVersion::NoStream, context, &reads)
             .await?;
         Ok(())
     }
