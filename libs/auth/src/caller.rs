@@ -77,6 +77,20 @@ where
 }
 
 /// An authenticated caller.
+impl Grants {
+    /// Roles at schools and in trusts, as (id, role) pairs; a school or trust may appear more than once.
+    pub fn of(schools: &[(&str, SchoolRole)], trusts: &[(&str, TrustRole)]) -> Grants {
+        let mut grants = Grants::default();
+        for (id, role) in schools {
+            grants.schools.entry((*id).into()).or_default().insert(*role);
+        }
+        for (id, role) in trusts {
+            grants.trusts.entry((*id).into()).or_default().insert(*role);
+        }
+        grants
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
     /// The token's `sub`: a stable id of the person or integration.

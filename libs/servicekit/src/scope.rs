@@ -187,17 +187,10 @@ mod tests {
     use super::*;
 
     fn caller(school: &[(&str, SchoolRole)], trust: &[(&str, TrustRole)]) -> Caller {
-        let mut grants = Grants::default();
-        for (id, role) in school {
-            grants.schools.entry((*id).into()).or_default().insert(*role);
-        }
-        for (id, role) in trust {
-            grants.trusts.entry((*id).into()).or_default().insert(*role);
-        }
         Caller {
             subject: "someone".into(),
             name: None,
-            grants,
+            grants: Grants::of(school, trust),
         }
     }
 

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::query;
 use crate::app::cases::page;
-use crate::domain::cases::position_of;
+use crate::domain::cases::{age_days, detail_of, position_of};
 
 #[derive(Serialize, ToSchema)]
 pub struct CaseView {
@@ -71,19 +71,19 @@ pub async fn cases(
         })
         .transpose()?;
     let overdue_only = asked.overdue.unwrap_or(false);
-    let (cases, next_cursor) = page(&pool, &scope.trust_id, after, overdue_only, limit).await?;
+    let (cases, next_cursor, now) = page(&pool, &scope.trust_id, after, overdue_only, limit).await?;
     let items = cases
         .into_iter()
         .map(|case| CaseView {
+            detail: detail_of(case.escalated, &case.school_id, case.incident_id),
+            age_days: age_days(case.reported_at, now),
             pseudonym: case.pseudonym,
             school_id: case.school_id,
             category: case.category,
             status: case.status,
-            age_days: case.age_days,
             acknowledgement_overdue: case.acknowledgement_overdue,
             overdue_steps: case.overdue_steps,
             escalated: case.escalated,
-            detail: case.detail,
         })
         .collect();
     Ok(HttpResponse::Ok().json(CasePage { items, next_cursor }))

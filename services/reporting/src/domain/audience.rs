@@ -74,17 +74,10 @@ mod tests {
     use super::*;
 
     fn caller(subject: &str, school: &[(&str, SchoolRole)], trust: &[(&str, TrustRole)]) -> Caller {
-        let mut grants = Grants::default();
-        for (id, role) in school {
-            grants.schools.entry((*id).into()).or_default().insert(*role);
-        }
-        for (id, role) in trust {
-            grants.trusts.entry((*id).into()).or_default().insert(*role);
-        }
         Caller {
             subject: subject.into(),
             name: None,
-            grants,
+            grants: Grants::of(school, trust),
         }
     }
 
