@@ -26,6 +26,14 @@ fn events(history: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// A fresh app, with tokens for a RAPS teacher and its DSL.
+async fn raps_teacher_and_dsl() -> (TestApp, String, String) {
+    let app = TestApp::spawn().await;
+    let teacher = app.school_token("raps-teacher", "raps", &[SchoolRole::Staff]);
+    let dsl = app.school_token("raps-dsl", "raps", &[SchoolRole::Dsl]);
+    (app, teacher, dsl)
+}
+
 /// A member of staff at RAPS reports an indecent-images concern; the DSL reads it. Its location, its
 /// id, and the concern as the DSL sees it.
 async fn reported_at_raps(app: &TestApp, teacher: &str, dsl: &str) -> (String, String, Value) {
@@ -152,18 +160,14 @@ async fn worked_to_close(app: &TestApp, dsl: &str, concern: Value) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_indecent_images_concern_reported_at_raps_is_the_reporter_s_and_the_dsl_s_to_see() {
-    let app = TestApp::spawn().await;
-    let teacher = app.school_token("raps-teacher", "raps", &[SchoolRole::Staff]);
-    let dsl = app.school_token("raps-dsl", "raps", &[SchoolRole::Dsl]);
+    let (app, teacher, dsl) = raps_teacher_and_dsl().await;
     reported_at_raps(&app, &teacher, &dsl).await;
     app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dsl_works_it_through_its_steps_and_referrals_to_close_and_the_history_shows_each() {
-    let app = TestApp::spawn().await;
-    let teacher = app.school_token("raps-teacher", "raps", &[SchoolRole::Staff]);
-    let dsl = app.school_token("raps-dsl", "raps", &[SchoolRole::Dsl]);
+    let (app, teacher, dsl) = raps_teacher_and_dsl().await;
     let (location, _, concern) = reported_at_raps(&app, &teacher, &dsl).await;
     worked_to_close(&app, &dsl, concern).await;
 
@@ -225,9 +229,7 @@ async fn the_dsl_works_it_through_its_steps_and_referrals_to_close_and_the_histo
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_log_has_every_event_of_its_life_and_not_one_word_of_the_narrative() {
-    let app = TestApp::spawn().await;
-    let teacher = app.school_token("raps-teacher", "raps", &[SchoolRole::Staff]);
-    let dsl = app.school_token("raps-dsl", "raps", &[SchoolRole::Dsl]);
+    let (app, teacher, dsl) = raps_teacher_and_dsl().await;
     let (_, id, concern) = reported_at_raps(&app, &teacher, &dsl).await;
     worked_to_close(&app, &dsl, concern).await;
 

@@ -21,6 +21,13 @@ fn total(dashboard: &Value, figure: &str) -> i64 {
         .sum()
 }
 
+/// A Viking person as the log names them when alleged.
+fn alleged_at_viking(app: &TestApp, subject: &str) -> String {
+    app.identity
+        .pseudonyms
+        .pseudonym(Purpose::Alleged, "viking", subject.as_bytes())
+}
+
 /// Every figure of a school dashboard that could count a concern.
 fn counted(dashboard: &Value) -> [i64; 5] {
     [
@@ -37,11 +44,7 @@ async fn a_concern_routed_away_from_the_dsl_or_head_is_counted_nowhere_they_look
     let app = TestApp::spawn().await;
     let now = Utc::now();
     let days = |n: i64| now - Duration::days(n);
-    let alleged = |subject: &str| {
-        app.identity
-            .pseudonyms
-            .pseudonym(Purpose::Alleged, "viking", subject.as_bytes())
-    };
+    let alleged = |subject: &str| alleged_at_viking(&app, subject);
     let overdue_step = [("lado_referral", Some(days(1)))];
     let concerns = vec![
         // An ordinary concern everyone may count: acknowledged late, a step overdue.
@@ -113,11 +116,7 @@ async fn the_figures_count_what_the_audience_rule_admits_for_every_viewer() {
     let app = TestApp::spawn().await;
     let now = Utc::now();
     let days = |n: i64| now - Duration::days(n);
-    let alleged = |subject: &str| {
-        app.identity
-            .pseudonyms
-            .pseudonym(Purpose::Alleged, "viking", subject.as_bytes())
-    };
+    let alleged = |subject: &str| alleged_at_viking(&app, subject);
     let viewers = ["raps-dsl", "raps-deputy", "raps-head"];
     let mut concerns = Vec::new();
     let mut routes = Vec::new();
