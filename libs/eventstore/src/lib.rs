@@ -11,7 +11,7 @@ pub use consumer::{
     Consumer, ConsumerConfig, ConsumerError, HandlerError, Outcome, Projection, RebuildProgress,
 };
 pub use relay::{BatchOutcome, Relay, RelayConfig};
-pub use store::{AppendContext, Appended, EventStore, ExpectedVersion, NewEvent};
+pub use store::{AppendContext, Appended, EventStore, ExpectedVersion, NewEvent, StreamEvent};
 
 use thiserror::Error;
 

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use trustsafe_events::audit::RecordRead;
-use trustsafe_eventstore::{AppendError, ExpectedVersion};
+use trustsafe_eventstore::{AppendError, ExpectedVersion, StreamEvent};
 
 use crate::support::{TestEnv, context, record_read};
 
@@ -198,4 +198,50 @@ async fn concurrent_appends_at_any_version_all_land_inside_their_transactions() 
         .map(|event| event.stream_version)
         .collect();
     assert_eq!(versions, (1..=20).collect::<Vec<_>>());
+}
+
+/// Many streams, one event each, in one statement: all land with their outbox rows, or, when one
+/// stream has moved since it was read, none does.
+#[tokio::test]
+async fn an_append_to_many_streams_lands_whole_or_not_at_all() {
+    let env = TestEnv::start().await;
+    let ctx = context("raps");
+    env.store
+        .append("person-2", ExpectedVersion::NoStream, &ctx, &[record_read(0)])
+        .await
+        .unwrap();
+    let each = |expected_of_second: i64, n: usize| {
+        vec![
+            StreamEvent {
+                stream_id: "person-1".into(),
+                expected: 0,
+                event: record_read(n),
+            },
+            StreamEvent {
+                stream_id: "person-2".into(),
+                expected: expected_of_second,
+                event: record_read(n + 1),
+            },
+        ]
+    };
+    let mut tx = env.store.pool().begin().await.unwrap();
+    let moved = env.store.append_each(&mut tx, &ctx, &each(0, 10)).await;
+    assert!(
+        matches!(&moved, Err(AppendError::Conflict { stream_id, .. }) if stream_id == "person-2"),
+        "{moved:?}"
+    );
+    drop(tx);
+    assert_eq!(
+        env.store.version("person-1").await.unwrap(),
+        0,
+        "nothing of a refused append"
+    );
+    assert_eq!(env.outbox_len().await, 1);
+
+    let mut tx = env.store.pool().begin().await.unwrap();
+    env.store.append_each(&mut tx, &ctx, &each(1, 20)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(env.store.version("person-1").await.unwrap(), 1);
+    assert_eq!(env.store.version("person-2").await.unwrap(), 2);
+    assert_eq!(env.outbox_len().await, 3, "one outbox row per stored event");
 }
