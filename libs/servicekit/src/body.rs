@@ -86,3 +86,37 @@ impl BoundedBody {
         Ok(body)
     }
 }
+
+/// The body as a JSON object, read up to `limit` bytes: anything else is a problem naming what is
+/// wrong (not JSON, not an object, a Content-Type that is not JSON). An empty body is `{}` when
+/// `empty_ok`.
+pub async fn json_object(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+    empty_ok: bool,
+) -> Result<serde_json::Value, Problem> {
+    if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
+        let content_type = content_type.to_str().unwrap_or_default().to_ascii_lowercase();
+        if !(content_type.starts_with("application/json") || content_type.contains("+json")) {
+            return Err(
+                Problem::new(Kind::Validation, "Send the body as application/json.")
+                    .with_error("Content-Type", format!("{content_type} is not JSON")),
+            );
+        }
+    }
+    let body = BoundedBody::new(req, payload, limit)?.collect().await?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return if empty_ok {
+            Ok(serde_json::Value::Object(Default::default()))
+        } else {
+            Err(Problem::new(Kind::Validation, "A JSON body is required."))
+        };
+    }
+    let value: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|err| Problem::new(Kind::Validation, format!("The body is not valid JSON: {err}.")))?;
+    if !value.is_object() {
+        return Err(Problem::new(Kind::Validation, "The body must be a JSON object."));
+    }
+    Ok(value)
+}

@@ -1,11 +1,12 @@
 //! What every trustsafe service shares and no service's business rule lives in: the tenancy, the
 //! service declaration (`Service`) and the host that runs it (its relay, consumers and HTTP endpoints
-//! for health, readiness and metrics), the scopes endpoints are called in, and the bounded body reader.
+//! for health, readiness and metrics), the scopes endpoints are called in, and the readers of a request's body and query.
 
 pub mod body;
 mod host;
 pub mod operations;
 pub mod pseudonyms;
+pub mod query;
 pub mod scope;
 mod service;
 pub mod tenancy;

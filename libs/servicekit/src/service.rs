@@ -32,6 +32,9 @@ pub struct Service {
     pub routes: Routes,
     /// The consumer groups it runs, each under [`crate::ServiceBase::run_consumer`].
     pub consumers: &'static [&'static str],
+    /// The largest request body any of its endpoints takes: the gateway refuses more (413) before
+    /// passing a byte on.
+    pub body_limit: usize,
     pub start: Start,
 }
 

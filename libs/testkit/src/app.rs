@@ -70,6 +70,10 @@ impl TestApp {
         self.identity.trust_token(subject, trust, role)
     }
 
+    pub fn mis_token(&self, subject: &str, school: &str) -> String {
+        self.identity.mis_token(subject, school)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -86,6 +90,16 @@ impl TestApp {
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
         self.client
             .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("the gateway answers")
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client
+            .put(self.url(path))
             .bearer_auth(token)
             .json(body)
             .send()

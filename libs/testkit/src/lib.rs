@@ -10,16 +10,18 @@
 
 mod app;
 mod broker;
+mod topic;
 
 pub use app::TestApp;
 pub use broker::TestBroker;
+pub use topic::{distinct_ids, header, problem, read_topic};
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rdkafka::producer::FutureProducer;
 use trustsafe_auth::dev::{AUDIENCE, DEV_ISSUER, DevIdentity};
-use trustsafe_auth::{AuthConfig, Authenticator, Grants, SchoolRole, TrustRole};
+use trustsafe_auth::{AuthConfig, Authenticator, Grants, SchoolRole, Scope, TrustRole};
 use trustsafe_devstack::{PrivatePostgres, cluster_dir, ensure_database};
 use trustsafe_events::KafkaRecord;
 use trustsafe_eventstore::kafka::{self, SharedLog};
@@ -118,6 +120,14 @@ impl Identity {
         grants
             .schools
             .insert(school.into(), roles.iter().copied().collect());
+        self.identity
+            .mint(subject, None, &grants, Duration::from_secs(3600))
+    }
+
+    /// A token for a school's MIS integration (the `mis` scope).
+    pub fn mis_token(&self, subject: &str, school: &str) -> String {
+        let mut grants = Grants::default();
+        grants.scopes.insert(school.into(), [Scope::Mis].into());
         self.identity
             .mint(subject, None, &grants, Duration::from_secs(3600))
     }

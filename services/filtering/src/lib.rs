@@ -19,5 +19,6 @@ pub static SERVICE: Service = Service {
     document: api::Api::openapi,
     routes: api::routes,
     consumers: &[],
+    body_limit: 1024 * 1024,
     start: |config| Box::pin(trustsafe_servicekit::start(&SERVICE, config)),
 };

@@ -17,6 +17,8 @@ pub struct Upstream {
     pub base_url: String,
     pub school_resources: BTreeSet<String>,
     pub trust_resources: BTreeSet<String>,
+    /// The largest request body the service takes.
+    pub body_limit: usize,
 }
 
 impl Upstream {
@@ -27,6 +29,7 @@ impl Upstream {
             base_url,
             school_resources: service.resources(SCHOOL_PREFIX),
             trust_resources: service.resources(TRUST_PREFIX),
+            body_limit: service.body_limit,
         }
     }
 }
@@ -49,7 +52,8 @@ pub struct GatewayConfig {
     pub jwks: Option<serde_json::Value>,
     /// The demo users the dashboard offers at `/dev/demo-users` (dev mode only; empty otherwise).
     pub demo_users: Vec<DemoUser>,
-    /// Largest request body passed on; more is 413.
+    /// Largest request body passed on to any service (each also has its own, smaller or not); more
+    /// is 413.
     pub body_limit: usize,
     /// How long an upstream may take to answer before the caller gets 504.
     pub upstream_timeout: Duration,
@@ -67,7 +71,7 @@ impl GatewayConfig {
             authenticator,
             jwks: None,
             demo_users: Vec::new(),
-            body_limit: 1024 * 1024,
+            body_limit: 64 * 1024 * 1024,
             upstream_timeout: Duration::from_secs(10),
             rate_per_second: 50,
             rate_burst: 100,

@@ -166,7 +166,8 @@ async fn forward(
     body: web::Payload,
     proxy: &Proxy,
 ) -> Result<HttpResponse, Problem> {
-    let body = BoundedBody::new(req, body, proxy.config.body_limit)?;
+    let limit = upstream.body_limit.min(proxy.config.body_limit);
+    let body = BoundedBody::new(req, body, limit)?;
     let request_id = request_id(req);
     let over_limit = Arc::new(AtomicBool::new(false));
     let mut request = upstream_request(req, upstream, path_and_query, &request_id, proxy)?;
@@ -175,10 +176,7 @@ async fn forward(
     }
     let response = request.send().await.map_err(|err| {
         if over_limit.load(Ordering::SeqCst) {
-            BodyError::TooLarge {
-                limit: proxy.config.body_limit,
-            }
-            .into()
+            BodyError::TooLarge { limit }.into()
         } else if err.is_timeout() {
             Problem::new(
                 Kind::GatewayTimeout,

@@ -29,6 +29,7 @@ pub static SERVICE: Service = Service {
     document: api::ConcernApi::openapi,
     routes: api::routes,
     consumers: &[BreachEscalations::NAME],
+    body_limit: api::BODY_LIMIT,
     start: |config| Box::pin(start(config)),
 };
 

@@ -27,6 +27,8 @@ pub static SERVICE: Service = Service {
     document: api::ReportingApi::openapi,
     routes: api::routes,
     consumers: &[ReadModel::NAME],
+    // Its endpoints read; none takes a body.
+    body_limit: 64 * 1024,
     start: |config| Box::pin(start(config)),
 };
 

@@ -41,7 +41,7 @@ async fn an_event_reaches_its_topic_within_milliseconds_of_commit() {
         elapsed < Duration::from_secs(2),
         "woke by notification, not by polling: {elapsed:?}"
     );
-    let records = read_topic(env.log(), topics::AUDIT, 1, Duration::from_secs(10)).await;
+    let records = read_topic(env.log(), topics::AUDIT, 1, Duration::from_secs(10), |_| true).await;
     assert_eq!(records[0].key, "audit-raps");
     assert_eq!(header(&records[0], "ce_type"), "audit.record_read.v2");
 }
@@ -82,7 +82,7 @@ async fn a_transaction_that_commits_late_is_not_skipped() {
         .unwrap();
     assert!(low < high, "the held transaction took the lower position");
 
-    let first = read_topic(env.log(), topics::AUDIT, 1, Duration::from_secs(10)).await;
+    let first = read_topic(env.log(), topics::AUDIT, 1, Duration::from_secs(10), |_| true).await;
     assert_eq!(
         first[0].key, "audit-quick",
         "the higher position is published while the lower is held"
@@ -90,7 +90,7 @@ async fn a_transaction_that_commits_late_is_not_skipped() {
 
     held.commit().await.unwrap();
     env.outbox_drained(Duration::from_secs(10)).await;
-    let all = read_topic(env.log(), topics::AUDIT, 2, Duration::from_secs(10)).await;
+    let all = read_topic(env.log(), topics::AUDIT, 2, Duration::from_secs(10), |_| true).await;
     let mut keys: Vec<_> = all.iter().map(|record| record.key.as_str()).collect();
     keys.sort();
     assert_eq!(keys, ["audit-held", "audit-quick"], "the relay missed 0");
@@ -147,7 +147,14 @@ async fn a_relay_stopped_mid_batch_loses_nothing_and_effects_happen_once() {
     let (_relay, _shutdown) = start_relay(&env, small_batches);
     env.outbox_drained(Duration::from_secs(60)).await;
 
-    let records = read_topic(env.log(), topics::AUDIT, total as usize, Duration::from_secs(30)).await;
+    let records = read_topic(
+        env.log(),
+        topics::AUDIT,
+        total as usize,
+        Duration::from_secs(30),
+        |_| true,
+    )
+    .await;
     assert_stream_order(&records);
     let distinct: std::collections::HashSet<_> =
         records.iter().map(|record| header(record, "ce_id")).collect();
@@ -205,7 +212,7 @@ async fn appends_succeed_while_the_broker_is_away_and_publish_in_order_when_it_r
 
     env.broker.resume().await;
     env.outbox_drained(Duration::from_secs(60)).await;
-    let records = read_topic(env.log(), topics::AUDIT, 101, Duration::from_secs(30)).await;
+    let records = read_topic(env.log(), topics::AUDIT, 101, Duration::from_secs(30), |_| true).await;
     assert_stream_order(&records);
     let away = records
         .iter()

@@ -5,15 +5,14 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::Utc;
-use rdkafka::consumer::{Consumer as _, StreamConsumer};
+use rdkafka::ClientConfig;
 use rdkafka::producer::FutureProducer;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use trustsafe_events::{Actor, KafkaRecord, audit::RecordRead};
 use trustsafe_eventstore::kafka::SharedLog;
 use trustsafe_eventstore::{AppendContext, EventStore, NewEvent, kafka};
-use trustsafe_testkit::{PARTITIONS, TestBroker};
+use trustsafe_testkit::TestBroker;
 use uuid::Uuid;
 
 pub struct TestEnv {
@@ -91,46 +90,7 @@ pub fn record_read(n: usize) -> NewEvent {
     NewEvent::new(&event, Utc::now())
 }
 
-/// Reads the contract's `topic` from the beginning until `count` distinct events (by `ce_id`) have
-/// arrived, keeping any duplicates met on the way (fails after `within`).
-pub async fn read_topic(log: &SharedLog, topic: &str, count: usize, within: Duration) -> Vec<KafkaRecord> {
-    let topic = &log.topic(topic);
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &log.brokers)
-        .set("group.id", format!("reader-{}", Uuid::now_v7()))
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let mut assignment = TopicPartitionList::new();
-    for partition in 0..PARTITIONS {
-        assignment
-            .add_partition_offset(topic, partition, Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&assignment).unwrap();
-    let mut records = Vec::new();
-    let mut distinct = HashSet::new();
-    let deadline = tokio::time::Instant::now() + within;
-    while distinct.len() < count {
-        let message = tokio::time::timeout_at(deadline, consumer.recv())
-            .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "only {} of {count} events on {topic} within {within:?}",
-                    distinct.len()
-                )
-            })
-            .unwrap();
-        let record = kafka::record_of(&message);
-        distinct.insert(header(&record, "ce_id"));
-        records.push(record);
-    }
-    records
-}
-
-pub fn header(record: &KafkaRecord, name: &str) -> String {
-    String::from_utf8(record.header(name).unwrap_or_default().to_vec()).unwrap()
-}
+pub use trustsafe_testkit::{header, read_topic};
 
 /// Checks that each stream's versions arrive as 1, 2, 3, … once duplicates are set aside.
 pub fn assert_stream_order(records: &[KafkaRecord]) {

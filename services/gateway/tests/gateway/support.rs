@@ -66,6 +66,7 @@ impl Setup {
             base_url: upstream_url.into(),
             school_resources: ["incidents", "workflow"].map(String::from).into(),
             trust_resources: ["dashboard"].map(String::from).into(),
+            body_limit: 1024 * 1024,
         }];
         config.body_limit = 1024;
         config.upstream_timeout = Duration::from_millis(800);

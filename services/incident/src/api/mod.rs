@@ -6,6 +6,8 @@ mod schema;
 mod views;
 mod workflow;
 
+pub(crate) use request::BODY_LIMIT;
+
 use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 

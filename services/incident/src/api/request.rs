@@ -6,38 +6,16 @@ use actix_web::{HttpRequest, web};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use trustsafe_problem::{Kind, Problem};
-use trustsafe_servicekit::body::BoundedBody;
+use trustsafe_servicekit::body::json_object;
 use utoipa::PartialSchema;
 use utoipa::openapi::{RefOr, Schema};
 
 /// The largest body a concern's request may have (a long description fits many times over).
 pub const BODY_LIMIT: usize = 256 * 1024;
 
-/// The body as JSON, read up to [`BODY_LIMIT`]. An empty body is `{}` when `empty_ok`.
+/// The body as a JSON object, read up to [`BODY_LIMIT`]. An empty body is `{}` when `empty_ok`.
 pub async fn json_body(req: &HttpRequest, payload: web::Payload, empty_ok: bool) -> Result<Value, Problem> {
-    if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
-        let content_type = content_type.to_str().unwrap_or_default().to_ascii_lowercase();
-        if !(content_type.starts_with("application/json") || content_type.contains("+json")) {
-            return Err(
-                Problem::new(Kind::Validation, "Send the body as application/json.")
-                    .with_error("Content-Type", format!("{content_type} is not JSON")),
-            );
-        }
-    }
-    let body = BoundedBody::new(req, payload, BODY_LIMIT)?.collect().await?;
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return if empty_ok {
-            Ok(Value::Object(Default::default()))
-        } else {
-            Err(Problem::new(Kind::Validation, "A JSON body is required."))
-        };
-    }
-    let value: Value = serde_json::from_slice(&body)
-        .map_err(|err| Problem::new(Kind::Validation, format!("The body is not valid JSON: {err}.")))?;
-    if !value.is_object() {
-        return Err(Problem::new(Kind::Validation, "The body must be a JSON object."));
-    }
-    Ok(value)
+    json_object(req, payload, BODY_LIMIT, empty_ok).await
 }
 
 /// The body as `T`: every required field that is missing is named at once, then any field of the

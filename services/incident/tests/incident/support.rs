@@ -1,17 +1,12 @@
 //! What every incident test stands on: the test kit's app (a fresh database, a broker of its own, the
 //! incident service and the gateway in front), and the helpers of this service's domain.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
-use rdkafka::consumer::{Consumer as _, StreamConsumer};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use reqwest::{Response, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use trustsafe_events::KafkaRecord;
-use trustsafe_eventstore::kafka;
 use trustsafe_testkit as testkit;
-use uuid::Uuid;
 
 /// The test kit's app running the incident service, with this service's helpers.
 pub struct TestApp(testkit::TestApp);
@@ -94,47 +89,15 @@ impl TestApp {
         panic!("the outbox did not drain within ten seconds");
     }
 
-    /// Reads `topic` from the start until `count` distinct events (by `ce_id`) for which `wanted`
-    /// holds have arrived; those records, duplicates included. (Not up to the high watermarks: tansu
-    /// 0.6's in-memory engine can report a stale one.)
+    /// Reads `topic` from the start until `count` distinct events for which `wanted` holds have
+    /// arrived (see [`testkit::read_topic`]).
     pub async fn read(
         &self,
         topic: &str,
         count: usize,
         wanted: impl Fn(&KafkaRecord) -> bool,
     ) -> Vec<KafkaRecord> {
-        let topic = &self.broker.topic(topic);
-        let consumer: StreamConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &self.broker.log().brokers)
-            .set("group.id", format!("reader-{}", Uuid::now_v7()))
-            .set("enable.auto.commit", "false")
-            .create()
-            .unwrap();
-        let mut assignment = TopicPartitionList::new();
-        for partition in 0..testkit::PARTITIONS {
-            assignment
-                .add_partition_offset(topic, partition, Offset::Beginning)
-                .unwrap();
-        }
-        consumer.assign(&assignment).unwrap();
-        let mut records = Vec::new();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        while distinct_ids(&records).len() < count {
-            let message = tokio::time::timeout_at(deadline, consumer.recv())
-                .await
-                .unwrap_or_else(|_| {
-                    panic!(
-                        "only {} of {count} events on {topic}",
-                        distinct_ids(&records).len()
-                    )
-                })
-                .unwrap();
-            let record = kafka::record_of(&message);
-            if wanted(&record) {
-                records.push(record);
-            }
-        }
-        records
+        testkit::read_topic(self.broker.log(), topic, count, Duration::from_secs(20), wanted).await
     }
 
     /// Produces records, as another service would.
@@ -143,23 +106,7 @@ impl TestApp {
     }
 }
 
-pub fn header(record: &KafkaRecord, name: &str) -> String {
-    String::from_utf8(record.header(name).unwrap_or_default().to_vec()).unwrap()
-}
-
-/// The distinct event ids among `records`.
-pub fn distinct_ids(records: &[KafkaRecord]) -> HashSet<String> {
-    records.iter().map(|record| header(record, "ce_id")).collect()
-}
-
-/// Asserts a problem+json answer of `status` and `kind`; its body.
-pub async fn problem(response: Response, status: StatusCode, kind: &str) -> Value {
-    assert_eq!(response.status(), status, "{:?}", response.headers());
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["type"], format!("urn:trustsafe:problem:{kind}"), "{body}");
-    body
-}
+pub use testkit::{distinct_ids, header, problem};
 
 /// The indecent-images report a member of staff at RAPS makes.
 pub fn iioc_report() -> Value {

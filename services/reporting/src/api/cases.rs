@@ -9,9 +9,9 @@ use trustsafe_servicekit::TrustScope;
 use trustsafe_servicekit::policy::TrustLead;
 use utoipa::ToSchema;
 
-use super::query;
 use crate::app::cases::page;
 use crate::domain::cases::{age_days, detail_of, position_of};
+use trustsafe_servicekit::query::query;
 
 #[derive(Serialize, ToSchema)]
 pub struct CaseView {

@@ -10,11 +10,11 @@ use trustsafe_servicekit::policy::{SafeguardingLeads, TrustReaders};
 use trustsafe_servicekit::{PseudonymKey, Purpose, SchoolScope, Tenancy, TrustScope};
 
 use super::figures::DashboardView;
-use super::query;
 use crate::app::figures::report;
 use crate::domain::audience::{Audience, trust_detail};
 use crate::domain::periods::{months, whole_term};
 use crate::domain::suppression::Detail;
+use trustsafe_servicekit::query::query;
 
 const PERIOD: &str = " A period is from=YYYY-MM&to=YYYY-MM, or term=YYYY-season.";
 

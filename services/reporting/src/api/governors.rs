@@ -12,11 +12,11 @@ use trustsafe_servicekit::{Tenancy, TrustScope};
 use utoipa::ToSchema;
 
 use super::figures::{DashboardView, FiguresView};
-use super::query;
 use crate::app::figures::report;
 use crate::domain::audience::Audience;
 use crate::domain::periods::named_term;
 use crate::domain::suppression::Detail;
+use trustsafe_servicekit::query::query;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -6,7 +6,6 @@ mod figures;
 mod governors;
 mod policy_reviews;
 
-use actix_web::{HttpRequest, web};
 use trustsafe_problem::{Kind, Problem};
 use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -35,11 +34,4 @@ impl From<PeriodError> for Problem {
     fn from(err: PeriodError) -> Problem {
         Problem::new(Kind::Validation, err.detail).with_error(err.field, err.reason)
     }
-}
-
-/// The request's query as `Q`; `hint` says what a well-formed one looks like.
-fn query<Q: serde::de::DeserializeOwned>(req: &HttpRequest, hint: &str) -> Result<Q, Problem> {
-    web::Query::<Q>::from_query(req.query_string())
-        .map(web::Query::into_inner)
-        .map_err(|err| Problem::new(Kind::Validation, format!("The query is malformed: {err}.{hint}")))
 }
