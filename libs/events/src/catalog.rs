@@ -38,7 +38,7 @@ fn kind<E: Event>() -> EventKind {
 
 /// All event types, in a stable order.
 pub fn catalog() -> Vec<EventKind> {
-    use crate::{audit, filtering, incident};
+    use crate::{audit, aup, filtering, incident};
     vec![
         kind::<audit::RecordReadV1>(),
         kind::<audit::RecordRead>(),
@@ -54,6 +54,8 @@ pub fn catalog() -> Vec<EventKind> {
         kind::<incident::WorkflowChangedV1>(),
         kind::<incident::WorkflowChanged>(),
         kind::<filtering::BreachEscalated>(),
+        kind::<aup::PersonRecorded>(),
+        kind::<aup::PersonRemoved>(),
     ]
 }
 

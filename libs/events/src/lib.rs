@@ -11,6 +11,7 @@ mod envelope;
 mod error;
 
 pub mod audit;
+pub mod aup;
 pub mod filtering;
 pub mod incident;
 

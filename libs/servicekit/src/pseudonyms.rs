@@ -27,6 +27,9 @@ pub enum Purpose {
     /// Someone alleged to be involved in a concern: a key apart from `Actor`'s, so the log cannot
     /// tie an allegation to the person's own actions.
     Alleged,
+    /// A directory account name (what a web filter logs), so the roster and the filtering service
+    /// can match a user name without the log carrying it.
+    Account,
 }
 
 impl Purpose {
@@ -35,6 +38,7 @@ impl Purpose {
             Purpose::Case => b"trustsafe case pseudonym v1",
             Purpose::Actor => b"trustsafe actor pseudonym v1",
             Purpose::Alleged => b"trustsafe alleged pseudonym v1",
+            Purpose::Account => b"trustsafe account hash v1",
         }
     }
 }
@@ -90,6 +94,15 @@ impl PseudonymKey {
         mac.finalize().into_bytes().into()
     }
 
+    /// The keyed hash of a directory account name within a trust, as the aup topic carries it: the
+    /// name trimmed and lower-cased first (`RAPS\JSmith ` and `raps\jsmith` are one account), then
+    /// 128 bits in hex, enough that two accounts of a trust never share one.
+    pub fn account_hash(&self, trust_id: &str, account: &str) -> String {
+        let name = account.trim().to_lowercase();
+        let mac = self.mac(Purpose::Account, trust_id, name.as_bytes());
+        mac[..16].iter().map(|byte| format!("{byte:02x}")).collect()
+    }
+
     /// `mac` as 60 bits in Crockford's base 32, grouped for reading aloud: `K7Q2-9XMP-3TZA`.
     pub fn pseudonym(&self, purpose: Purpose, trust_id: &str, data: &[u8]) -> String {
         const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -128,6 +141,16 @@ mod tests {
         assert_ne!(name, other.pseudonym(Purpose::Case, "viking", id), "keyed");
         assert_ne!(name, key.pseudonym(Purpose::Case, "claremont", id), "per trust");
         assert_ne!(name, key.pseudonym(Purpose::Actor, "viking", id), "per purpose");
+    }
+
+    #[test]
+    fn an_account_hash_ignores_case_and_surrounding_space_but_not_the_trust() {
+        let key = PseudonymKey::generate();
+        let hash = key.account_hash("viking", "RAPS\\JSmith ");
+        assert_eq!(hash, key.account_hash("viking", "raps\\jsmith"));
+        assert_eq!(hash.len(), 32);
+        assert_ne!(hash, key.account_hash("claremont", "raps\\jsmith"));
+        assert_ne!(hash, key.account_hash("viking", "raps\\jsmith2"));
     }
 
     #[test]

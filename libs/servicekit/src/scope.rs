@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures::future::LocalBoxFuture;
-use trustsafe_auth::{Caller, SchoolRole, TrustRole};
+use trustsafe_auth::{Caller, SchoolRole, Scope, TrustRole};
 use trustsafe_problem::{Kind, Problem};
 
 use crate::Tenancy;
@@ -63,6 +63,16 @@ pub mod policy {
                 || [SchoolRole::Dsl, SchoolRole::DeputyDsl, SchoolRole::Headteacher]
                     .into_iter()
                     .any(|role| caller.has_school_role(school_id, role))
+        }
+    }
+
+    /// The school's MIS integration (the `mis` scope on the school): it syncs the roster and reads
+    /// acceptable-use status, and nothing else.
+    pub struct MisIntegration;
+
+    impl SchoolPolicy for MisIntegration {
+        fn admits(caller: &Caller, school_id: &str, _trust_id: &str) -> bool {
+            caller.has_scope(school_id, Scope::Mis)
         }
     }
 
@@ -223,8 +233,13 @@ mod tests {
             .insert(Scope::Mis);
         let governor = caller(&[], &[("viking", TrustRole::TrustGovernor)]);
         assert!(SchoolScope::<AnyGrant>::admit(&tenancy, mis.clone(), "raps").is_some());
-        assert!(SchoolScope::<AnyRole>::admit(&tenancy, mis, "raps").is_none());
-        assert!(SchoolScope::<AnyRole>::admit(&tenancy, governor, "raps").is_some());
+        assert!(SchoolScope::<AnyRole>::admit(&tenancy, mis.clone(), "raps").is_none());
+        assert!(SchoolScope::<AnyRole>::admit(&tenancy, governor.clone(), "raps").is_some());
+        assert!(SchoolScope::<MisIntegration>::admit(&tenancy, mis.clone(), "raps").is_some());
+        assert!(SchoolScope::<MisIntegration>::admit(&tenancy, mis, "chilton").is_none());
+        let raps_dsl = caller(&[("raps", SchoolRole::Dsl)], &[]);
+        assert!(SchoolScope::<MisIntegration>::admit(&tenancy, raps_dsl, "raps").is_none());
+        assert!(SchoolScope::<MisIntegration>::admit(&tenancy, governor, "raps").is_none());
     }
 
     #[test]

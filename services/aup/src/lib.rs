@@ -1,17 +1,21 @@
 //! The aup service: acceptable-use documents and agreements, people from the MIS, access grants, visitor passes and device loans.
 //!
-//! It owns the database `trustsafe_aup` and publishes its events from there to the shared log. So
-//! far it is the host every service starts from (its event store, its outbox relay, the operations
-//! endpoints); its four rooms are ready for what comes next. A filtering record is a *breach*, a
-//! signed acceptable-use policy an *agreement*.
+//! It owns the database `trustsafe_aup`: each person's stream and the roster table kept in step with
+//! it. Its events reach `trustsafe.aup.v1` through the outbox relay, carrying ids, kinds, year groups,
+//! flags and keyed hashes of account names; names and contact details stay here. A signed
+//! acceptable-use policy is an *agreement*.
 
 mod api;
 pub mod app;
 pub mod domain;
 mod store;
 
-use trustsafe_servicekit::Service;
+use actix_web::web;
+use trustsafe_servicekit::{HostConfig, RunningService, Service, ServiceBase};
 use utoipa::OpenApi;
+
+use crate::app::roster::Roster;
+use crate::store::PeopleStore;
 
 pub static SERVICE: Service = Service {
     name: "aup",
@@ -19,5 +23,17 @@ pub static SERVICE: Service = Service {
     document: api::Api::openapi,
     routes: api::routes,
     consumers: &[],
-    start: |config| Box::pin(trustsafe_servicekit::start(&SERVICE, config)),
+    body_limit: api::BODY_LIMIT,
+    start: |config| Box::pin(start(config)),
 };
+
+async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
+    let base = ServiceBase::connect(&SERVICE, config).await?;
+    let store = PeopleStore::new(base.store.clone());
+    store.migrate().await?;
+    let roster = web::Data::new(Roster::new(store, config.pseudonyms.clone()));
+    base.serve(move |cfg| {
+        cfg.app_data(roster.clone());
+    })
+    .await
+}

@@ -1,15 +1,29 @@
-//! The HTTP API: thin handlers over `app`, each carrying its route and its document. None yet.
+//! The HTTP API: thin handlers over `app`, each carrying its route and its document.
+
+mod people;
+mod views;
 
 use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+/// The largest body an endpoint takes: a roster of a few thousand people in one call.
+pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
 /// Every route of the service's API.
-pub fn routes(_cfg: &mut ServiceConfig) {}
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(people::sync)
+        .service(people::list)
+        .service(people::get)
+        .service(people::person_history);
+}
 
 /// The document's tags and shared schemas; the paths come from [`routes`].
 #[derive(OpenApi)]
 #[openapi(
     components(schemas(trustsafe_problem::ProblemDocument)),
-    tags((name = "acceptable-use", description = "Acceptable-use documents, agreements, the roster from the MIS, access grants, visitor passes and device loans"))
+    tags(
+        (name = "acceptable-use", description = "Acceptable-use documents, agreements, access grants, visitor passes and device loans"),
+        (name = "people", description = "The roster: pupils, staff, parents and carers, synced from the school's MIS")
+    )
 )]
 pub struct Api;

@@ -1,2 +1,5 @@
 //! The application core: load, authorise through the domain's rules, decide, append, answer a view.
-//! It knows nothing of HTTP. Empty until the service has commands.
+//! It knows nothing of HTTP.
+
+pub mod error;
+pub mod roster;

@@ -1,2 +1,5 @@
-//! The aup domain, pure: commands become events, events become state, and the rules of who may see
-//! and do what. No IO, no actix, no sqlx, no clock. Empty until the service has rules.
+//! The aup domain, pure: the rules of the roster (what a record must be, what a sync does, who may
+//! read whom) and of acceptable use. No IO, no actix, no sqlx, no clock: time comes in as a value.
+
+pub mod people;
+pub mod upn;

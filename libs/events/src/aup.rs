@@ -1,0 +1,135 @@
+//! People (the roster from the MIS), published by the aup service on `trustsafe.aup.v1`. A person is
+//! the stream `person-<id>`.
+//!
+//! The log carries what other services need to know *who* a record is about, and nothing that names
+//! them: the person's id, school, kind, year group and sensitive flags, and their directory account
+//! names only as keyed hashes (so the filtering service can match a log's user name without holding a
+//! list of children's user names). Names, dates of birth, UPNs and contact details sit under
+//! `restricted`: kept in the aup service's own store, never published.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{Event, topics};
+
+/// What a person on the roster is to the school (the incident contract's `PersonKind` also knows
+/// visitors and outsiders, who are on no roster).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RosterKind {
+    Pupil,
+    Staff,
+    /// A parent or carer, linked to their children.
+    Parent,
+}
+
+/// A pupil's sensitive flags, as the MIS holds them; unknown when the MIS did not say.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonFlags {
+    /// Special educational needs and disabilities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send: Option<bool>,
+    /// Looked after by the local authority.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_care: Option<bool>,
+    /// English as an additional language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eal: Option<bool>,
+}
+
+/// A parent's or carer's link to a child, as the MIS gave it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChildLink {
+    /// The child's id in the MIS.
+    pub mis_id: String,
+    /// The child's roster id, once the roster knows the child.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<Uuid>,
+    pub parental_responsibility: bool,
+    /// "mother", "carer", … as the MIS says it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relationship: Option<String>,
+}
+
+/// What identifies a person: only in the aup service's store.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonDetails {
+    /// The person's id in the school's MIS.
+    pub mis_id: String,
+    /// A pupil's Unique Pupil Number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forename: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surname: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<NaiveDate>,
+    /// A member of staff's work email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub job_roles: Vec<String>,
+    /// A parent's or carer's contact details.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phones: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emails: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<ChildLink>,
+    /// The directory user names (what a web filter logs), as the school gave them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<String>,
+}
+
+/// A person joined the roster, or their record changed: the event carries the whole record as it now
+/// is (the MIS's view `as_of`), not the difference.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonRecorded {
+    pub person_id: Uuid,
+    pub kind: RosterKind,
+    /// National Curriculum year: -2 and -1 nursery (N1, N2), 0 reception, 1 to 14.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = -2, max = 14))]
+    pub year_group: Option<i8>,
+    #[serde(default)]
+    pub flags: PersonFlags,
+    /// Keyed hashes (per trust) of the person's directory account names, lower-cased: what a filter
+    /// log's user name is matched by.
+    pub account_hashes: Vec<String>,
+    /// A parent's or carer's children on the roster for whom they hold parental responsibility.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub responsible_for: Vec<Uuid>,
+    /// When the MIS's data was true.
+    pub as_of: DateTime<Utc>,
+    /// Only in the aup service's store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restricted: Option<PersonDetails>,
+}
+
+impl Event for PersonRecorded {
+    const TYPE: &'static str = "aup.person_recorded.v1";
+    const TOPIC: &'static str = topics::AUP;
+    const SUMMARY: &'static str = "A person joined a school's roster or their record changed (ids, kind, year group, flags, account hashes; never names).";
+}
+
+/// A person left the roster: the MIS sent their removal. Their history stays.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonRemoved {
+    pub person_id: Uuid,
+    pub kind: RosterKind,
+    pub as_of: DateTime<Utc>,
+}
+
+impl Event for PersonRemoved {
+    const TYPE: &'static str = "aup.person_removed.v1";
+    const TOPIC: &'static str = topics::AUP;
+    const SUMMARY: &'static str = "A person left a school's roster (the MIS sent their removal).";
+}

@@ -1,0 +1,5 @@
+//! aup service tests over real HTTP through the gateway, against a real PostgreSQL and broker.
+
+mod reading;
+mod support;
+mod sync;
