@@ -1,5 +1,6 @@
-//! People (the roster from the MIS), published by the aup service on `trustsafe.aup.v1`. A person is
-//! the stream `person-<id>`.
+//! People (the roster from the MIS) and acceptable use, published by the aup service on
+//! `trustsafe.aup.v1`. A person is the stream `person-<id>`, their agreements `agreements-<id>`, a
+//! policy document `aup-document-<id>`.
 //!
 //! The log carries what other services need to know *who* a record is about, and nothing that names
 //! them: the person's id, school, kind, year group and sensitive flags, and their directory account
@@ -132,4 +133,107 @@ impl Event for PersonRemoved {
     const TYPE: &'static str = "aup.person_removed.v1";
     const TOPIC: &'static str = topics::AUP;
     const SUMMARY: &'static str = "A person left a school's roster (the MIS sent their removal).";
+}
+
+/// Whom an acceptable-use policy is written for (Kent's templates, on which both seed policies are
+/// built, have one for each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    /// Early Years Foundation Stage and Key Stage 1 (nursery to year 2): a parent or carer signs.
+    EyfsKs1,
+    /// Key Stage 2 (years 3 to 6).
+    Ks2,
+    /// Key Stages 3 to 5 (years 7 to 14).
+    #[serde(rename = "ks3_5")]
+    Ks3To5,
+    /// Learners with special educational needs and disabilities.
+    SendLearners,
+    Staff,
+    ParentsCarers,
+    VisitorsVolunteers,
+    WifiUsers,
+    /// Staff who run the school's official social media.
+    SocialMediaStaff,
+}
+
+/// A version of an acceptable-use policy was published. A document is one audience's policy, either
+/// trust-wide (`school_id` absent) or one school's own; its versions are numbered from 1 and every
+/// one stays readable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AupPublished {
+    pub document_id: Uuid,
+    pub audience: Audience,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub school_id: Option<String>,
+    pub version: i32,
+    pub title: String,
+    /// SHA-256 of the text, hex: what an agreement was to.
+    pub content_hash: String,
+    /// The day it comes into force; agreements to the version before stay current for `grace_days`
+    /// after it.
+    pub effective_from: NaiveDate,
+    /// How often everyone signs again (365: yearly).
+    pub resign_every_days: u32,
+    pub grace_days: u32,
+    /// Only in the aup service's store: the text, which no other service needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restricted: Option<AupText>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AupText {
+    pub text: String,
+}
+
+impl Event for AupPublished {
+    const TYPE: &'static str = "aup.published.v1";
+    const TOPIC: &'static str = topics::AUP;
+    const SUMMARY: &'static str =
+        "A version of an acceptable-use policy was published for an audience, trust-wide or for one school.";
+}
+
+/// Whether the person agreed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Agreed,
+    Declined,
+}
+
+/// Who signed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", tag = "by")]
+pub enum Signer {
+    /// The person themselves.
+    Themselves,
+    /// A parent or carer with parental responsibility, for their child.
+    ParentOrCarer { parent_id: Uuid },
+}
+
+/// A person agreed to (or declined) a version of their audience's policy. Who recorded it (the
+/// person, or a member of staff entering a paper form) is the event's actor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgreementRecorded {
+    pub agreement_id: Uuid,
+    pub person_id: Uuid,
+    pub audience: Audience,
+    pub document_id: Uuid,
+    pub version: i32,
+    pub decision: Decision,
+    pub signer: Signer,
+    /// Entered by a member of staff from a signed paper form.
+    pub on_paper: bool,
+    /// When it was signed (a paper form's date may be earlier than its entry).
+    pub signed_at: DateTime<Utc>,
+}
+
+impl Event for AgreementRecorded {
+    const TYPE: &'static str = "aup.agreement_recorded.v1";
+    const TOPIC: &'static str = topics::AUP;
+    const SUMMARY: &'static str =
+        "A person agreed to, or declined, a version of their audience's acceptable-use policy.";
 }

@@ -56,6 +56,8 @@ pub fn catalog() -> Vec<EventKind> {
         kind::<filtering::BreachEscalated>(),
         kind::<aup::PersonRecorded>(),
         kind::<aup::PersonRemoved>(),
+        kind::<aup::AupPublished>(),
+        kind::<aup::AgreementRecorded>(),
     ]
 }
 

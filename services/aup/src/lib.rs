@@ -14,8 +14,9 @@ use actix_web::web;
 use trustsafe_servicekit::{HostConfig, RunningService, Service, ServiceBase};
 use utoipa::OpenApi;
 
+use crate::app::policies::Policies;
 use crate::app::roster::Roster;
-use crate::store::PeopleStore;
+use crate::store::{PeopleStore, PolicyStore};
 
 pub static SERVICE: Service = Service {
     name: "aup",
@@ -29,11 +30,16 @@ pub static SERVICE: Service = Service {
 
 async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
     let base = ServiceBase::connect(&SERVICE, config).await?;
-    let store = PeopleStore::new(base.store.clone());
-    store.migrate().await?;
-    let roster = web::Data::new(Roster::new(store, config.pseudonyms.clone()));
+    store::migrate(base.store.pool()).await?;
+    let people = PeopleStore::new(base.store.clone());
+    let roster = web::Data::new(Roster::new(people.clone(), config.pseudonyms.clone()));
+    let policies = web::Data::new(Policies::new(
+        people,
+        PolicyStore::new(base.store.clone()),
+        config.pseudonyms.clone(),
+    ));
     base.serve(move |cfg| {
-        cfg.app_data(roster.clone());
+        cfg.app_data(roster.clone()).app_data(policies.clone());
     })
     .await
 }

@@ -1,6 +1,7 @@
 //! The HTTP API: thin handlers over `app`, each carrying its route and its document.
 
 mod people;
+mod policies;
 mod views;
 
 use utoipa::OpenApi;
@@ -14,7 +15,15 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(people::sync)
         .service(people::list)
         .service(people::get)
-        .service(people::person_history);
+        .service(people::person_history)
+        .service(policies::publish_for_school)
+        .service(policies::publish_for_trust)
+        .service(policies::in_force)
+        .service(policies::versions)
+        .service(policies::agree)
+        .service(policies::status)
+        .service(policies::answers)
+        .service(policies::compliance);
 }
 
 /// The document's tags and shared schemas; the paths come from [`routes`].

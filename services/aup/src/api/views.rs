@@ -3,11 +3,16 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use trustsafe_events::Envelope;
-use trustsafe_events::aup::{ChildLink, PersonRecorded, PersonRemoved, RosterKind};
+use trustsafe_events::aup::{
+    AgreementRecorded, Audience, AupPublished, ChildLink, PersonRecorded, PersonRemoved, RosterKind, Signer,
+};
+use trustsafe_problem::{Kind, Problem};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::app::policies::{Compliance, PersonStanding};
 use crate::app::roster::{RecordResult, SyncReport, section_name};
+use crate::domain::agreements::Standing;
 use crate::domain::people::{IncomingPerson, IncomingRemoval, Issue, Outcome, RosterView};
 use crate::store::StoredPerson;
 
@@ -293,4 +298,198 @@ fn fields_of(recorded: &PersonRecorded) -> serde_json::Map<String, serde_json::V
     fields.insert("flags".into(), serde_json::json!(recorded.flags));
     fields.retain(|_, value| !value.is_null());
     fields
+}
+
+/// A version of a policy.
+#[derive(Serialize, ToSchema)]
+pub struct PolicyVersionView {
+    pub document_id: Uuid,
+    #[schema(value_type = String, example = "ks2")]
+    pub audience: Audience,
+    /// The school whose own policy it is; absent for the trust's.
+    pub school_id: Option<String>,
+    pub version: i32,
+    pub title: String,
+    pub content_hash: String,
+    pub effective_from: NaiveDate,
+    pub resign_every_days: u32,
+    pub grace_days: u32,
+    pub text: String,
+}
+
+impl From<AupPublished> for PolicyVersionView {
+    fn from(published: AupPublished) -> Self {
+        Self {
+            document_id: published.document_id,
+            audience: published.audience,
+            school_id: published.school_id,
+            version: published.version,
+            title: published.title,
+            content_hash: published.content_hash,
+            effective_from: published.effective_from,
+            resign_every_days: published.resign_every_days,
+            grace_days: published.grace_days,
+            text: published.restricted.map(|text| text.text).unwrap_or_default(),
+        }
+    }
+}
+
+/// An answer to a policy.
+#[derive(Serialize, ToSchema)]
+pub struct AgreementView {
+    pub agreement_id: Uuid,
+    pub person_id: Uuid,
+    #[schema(value_type = String)]
+    pub audience: Audience,
+    pub document_id: Uuid,
+    pub version: i32,
+    /// `agreed` or `declined`.
+    #[schema(value_type = String)]
+    pub decision: trustsafe_events::aup::Decision,
+    /// The parent or carer who signed for the child, if one did.
+    pub signed_by_parent: Option<Uuid>,
+    pub on_paper: bool,
+    pub signed_at: DateTime<Utc>,
+    /// Who entered it (their token subject).
+    pub recorded_by: Option<String>,
+}
+
+impl AgreementView {
+    pub fn of(agreement: AgreementRecorded, recorded_by: Option<String>) -> Self {
+        Self {
+            agreement_id: agreement.agreement_id,
+            person_id: agreement.person_id,
+            audience: agreement.audience,
+            document_id: agreement.document_id,
+            version: agreement.version,
+            decision: agreement.decision,
+            signed_by_parent: match agreement.signer {
+                Signer::ParentOrCarer { parent_id } => Some(parent_id),
+                Signer::Themselves => None,
+            },
+            on_paper: agreement.on_paper,
+            signed_at: agreement.signed_at,
+            recorded_by,
+        }
+    }
+}
+
+/// Where a person stands with one policy.
+#[derive(Serialize, ToSchema)]
+pub struct PolicyStandingView {
+    #[schema(value_type = String)]
+    pub audience: Audience,
+    /// `current`, `due`, `overdue`, `missing`, `declined` or `no_policy`.
+    pub standing: &'static str,
+    pub in_force_version: Option<i32>,
+    pub last_answer: Option<AgreementView>,
+}
+
+/// Where a person stands.
+#[derive(Serialize, ToSchema)]
+pub struct StandingView {
+    pub person_id: Uuid,
+    /// Their standing with their own policy.
+    pub standing: &'static str,
+    /// Whether access to devices and systems may be granted (current or due).
+    pub covered: bool,
+    /// Per policy (their own first), for the school's leads and its MIS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<PolicyStandingView>>,
+}
+
+impl From<PersonStanding> for StandingView {
+    fn from(standing: PersonStanding) -> Self {
+        Self {
+            person_id: standing.person.id,
+            standing: standing.primary.name(),
+            covered: standing.primary.covers(),
+            policies: standing.policies.map(|policies| {
+                policies
+                    .into_iter()
+                    .map(|policy| PolicyStandingView {
+                        audience: policy.audience,
+                        standing: policy.standing.name(),
+                        in_force_version: policy.in_force_version,
+                        last_answer: policy.last.map(|last| AgreementView::of(last, None)),
+                    })
+                    .collect()
+            }),
+        }
+    }
+}
+
+/// How many people of one policy stand so.
+#[derive(Serialize, ToSchema)]
+pub struct ComplianceCount {
+    #[schema(value_type = String)]
+    pub audience: Audience,
+    pub standing: &'static str,
+    pub people: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ComplianceEntry {
+    pub person_id: Uuid,
+    pub mis_id: String,
+    #[schema(value_type = String)]
+    pub audience: Audience,
+    pub standing: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ComplianceView {
+    pub today: NaiveDate,
+    pub counts: Vec<ComplianceCount>,
+    /// Pupils without a year group: no policy can be named for them until the MIS gives one.
+    pub unplaced: usize,
+    pub people: Vec<ComplianceEntry>,
+}
+
+impl ComplianceView {
+    /// The view, its people narrowed to an audience and a standing if asked.
+    pub fn of(
+        compliance: Compliance,
+        audience: Option<Audience>,
+        standing: Option<&str>,
+    ) -> Result<Self, Problem> {
+        let standing = standing
+            .map(|name| {
+                Standing::named(name).ok_or_else(|| {
+                    Problem::new(
+                        Kind::Validation,
+                        "standing is one of current, due, overdue, missing, declined, no_policy.",
+                    )
+                    .with_error("standing", "is not a standing")
+                })
+            })
+            .transpose()?;
+        Ok(Self {
+            today: compliance.today,
+            counts: compliance
+                .counts
+                .into_iter()
+                .map(|((audience, standing), people)| ComplianceCount {
+                    audience,
+                    standing: standing.name(),
+                    people,
+                })
+                .collect(),
+            unplaced: compliance.unplaced,
+            people: compliance
+                .people
+                .into_iter()
+                .filter(|(_, _, their_audience, their_standing)| {
+                    audience.is_none_or(|audience| audience == *their_audience)
+                        && standing.is_none_or(|standing| standing == *their_standing)
+                })
+                .map(|(person_id, mis_id, audience, standing)| ComplianceEntry {
+                    person_id,
+                    mis_id,
+                    audience,
+                    standing: standing.name(),
+                })
+                .collect(),
+        })
+    }
 }

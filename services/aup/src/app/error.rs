@@ -4,11 +4,22 @@ use thiserror::Error;
 use trustsafe_eventstore::{AppendError, StoreError};
 use trustsafe_problem::{Kind, Problem};
 
+use crate::domain::people::Issue;
+
 #[derive(Debug, Error)]
 pub enum AupError {
     /// Not there, or not this caller's to see: existence is not revealed.
     #[error("not found")]
     NotFound,
+    /// Fields missing or malformed, each named.
+    #[error("invalid")]
+    Invalid(Vec<Issue>),
+    /// Well-formed, but a rule refuses it.
+    #[error("{0}")]
+    Refused(String),
+    /// Not in a state for this (a newer version is in force, …).
+    #[error("{0}")]
+    Conflict(String),
     /// The caller may see the record but not do this to it.
     #[error("{0}")]
     Forbidden(String),
@@ -49,6 +60,19 @@ impl From<AupError> for Problem {
         match err {
             AupError::NotFound => Problem::not_found(),
             AupError::Forbidden(detail) => Problem::new(Kind::Forbidden, detail),
+            AupError::Invalid(issues) => {
+                let fields: Vec<&str> = issues.iter().map(|issue| issue.field.as_str()).collect();
+                let mut problem = Problem::new(
+                    Kind::Validation,
+                    format!("Check these fields: {}.", fields.join(", ")),
+                );
+                for issue in issues {
+                    problem = problem.with_error(issue.field, issue.message);
+                }
+                problem
+            }
+            AupError::Refused(detail) => Problem::new(Kind::Unprocessable, detail),
+            AupError::Conflict(detail) => Problem::new(Kind::Conflict, detail),
             AupError::Concurrent => Problem::new(
                 Kind::Conflict,
                 "Someone else changed this at the same moment. Try again.",

@@ -2,4 +2,5 @@
 //! It knows nothing of HTTP.
 
 pub mod error;
+pub mod policies;
 pub mod roster;
