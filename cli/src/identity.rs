@@ -26,7 +26,7 @@ pub struct TokenArgs {
     /// trust_safeguarding_lead, trust_governor.
     #[arg(long, conflicts_with = "scope")]
     role: Option<String>,
-    /// An integration scope for a school: mis.
+    /// An integration scope for a school: mis, captive_portal.
     #[arg(long)]
     scope: Option<String>,
     /// The user's id (default: the demo user of that role and school or trust).

@@ -29,6 +29,8 @@ pub enum TrustRole {
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     Mis,
+    /// A school's Wi-Fi captive portal: it checks visitors' codes and nothing else.
+    CaptivePortal,
 }
 
 /// The `trustsafe` claim of a token: grants per school and per trust, and integration scopes per

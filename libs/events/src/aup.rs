@@ -237,3 +237,99 @@ impl Event for AgreementRecorded {
     const SUMMARY: &'static str =
         "A person agreed to, or declined, a version of their audience's acceptable-use policy.";
 }
+
+/// A person was given access to a system or device, having a current agreement. Who gave it is the
+/// event's actor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessGranted {
+    pub grant_id: Uuid,
+    pub person_id: Uuid,
+    /// What they may use: "school network", "learning platform", "class iPads", …
+    pub system: String,
+    pub granted_at: DateTime<Utc>,
+}
+
+impl Event for AccessGranted {
+    const TYPE: &'static str = "aup.access_granted.v1";
+    const TOPIC: &'static str = topics::AUP;
+    const SUMMARY: &'static str =
+        "A person was given access to a system or device, having a current agreement.";
+}
+
+/// Access was taken away.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessRevoked {
+    pub grant_id: Uuid,
+    pub person_id: Uuid,
+    pub revoked_at: DateTime<Utc>,
+}
+
+impl Event for AccessRevoked {
+    const TYPE: &'static str = "aup.access_revoked.v1";
+    const TOPIC: &'static str = topics::AUP;
+    const SUMMARY: &'static str = "A person's access to a system or device was taken away.";
+}
+
+/// A numbered device was lent to a person with a current agreement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceLent {
+    pub loan_id: Uuid,
+    /// The school's number for the device ("iPad 14").
+    pub device: String,
+    pub person_id: Uuid,
+    pub lent_at: DateTime<Utc>,
+}
+
+impl Event for DeviceLent {
+    const TYPE: &'static str = "aup.device_lent.v1";
+    const TOPIC: &'static str = topics::AUP;
+    const SUMMARY: &'static str = "A numbered device was lent to a person with a current agreement.";
+}
+
+/// A lent device came back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceReturned {
+    pub loan_id: Uuid,
+    pub device: String,
+    pub returned_at: DateTime<Utc>,
+}
+
+impl Event for DeviceReturned {
+    const TYPE: &'static str = "aup.device_returned.v1";
+    const TOPIC: &'static str = topics::AUP;
+    const SUMMARY: &'static str = "A lent device came back.";
+}
+
+/// A visitor agreed to the visitors' policy and was given a Wi-Fi code. The code never leaves the
+/// aup service; neither does the visitor's name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorAgreed {
+    pub visitor_id: Uuid,
+    pub document_id: Uuid,
+    pub version: i32,
+    pub agreed_at: DateTime<Utc>,
+    pub wifi_code_expires_at: DateTime<Utc>,
+    /// Only in the aup service's store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restricted: Option<VisitorDetails>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorDetails {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<String>,
+}
+
+impl Event for VisitorAgreed {
+    const TYPE: &'static str = "aup.visitor_agreed.v1";
+    const TOPIC: &'static str = topics::AUP;
+    const SUMMARY: &'static str =
+        "A visitor agreed to the visitors' acceptable-use policy and was given a 24-hour Wi-Fi code.";
+}

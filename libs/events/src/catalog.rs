@@ -58,6 +58,11 @@ pub fn catalog() -> Vec<EventKind> {
         kind::<aup::PersonRemoved>(),
         kind::<aup::AupPublished>(),
         kind::<aup::AgreementRecorded>(),
+        kind::<aup::AccessGranted>(),
+        kind::<aup::AccessRevoked>(),
+        kind::<aup::DeviceLent>(),
+        kind::<aup::DeviceReturned>(),
+        kind::<aup::VisitorAgreed>(),
     ]
 }
 

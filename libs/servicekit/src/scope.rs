@@ -76,6 +76,15 @@ pub mod policy {
         }
     }
 
+    /// The school's Wi-Fi captive portal (the `captive_portal` scope): it checks visitors' codes.
+    pub struct CaptivePortal;
+
+    impl SchoolPolicy for CaptivePortal {
+        fn admits(caller: &Caller, school_id: &str, _trust_id: &str) -> bool {
+            caller.has_scope(school_id, Scope::CaptivePortal)
+        }
+    }
+
     /// The trust's safeguarding lead and its governors: who reads a trust's figures.
     pub struct TrustReaders;
 

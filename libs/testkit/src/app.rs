@@ -70,8 +70,10 @@ impl TestApp {
         self.identity.trust_token(subject, trust, role)
     }
 
+    /// A token for the school's MIS (the `mis` scope).
     pub fn mis_token(&self, subject: &str, school: &str) -> String {
-        self.identity.mis_token(subject, school)
+        self.identity
+            .scope_token(subject, school, trustsafe_auth::Scope::Mis)
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -124,10 +124,10 @@ impl Identity {
             .mint(subject, None, &grants, Duration::from_secs(3600))
     }
 
-    /// A token for a school's MIS integration (the `mis` scope).
-    pub fn mis_token(&self, subject: &str, school: &str) -> String {
+    /// A token for an integration of a school (the `mis` scope, the captive portal's).
+    pub fn scope_token(&self, subject: &str, school: &str, scope: Scope) -> String {
         let mut grants = Grants::default();
-        grants.scopes.insert(school.into(), [Scope::Mis].into());
+        grants.scopes.insert(school.into(), [scope].into());
         self.identity
             .mint(subject, None, &grants, Duration::from_secs(3600))
     }

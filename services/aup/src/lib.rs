@@ -14,9 +14,10 @@ use actix_web::web;
 use trustsafe_servicekit::{HostConfig, RunningService, Service, ServiceBase};
 use utoipa::OpenApi;
 
+use crate::app::access::Access;
 use crate::app::policies::Policies;
 use crate::app::roster::Roster;
-use crate::store::{PeopleStore, PolicyStore};
+use crate::store::{AccessStore, PeopleStore, PolicyStore};
 
 pub static SERVICE: Service = Service {
     name: "aup",
@@ -33,13 +34,18 @@ async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
     store::migrate(base.store.pool()).await?;
     let people = PeopleStore::new(base.store.clone());
     let roster = web::Data::new(Roster::new(people.clone(), config.pseudonyms.clone()));
-    let policies = web::Data::new(Policies::new(
-        people,
-        PolicyStore::new(base.store.clone()),
+    let versions = PolicyStore::new(base.store.clone());
+    let policies = web::Data::new(Policies::new(people, versions.clone(), config.pseudonyms.clone()));
+    let access = web::Data::new(Access::new(
+        AccessStore::new(base.store.clone()),
+        policies.clone().into_inner(),
+        versions,
         config.pseudonyms.clone(),
     ));
     base.serve(move |cfg| {
-        cfg.app_data(roster.clone()).app_data(policies.clone());
+        cfg.app_data(roster.clone())
+            .app_data(policies.clone())
+            .app_data(access.clone());
     })
     .await
 }

@@ -1,5 +1,6 @@
 //! The HTTP API: thin handlers over `app`, each carrying its route and its document.
 
+mod access;
 mod people;
 mod policies;
 mod views;
@@ -23,7 +24,16 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(policies::agree)
         .service(policies::status)
         .service(policies::answers)
-        .service(policies::compliance);
+        .service(policies::compliance)
+        .service(access::grant_access)
+        .service(access::revoke_access)
+        .service(access::list_grants)
+        .service(access::lend)
+        .service(access::take_back)
+        .service(access::device_loans)
+        .service(access::loans_out)
+        .service(access::welcome)
+        .service(access::check_code);
 }
 
 /// The document's tags and shared schemas; the paths come from [`routes`].

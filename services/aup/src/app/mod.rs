@@ -1,6 +1,7 @@
 //! The application core: load, authorise through the domain's rules, decide, append, answer a view.
 //! It knows nothing of HTTP.
 
+pub mod access;
 pub mod error;
 pub mod policies;
 pub mod roster;

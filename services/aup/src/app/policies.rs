@@ -266,7 +266,7 @@ impl Policies {
 
     /// Someone on the school's roster now, or a refusal naming the field that named them (a person of
     /// another school is answered as no one).
-    async fn on_roster(&self, school_id: &str, id: Uuid, field: &str) -> Result<StoredPerson, AupError> {
+    pub async fn on_roster(&self, school_id: &str, id: Uuid, field: &str) -> Result<StoredPerson, AupError> {
         match self.people.person(school_id, id).await? {
             Some(person) if !person.removed => Ok(person),
             _ => Err(AupError::Refused(format!(
@@ -339,34 +339,75 @@ impl Policies {
         Ok(self.policies.answers(&scope.school_id, person_id).await?)
     }
 
-    /// The school's compliance today (its leads and its MIS).
-    pub async fn compliance(&self, scope: &SchoolScope<AnyGrant>) -> Result<Compliance, AupError> {
-        if !reads_detail(&scope.caller, &scope.school_id, &scope.trust_id) {
-            return Err(AupError::NotFound);
-        }
-        let roster = self.people.roster(&scope.school_id).await?;
-        let versions = self.policies.versions(&scope.trust_id, &scope.school_id).await?;
+    /// Where everyone on the school's roster stands today with their own policy (None: a pupil
+    /// without a year group, for whom no policy can be named).
+    pub async fn standings(
+        &self,
+        trust_id: &str,
+        school_id: &str,
+    ) -> Result<Vec<(StoredPerson, Option<(Audience, Standing)>)>, AupError> {
+        let roster = self.people.roster(school_id).await?;
+        let versions = self.policies.versions(trust_id, school_id).await?;
         let latest: HashMap<(Uuid, Audience), AgreementRecorded> = self
             .policies
-            .latest(&scope.school_id, None)
+            .latest(school_id, None)
             .await?
             .into_iter()
             .map(|answer| ((answer.person_id, answer.audience), answer))
             .collect();
         let today = Utc::now().date_naive();
-        let mut compliance = Compliance {
+        Ok(roster
+            .into_iter()
+            .map(|person| {
+                let standing = agreements::primary_audience(&person.record).map(|audience| {
+                    let in_force = documents::in_force(&versions, school_id, audience, today);
+                    (
+                        audience,
+                        agreements::standing(latest.get(&(person.id, audience)), in_force, today),
+                    )
+                });
+                (person, standing)
+            })
+            .collect())
+    }
+
+    /// Where one person stands today with their own policy: what access needs.
+    pub async fn standing_of(
+        &self,
+        trust_id: &str,
+        school_id: &str,
+        person: &StoredPerson,
+    ) -> Result<Standing, AupError> {
+        let Some(audience) = agreements::primary_audience(&person.record) else {
+            return Ok(Standing::NoPolicy);
+        };
+        let versions = self.policies.versions(trust_id, school_id).await?;
+        let latest = self.policies.latest(school_id, Some(&[person.id])).await?;
+        let today = Utc::now().date_naive();
+        let in_force = documents::in_force(&versions, school_id, audience, today);
+        Ok(agreements::standing(
+            latest.iter().find(|answer| answer.audience == audience),
+            in_force,
             today,
+        ))
+    }
+
+    /// The school's compliance today (its leads and its MIS).
+    pub async fn compliance(&self, scope: &SchoolScope<AnyGrant>) -> Result<Compliance, AupError> {
+        if !reads_detail(&scope.caller, &scope.school_id, &scope.trust_id) {
+            return Err(AupError::NotFound);
+        }
+        let mut compliance = Compliance {
+            today: Utc::now().date_naive(),
             counts: BTreeMap::new(),
             people: Vec::new(),
             unplaced: 0,
         };
-        for person in roster {
-            let Some(audience) = agreements::primary_audience(&person.record) else {
+        for (person, standing) in self.standings(&scope.trust_id, &scope.school_id).await? {
+            let Some((audience, standing)) = standing else {
                 compliance.unplaced += 1;
                 continue;
             };
-            let in_force = documents::in_force(&versions, &scope.school_id, audience, today);
-            let standing = agreements::standing(latest.get(&(person.id, audience)), in_force, today);
             *compliance.counts.entry((audience, standing)).or_default() += 1;
             compliance.people.push((
                 person.id,

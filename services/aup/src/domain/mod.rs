@@ -2,6 +2,7 @@
 //! read whom) and of acceptable use (which policy is in force, who signs it, where each person
 //! stands). No IO, no actix, no sqlx, no clock: time comes in as a value.
 
+pub mod access;
 pub mod agreements;
 pub mod documents;
 pub mod people;

@@ -1,9 +1,11 @@
 //! The aup service's persistence: streams in the event store and the tables kept in step with them
 //! in the same transaction (see `migrations/`).
 
+mod access;
 mod people;
 mod policies;
 
+pub use access::{AccessStore, GrantRow, LoanRow};
 pub use people::{PeopleFilter, PeopleStore, Saved, StoredPerson, mis_id_of};
 pub use policies::{PolicyStore, StoredAgreement};
 

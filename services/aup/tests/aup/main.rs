@@ -1,5 +1,6 @@
 //! aup service tests over real HTTP through the gateway, against a real PostgreSQL and broker.
 
+mod access;
 mod agreements;
 mod reading;
 mod support;

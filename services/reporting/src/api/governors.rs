@@ -16,7 +16,7 @@ use crate::app::figures::report;
 use crate::domain::audience::Audience;
 use crate::domain::periods::named_term;
 use crate::domain::suppression::Detail;
-use trustsafe_servicekit::query::query;
+use trustsafe_servicekit::query::{accepts_csv, query};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -86,12 +86,7 @@ pub async fn governors_report(
         term,
         figures: report(&pool, &tenancy, schools, period, audience).await?.into(),
     };
-    let wants_csv = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|accept| accept.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/csv"));
-    if !wants_csv {
+    if !accepts_csv(&req) {
         return Ok(HttpResponse::Ok().json(report));
     }
     let body = csv(&report)
