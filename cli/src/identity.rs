@@ -100,6 +100,7 @@ pub fn demo_grants(tenancy: &Tenancy) -> Vec<Grant> {
                 demo.push(Grant::School(school.id.clone(), role));
             }
             demo.push(Grant::Scope(school.id.clone(), Scope::Mis));
+            demo.push(Grant::Scope(school.id.clone(), Scope::CaptivePortal));
         }
         demo.push(Grant::Trust(trust.id.clone(), TrustRole::TrustSafeguardingLead));
         demo.push(Grant::Trust(trust.id.clone(), TrustRole::TrustGovernor));

@@ -77,6 +77,8 @@ async fn every_event_type_reads_with_the_cloudevents_sdk() {
     )
     .await;
 
+    aup_life(&api).await;
+
     // A severe breach on the filtering topic, as the filtering service publishes it.
     let breach_id = Uuid::now_v7();
     let breach = to_kafka(&Envelope {
@@ -168,6 +170,71 @@ fn read_with_the_sdk(brokers: &str, topics: &[String]) -> Value {
 }
 
 /// The gateway, called with the demo users' tokens.
+
+/// A pupil's and a visitor's acceptable use at RAPS, so each aup event type is published once at
+/// least: the MIS syncs the roster, the trust publishes a policy, the pupil agrees, is granted access
+/// (then loses it), borrows and returns a device, a visitor gets a Wi-Fi code, and the pupil leaves.
+async fn aup_life(api: &Api) {
+    let pupil =
+        json!({"kind": "pupil", "mis_id": "CE-1", "forename": "Cee", "surname": "Ee", "year_group": 4});
+    let synced = api
+        .send(
+            "PUT",
+            "/api/v1/schools/raps/people",
+            "raps mis client",
+            json!({"people": [pupil]}),
+        )
+        .await;
+    let person = synced["results"][0]["person_id"].as_str().unwrap().to_owned();
+    for audience in ["ks2", "visitors_volunteers"] {
+        let policy =
+            json!({"title": audience, "text": "Be kind online.", "effective_from": Utc::now().date_naive()});
+        api.send(
+            "PUT",
+            &format!("/api/v1/trusts/viking/aup/{audience}"),
+            "viking trust_safeguarding_lead",
+            policy,
+        )
+        .await;
+    }
+    let answer = json!({"person_id": person, "audience": "ks2", "decision": "agreed"});
+    api.send("POST", "/api/v1/schools/raps/agreements", "raps staff", answer)
+        .await;
+    let grant = json!({"person_id": person, "system": "Learning platform"});
+    let granted = api
+        .send("POST", "/api/v1/schools/raps/access-grants", "raps dsl", grant)
+        .await;
+    let revoke = format!(
+        "/api/v1/schools/raps/access-grants/{}/revoke",
+        granted["grant_id"].as_str().unwrap()
+    );
+    api.send("POST", &revoke, "raps dsl", json!({})).await;
+    let loan = json!({"person_id": person});
+    api.send(
+        "POST",
+        "/api/v1/schools/raps/devices/iPad-1/loans",
+        "raps staff",
+        loan,
+    )
+    .await;
+    api.send(
+        "POST",
+        "/api/v1/schools/raps/devices/iPad-1/return",
+        "raps staff",
+        json!({}),
+    )
+    .await;
+    api.send(
+        "POST",
+        "/api/v1/schools/raps/visitors",
+        "raps staff",
+        json!({"name": "Vera Visitor"}),
+    )
+    .await;
+    let leaves = json!({"removals": [{"kind": "pupil", "mis_id": "CE-1"}]});
+    api.send("PUT", "/api/v1/schools/raps/people", "raps mis client", leaves)
+        .await;
+}
 struct Api {
     base: String,
     tokens: DemoTokens,

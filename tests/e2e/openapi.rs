@@ -104,3 +104,32 @@ fn every_api_operation_a_service_documents_gets_security_and_the_gateway_errors(
         "the gateway's own"
     );
 }
+
+/// The merged document keeps one schema per name: two services naming different shapes alike would
+/// quietly lose one of them (the aup roster's person once replaced the incident's in the merge).
+#[test]
+fn a_schema_name_means_one_shape_across_the_services() {
+    let mut seen: BTreeMap<String, (String, Value)> = BTreeMap::new();
+    let mut clashes = Vec::new();
+    for (file, document) in documents() {
+        if file == "trustsafe.json" {
+            continue;
+        }
+        let schemas = document["components"]["schemas"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        for (name, schema) in schemas {
+            match seen.get(&name) {
+                Some((first, earlier)) if *earlier != schema => {
+                    clashes.push(format!("{name}: {first} and {file}"))
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(name, (file.clone(), schema));
+                }
+            }
+        }
+    }
+    assert!(clashes.is_empty(), "schemas of one name that differ: {clashes:?}");
+}

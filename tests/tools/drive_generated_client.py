@@ -80,6 +80,37 @@ def main(client_dir: str, base: str, tokens_file: str, document: str) -> int:
     call("reporting", "get_governors_report", "viking", client=governor, term=f"{datetime.date.today().year}-{term}")
     call("reporting", "list_policy_reviews", "viking", client=lead)
 
+    # The roster and acceptable use, as the school's MIS, its staff and its captive portal use them.
+    mis, portal = as_user("raps mis client"), as_user("raps captive_portal client")
+    batch = models.RosterBatchDocument.from_dict({"people": [
+        {"kind": "pupil", "mis_id": "GEN-P1", "upn": "B801200005001", "forename": "Gen", "surname": "Pupil", "year_group": "Year 4"},
+        {"kind": "staff", "mis_id": "GEN-S1", "forename": "Gen", "surname": "Teacher", "email": "gen@raps.sch.uk"},
+    ]})
+    synced = call("people", "sync_people", "raps", client=mis, body=batch)
+    pupil = synced.results[0].person_id
+    call("people", "list_people", "raps", client=dsl)
+    call("people", "get_person", "raps", pupil, client=dsl)
+    call("people", "person_history", "raps", pupil, client=dsl)
+    draft = lambda title: models.DraftDocument(title=title, text=f"{title}: I will be kind online.", effective_from=datetime.date.today())  # noqa: E731
+    call("acceptable_use", "publish_trust_aup", "viking", "ks2", client=lead, body=draft("KS2"))
+    call("acceptable_use", "publish_school_aup", "raps", "visitors_volunteers", client=dsl, body=draft("Visitors"))
+    call("acceptable_use", "list_aup_in_force", "raps", client=staff)
+    call("acceptable_use", "list_aup_versions", "raps", "ks2", client=staff)
+    answer = models.AgreementDocument.from_dict({"person_id": str(pupil), "audience": "ks2", "decision": "agreed"})
+    call("acceptable_use", "record_agreement", "raps", client=staff, body=answer)
+    call("acceptable_use", "person_aup_status", "raps", pupil, client=mis)
+    call("acceptable_use", "person_agreements", "raps", pupil, client=dsl)
+    call("acceptable_use", "aup_compliance", "raps", client=mis)
+    grant = call("acceptable_use", "grant_access", "raps", client=dsl, body=models.GrantDocument(person_id=pupil, system="Learning platform"))
+    call("acceptable_use", "list_access_grants", "raps", client=dsl)
+    call("acceptable_use", "revoke_access", "raps", grant.grant_id, client=dsl, want_model=False)
+    call("acceptable_use", "lend_device", "raps", "iPad-1", client=staff, body=models.LoanDocument(person_id=pupil))
+    call("acceptable_use", "loans_out", "raps", client=staff)
+    call("acceptable_use", "device_loans", "raps", "iPad-1", client=staff)
+    call("acceptable_use", "return_device", "raps", "iPad-1", client=staff, want_model=False)
+    welcome = call("acceptable_use", "welcome_visitor", "raps", client=staff, body=models.VisitorDocument(name="Vera Visitor"))
+    call("acceptable_use", "check_wifi_code", "raps", welcome.wifi_code, client=portal)
+
     documented = {
         operation["operationId"]
         for item in json.load(open(document))["paths"].values()

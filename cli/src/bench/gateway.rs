@@ -9,12 +9,9 @@ use anyhow::{Result, bail};
 use chrono::Utc;
 use serde_json::json;
 use trustsafe_auth::SchoolRole;
-use trustsafe_devstack::ensure_database;
-use trustsafe_gateway::{GatewayConfig, Upstream};
-use trustsafe_servicekit::{HostConfig, Tenancy};
 use trustsafe_testkit::Identity;
-use uuid::Uuid;
 
+use super::app::BenchApp;
 use super::{bar, quantile_ms};
 use crate::stack::{Stack, StackOptions};
 
@@ -48,31 +45,11 @@ pub async fn run(args: GatewayArgs) -> Result<()> {
 }
 
 async fn measure(stack: &Stack, args: &GatewayArgs) -> Result<()> {
-    let database = format!("trustsafe_bench_{}", Uuid::now_v7().simple());
-    let database_url = ensure_database(&stack.admin_database_url, &database).await?;
-    let identity = Identity::new();
-    let tenancy = Arc::new(Tenancy::example());
-    let service = (trustsafe_incident::SERVICE.start)(&HostConfig {
-        database_url,
-        log: stack.log.clone(),
-        bind: "127.0.0.1:0".parse()?,
-        tenancy: tenancy.clone(),
-        authenticator: identity.authenticator.clone(),
-        pseudonyms: identity.pseudonyms.clone(),
-    })
-    .await?;
-    let service_url = format!("http://{}", service.address);
-    let mut config = GatewayConfig::new("127.0.0.1:0".parse()?, tenancy, identity.authenticator.clone());
-    config.upstreams = vec![Upstream::of(&trustsafe_incident::SERVICE, service_url.clone())];
-    // The rate limit is not what is measured here.
-    config.rate_per_second = 1_000_000;
-    config.rate_burst = 1_000_000;
-    let gateway = trustsafe_gateway::start(config).await?;
-    let gateway_url = format!("http://{}", gateway.address);
-
+    let app = BenchApp::start(stack, &trustsafe_incident::SERVICE).await?;
+    let (identity, service_url, gateway_url) = (&app.identity, &app.service_url, &app.gateway_url);
     let path = "/api/v1/schools/raps/incidents";
     let result = async {
-        seed_concerns(&identity, &format!("{service_url}{path}")).await?;
+        seed_concerns(identity, &format!("{service_url}{path}")).await?;
         let tokens: Arc<Vec<String>> = Arc::new(
             (0..CALLERS)
                 .map(|n| identity.school_token(&format!("bench-dsl-{n}"), "raps", &[SchoolRole::Dsl]))
@@ -113,12 +90,7 @@ async fn measure(stack: &Stack, args: &GatewayArgs) -> Result<()> {
         Ok(())
     }
     .await;
-    gateway.stop().await;
-    service.stop().await;
-    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&stack.admin_database_url).await?;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"))
-        .execute(&mut admin)
-        .await?;
+    app.stop().await?;
     result
 }
 

@@ -1,7 +1,6 @@
 //! `trustsafe bench incidents`: concerns reported through the gateway at a steady rate, beside the
 //! event store's raw append rate of the same event, in the same run.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
@@ -9,17 +8,14 @@ use chrono::Utc;
 use serde_json::json;
 use sqlx::postgres::PgPoolOptions;
 use trustsafe_auth::{Grants, SchoolRole};
-use trustsafe_devstack::ensure_database;
 use trustsafe_events::Actor;
 use trustsafe_events::incident::{Category, ConcernSource, PersonInvolved, PersonKind, PersonRole};
 use trustsafe_eventstore::{AppendContext, EventStore, ExpectedVersion, NewEvent};
-use trustsafe_gateway::{GatewayConfig, Upstream};
 use trustsafe_incident::domain::concern::{NewReport, report};
 use trustsafe_incident::domain::workflow;
-use trustsafe_servicekit::{HostConfig, Tenancy};
-use trustsafe_testkit::Identity;
 use uuid::Uuid;
 
+use super::app::BenchApp;
 use super::{bar, memory, quantile_ms};
 use crate::stack::{Stack, StackOptions};
 
@@ -55,49 +51,23 @@ pub async fn run(args: IncidentsArgs) -> Result<()> {
 }
 
 async fn measure(stack: &Stack, args: &IncidentsArgs) -> Result<()> {
-    let database = format!("trustsafe_bench_{}", Uuid::now_v7().simple());
-    let database_url = ensure_database(&stack.admin_database_url, &database).await?;
-    let identity = Identity::new();
-    let authenticator = identity.authenticator.clone();
-    let tenancy = Arc::new(Tenancy::example());
-    let service = (trustsafe_incident::SERVICE.start)(&HostConfig {
-        database_url: database_url.clone(),
-        log: stack.log.clone(),
-        bind: "127.0.0.1:0".parse()?,
-        tenancy: tenancy.clone(),
-        authenticator: authenticator.clone(),
-        pseudonyms: identity.pseudonyms.clone(),
-    })
-    .await?;
-    let mut config = GatewayConfig::new("127.0.0.1:0".parse()?, tenancy, authenticator);
-    config.upstreams = vec![Upstream::of(
-        &trustsafe_incident::SERVICE,
-        format!("http://{}", service.address),
-    )];
-    // The rate limit is not what is measured here.
-    config.rate_per_second = 1_000_000;
-    config.rate_burst = 1_000_000;
-    let gateway = trustsafe_gateway::start(config).await?;
+    let app = BenchApp::start(stack, &trustsafe_incident::SERVICE).await?;
+    let identity = &app.identity;
     let mut grants = Grants::default();
     grants.schools.insert("raps".into(), [SchoolRole::Staff].into());
     let token = identity
         .identity
         .mint("bench-teacher", None, &grants, Duration::from_secs(3600));
-    let url = format!("http://{}/api/v1/schools/raps/incidents", gateway.address);
+    let url = format!("{}/api/v1/schools/raps/incidents", app.gateway_url);
 
     println!(
         "trustsafe bench incidents — POST {url} at {} requests/s for {} s (after 2 s of warm-up)",
         args.rate, args.seconds
     );
     let through = steady_load(&url, &token, args).await;
-    let raw = raw_appends(&database_url, args.appends).await;
+    let raw = raw_appends(&app.database_url, args.appends).await;
     let peak = memory();
-    gateway.stop().await;
-    service.stop().await;
-    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&stack.admin_database_url).await?;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"))
-        .execute(&mut admin)
-        .await?;
+    app.stop().await?;
     let (through, raw) = (through?, raw?);
 
     println!();

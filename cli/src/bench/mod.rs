@@ -1,9 +1,11 @@
 //! `trustsafe bench …`: each figure printed beside its raw baseline from the same run, as a ratio.
 
+mod app;
 mod eventstore;
 mod gateway;
 mod incidents;
 mod reporting;
+mod roster;
 
 use std::time::Duration;
 
@@ -19,6 +21,8 @@ pub enum Target {
     Incidents(incidents::IncidentsArgs),
     /// Dashboard freshness, rebuild against raw consume, and the dashboard over a million concerns.
     Reporting(reporting::ReportingArgs),
+    /// A secondary's roster synced in full and in deltas by its MIS, against a raw batched INSERT.
+    Roster(roster::RosterArgs),
 }
 
 pub async fn run(target: Target) -> anyhow::Result<()> {
@@ -27,6 +31,7 @@ pub async fn run(target: Target) -> anyhow::Result<()> {
         Target::Gateway(args) => gateway::run(args).await,
         Target::Incidents(args) => incidents::run(args).await,
         Target::Reporting(args) => reporting::run(args).await,
+        Target::Roster(args) => roster::run(args).await,
     }
 }
 

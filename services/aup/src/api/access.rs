@@ -13,7 +13,7 @@ use trustsafe_servicekit::query::accepts_csv;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::app::access::{Access, Grant, StaffScope};
+use crate::app::access::{Access, Action, Grant, StaffScope};
 use crate::domain::people::RosterView;
 use crate::store::LoanRow;
 
@@ -139,6 +139,7 @@ pub async fn grant_access(
     payload: web::Payload,
     access: web::Data<Access>,
 ) -> Result<HttpResponse, Problem> {
+    Access::may(&scope, Action::Grant)?;
     let asked: GrantDocument = body(&req, payload).await?;
     let granted = access.grant(&scope, asked.person_id, &asked.system).await?;
     Ok(HttpResponse::Created().json(serde_json::json!({
@@ -152,6 +153,7 @@ pub async fn grant_access(
     params(("school_id" = String, Path), ("grant_id" = Uuid, Path)),
     responses(
         (status = 200, description = "Taken away"),
+        (status = 403, description = "Staff who may not take access away", body = trustsafe_problem::ProblemDocument, content_type = PROBLEM),
         (status = 404, description = "No such grant at this school", body = trustsafe_problem::ProblemDocument, content_type = PROBLEM),
         (status = 409, description = "Already taken away", body = trustsafe_problem::ProblemDocument, content_type = PROBLEM),
     ))]
@@ -170,8 +172,11 @@ pub async fn revoke_access(
 /// today (a grant lapses when its agreement does). JSON, or CSV with `Accept: text/csv`.
 #[utoipa::path(operation_id = "list_access_grants", tag = "acceptable-use",
     params(("school_id" = String, Path)),
-    responses((status = 200, description = "Every grant, oldest first",
-               content((Vec<GrantView> = "application/json"), (String = "text/csv")))))]
+    responses(
+        (status = 200, description = "Every grant, oldest first",
+         content((Vec<GrantView> = "application/json"), (String = "text/csv"))),
+        (status = 403, description = "Staff who may not read the record of access", body = trustsafe_problem::ProblemDocument, content_type = PROBLEM),
+    ))]
 #[get("/api/v1/schools/{school_id}/access-grants")]
 pub async fn list_grants(
     req: HttpRequest,
@@ -246,6 +251,7 @@ pub async fn lend(
     payload: web::Payload,
     access: web::Data<Access>,
 ) -> Result<HttpResponse, Problem> {
+    Access::may(&scope, Action::Lend)?;
     let asked: LoanDocument = body(&req, payload).await?;
     let lent = access.lend(&scope, &path.1, asked.person_id).await?;
     Ok(HttpResponse::Created().json(LoanView {
@@ -335,6 +341,7 @@ pub async fn welcome(
     payload: web::Payload,
     access: web::Data<Access>,
 ) -> Result<HttpResponse, Problem> {
+    Access::may(&scope, Action::Lend)?;
     let visitor: VisitorDocument = body(&req, payload).await?;
     let welcome = access
         .welcome(&scope, &visitor.name, visitor.organisation.as_deref())

@@ -10,7 +10,7 @@ use trustsafe_servicekit::query::query;
 use uuid::Uuid;
 
 use super::BODY_LIMIT;
-use super::views::{HistoryEntry, PeoplePage, PersonView, RosterBatchDocument, SyncAnswer, history};
+use super::views::{PeoplePage, PersonChange, RosterBatchDocument, RosterPersonView, SyncAnswer, history};
 use crate::app::roster::{MisScope, ReaderScope, Roster, RosterBatch};
 use crate::domain::people::{YearGroupInput, year_group};
 use crate::store::PeopleFilter;
@@ -128,7 +128,15 @@ pub async fn list(
     let filter = PeopleFilter {
         kind: asked.kind,
         year_group,
-        name: asked.name.filter(|name| !name.trim().is_empty()),
+        name: match asked.name.filter(|name| !name.trim().is_empty()) {
+            Some(name) if name.contains('\0') || name.chars().count() > 100 => {
+                return Err(
+                    Problem::new(Kind::Validation, "name is at most 100 characters, without NUL.")
+                        .with_error("name", "is at most 100 characters, without NUL"),
+                );
+            }
+            name => name,
+        },
         include_removed: asked.include_removed,
         after: asked.cursor,
         limit,
@@ -140,7 +148,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(PeoplePage {
         people: people
             .into_iter()
-            .map(|person| PersonView::of(person, view))
+            .map(|person| RosterPersonView::of(person, view))
             .collect(),
         next_cursor,
     }))
@@ -150,7 +158,7 @@ pub async fn list(
 #[utoipa::path(operation_id = "get_person", tag = "people",
     params(("school_id" = String, Path), ("person_id" = Uuid, Path)),
     responses(
-        (status = 200, description = "The person", body = PersonView, headers(("ETag" = String))),
+        (status = 200, description = "The person", body = RosterPersonView, headers(("ETag" = String))),
         (status = 404, description = "No such person at this school, or not the caller's to read", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json"),
     ))]
 #[get("/api/v1/schools/{school_id}/people/{person_id}")]
@@ -163,14 +171,14 @@ pub async fn get(
     let (view, person) = roster.person(&scope, id).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, format!("\"{}\"", person.version)))
-        .json(PersonView::of(person, view)))
+        .json(RosterPersonView::of(person, view)))
 }
 
 /// What changed in a person's record and when (the DSL, deputies and the headteacher).
 #[utoipa::path(operation_id = "person_history", tag = "people",
     params(("school_id" = String, Path), ("person_id" = Uuid, Path)),
     responses(
-        (status = 200, description = "Oldest first", body = Vec<HistoryEntry>),
+        (status = 200, description = "Oldest first", body = Vec<PersonChange>),
         (status = 403, description = "The caller may read the person but not their history", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No such person at this school", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json"),
     ))]

@@ -199,6 +199,7 @@ pub async fn agree(
     payload: web::Payload,
     policies: web::Data<Policies>,
 ) -> Result<HttpResponse, Problem> {
+    Policies::may_record(&scope)?;
     let answer: AgreementDocument = body(&req, payload).await?;
     let recorded = policies
         .agree(

@@ -168,7 +168,7 @@ pub struct FlagsView {
 /// A person, as much as the caller may read: staff see names, kind and year group; technicians also
 /// accounts and staff emails; the DSL, deputies and the headteacher everything.
 #[derive(Serialize, ToSchema)]
-pub struct PersonView {
+pub struct RosterPersonView {
     pub id: Uuid,
     #[schema(value_type = String)]
     pub kind: RosterKind,
@@ -199,7 +199,7 @@ pub struct PersonView {
     pub accounts: Vec<String>,
 }
 
-impl PersonView {
+impl RosterPersonView {
     pub fn of(person: StoredPerson, view: RosterView) -> Self {
         let record = person.record;
         let details = view.shows(&record.restricted.unwrap_or_default());
@@ -231,14 +231,14 @@ impl PersonView {
 
 #[derive(Serialize, ToSchema)]
 pub struct PeoplePage {
-    pub people: Vec<PersonView>,
+    pub people: Vec<RosterPersonView>,
     /// Pass as `cursor` for the next page; absent on the last.
     pub next_cursor: Option<String>,
 }
 
 /// One change of a person's record.
 #[derive(Serialize, ToSchema)]
-pub struct HistoryEntry {
+pub struct PersonChange {
     pub version: i64,
     /// `recorded` (joined or changed) or `removed`.
     pub change: &'static str,
@@ -251,12 +251,12 @@ pub struct HistoryEntry {
 
 /// The history of a person from their stream: what changed at each version, by field name (the
 /// values are on the person; the history says when each moved).
-pub fn history(envelopes: &[Envelope]) -> Vec<HistoryEntry> {
+pub fn history(envelopes: &[Envelope]) -> Vec<PersonChange> {
     let mut before = serde_json::Map::new();
     let mut entries = Vec::with_capacity(envelopes.len());
     for envelope in envelopes {
         if let Ok(removed) = envelope.decode::<PersonRemoved>() {
-            entries.push(HistoryEntry {
+            entries.push(PersonChange {
                 version: envelope.stream_version,
                 change: "removed",
                 as_of: removed.as_of,
@@ -276,7 +276,7 @@ pub fn history(envelopes: &[Envelope]) -> Vec<HistoryEntry> {
             .chain(before.keys().filter(|name| !now.contains_key(*name)).cloned())
             .collect();
         fields.sort();
-        entries.push(HistoryEntry {
+        entries.push(PersonChange {
             version: envelope.stream_version,
             change: "recorded",
             as_of: recorded.as_of,

@@ -27,6 +27,15 @@ use crate::store::{AccessStore, GrantRow, LoanRow, PolicyStore, StoredPerson};
 
 pub type StaffScope = SchoolScope<AnyRole>;
 
+/// What the access endpoints do, as far as who may do it goes.
+#[derive(Clone, Copy, Debug)]
+pub enum Action {
+    /// Give, take away or read access to systems: the school's leads and technician.
+    Grant,
+    /// Lend devices and welcome visitors: any member of staff.
+    Lend,
+}
+
 /// A grant on the record, with what it is worth today.
 pub struct Grant {
     pub row: GrantRow,
@@ -95,6 +104,15 @@ impl Access {
         }
     }
 
+    /// Whether the caller may do `action` at the school: asked before a request's body is read, so
+    /// that who may not gets 404 (or 403) whatever they sent.
+    pub fn may(scope: &StaffScope, action: Action) -> Result<(), AupError> {
+        match action {
+            Action::Grant => Self::roles_may(scope, |roles| access::may_grant(roles), "Access to systems"),
+            Action::Lend => Self::roles_may(scope, |roles| access::may_lend(roles), "Lending devices"),
+        }
+    }
+
     fn roles_may(
         scope: &StaffScope,
         rule: fn(Vec<trustsafe_auth::SchoolRole>) -> bool,
@@ -135,7 +153,7 @@ impl Access {
         person_id: Uuid,
         system: &str,
     ) -> Result<AccessGranted, AupError> {
-        Self::roles_may(scope, |roles| access::may_grant(roles), "Granting access")?;
+        Self::may(scope, Action::Grant)?;
         let system = access::label("system", system).map_err(|issue| AupError::Invalid(vec![issue]))?;
         let person = self.covered(scope, person_id).await?;
         let granted = AccessGranted {
@@ -158,7 +176,7 @@ impl Access {
     }
 
     pub async fn revoke(&self, scope: &StaffScope, grant_id: Uuid) -> Result<AccessRevoked, AupError> {
-        Self::roles_may(scope, |roles| access::may_grant(roles), "Taking access away")?;
+        Self::may(scope, Action::Grant)?;
         let mut tx = self.store.pool().begin().await?;
         let grant = self
             .store
@@ -187,7 +205,7 @@ impl Access {
 
     /// The record of who has access to what, since when, on whose say-so, and whether it holds today.
     pub async fn grants(&self, scope: &StaffScope) -> Result<(RosterView, Vec<Grant>), AupError> {
-        Self::roles_may(scope, |roles| access::may_grant(roles), "The record of access")?;
+        Self::may(scope, Action::Grant)?;
         let view = RosterView::of(scope.caller.school_roles(&scope.school_id)).ok_or(AupError::NotFound)?;
         let people: HashMap<Uuid, (StoredPerson, Standing)> = self
             .policies
@@ -229,7 +247,7 @@ impl Access {
         device: &str,
         person_id: Uuid,
     ) -> Result<DeviceLent, AupError> {
-        Self::roles_may(scope, |roles| access::may_lend(roles), "Lending devices")?;
+        Self::may(scope, Action::Lend)?;
         let device = access::label("device", device).map_err(|issue| AupError::Invalid(vec![issue]))?;
         let person = self.covered(scope, person_id).await?;
         let lent = DeviceLent {
@@ -258,7 +276,9 @@ impl Access {
     }
 
     pub async fn take_back(&self, scope: &StaffScope, device: &str) -> Result<DeviceReturned, AupError> {
-        Self::roles_may(scope, |roles| access::may_lend(roles), "Taking devices back")?;
+        Self::may(scope, Action::Lend)?;
+        let device = access::label("device", device).map_err(|issue| AupError::Invalid(vec![issue]))?;
+        let device = device.as_str();
         let mut tx = self.store.pool().begin().await?;
         let loan = self
             .store
@@ -280,8 +300,12 @@ impl Access {
 
     /// A device's loans, or every device out now.
     pub async fn loans(&self, scope: &StaffScope, device: Option<&str>) -> Result<Vec<LoanRow>, AupError> {
-        Self::roles_may(scope, |roles| access::may_lend(roles), "The record of loans")?;
-        Ok(self.store.loans(&scope.school_id, device).await?)
+        Self::may(scope, Action::Lend)?;
+        let device = device
+            .map(|device| access::label("device", device))
+            .transpose()
+            .map_err(|issue| AupError::Invalid(vec![issue]))?;
+        Ok(self.store.loans(&scope.school_id, device.as_deref()).await?)
     }
 
     /// A visitor who has read the visitors' policy in force agrees, and gets a Wi-Fi code valid for
@@ -292,7 +316,7 @@ impl Access {
         name: &str,
         organisation: Option<&str>,
     ) -> Result<Welcome, AupError> {
-        Self::roles_may(scope, |roles| access::may_lend(roles), "Welcoming visitors")?;
+        Self::may(scope, Action::Lend)?;
         let mut issues = Vec::new();
         let name = access::label("name", name)
             .map_err(|issue| issues.push(issue))

@@ -190,13 +190,21 @@ impl Policies {
         Ok(versions)
     }
 
+    /// Whether the caller may record answers at the school (its staff; not its governors): asked
+    /// before the request's body is read.
+    pub fn may_record(scope: &SchoolScope<AnyRole>) -> Result<(), AupError> {
+        RosterView::of(scope.caller.school_roles(&scope.school_id))
+            .map(|_| ())
+            .ok_or(AupError::NotFound)
+    }
+
     /// Records an answer entered by a member of staff at the school.
     pub async fn agree(
         &self,
         scope: &SchoolScope<AnyRole>,
         new: NewAgreement,
     ) -> Result<AgreementRecorded, AupError> {
-        RosterView::of(scope.caller.school_roles(&scope.school_id)).ok_or(AupError::NotFound)?;
+        Self::may_record(scope)?;
         let now = Utc::now();
         let signed_at = new.signed_at.unwrap_or(now);
         if signed_at > now + Duration::minutes(5) {
