@@ -85,10 +85,15 @@ pub async fn run(args: DevArgs) -> Result<()> {
         }
     };
     let demo_history = if args.no_demo_history {
-        0
+        (0, 0)
     } else {
-        // Through the incident service's own core; its relay publishes it and reporting reads it.
-        let seeding = trustsafe_incident::demo::seed_history(&platform.incident, chrono::Utc::now());
+        // Through the incident and aup services' own cores; their relays publish it.
+        let seeding = async {
+            let concerns =
+                trustsafe_incident::demo::seed_history(&platform.incident, chrono::Utc::now()).await?;
+            let agreements = trustsafe_aup::demo::seed(&platform.aup, chrono::Utc::now()).await?;
+            anyhow::Ok((concerns, agreements))
+        };
         tokio::select! {
             written = seeding => written.context("writing the demo history")?,
             _ = stop.next() => {
@@ -111,6 +116,7 @@ struct Platform {
     stack: Stack,
     tenancy: Arc<Tenancy>,
     incident: HostConfig,
+    aup: HostConfig,
     services: Vec<trustsafe_servicekit::RunningService>,
     gateway: trustsafe_gateway::RunningGateway,
     demo_tokens: Vec<(String, String)>,
@@ -166,15 +172,22 @@ async fn start(args: &DevArgs) -> Result<Platform> {
         }
     };
     let mut services = Vec::new();
-    let mut incident = None;
+    let mut configs = std::collections::HashMap::new();
     for (offset, service) in (1..).zip(crate::services::ALL) {
         let config = host(service, offset).await?;
         services.push((service.start)(&config).await?);
-        if service.name == trustsafe_incident::SERVICE.name {
-            incident = Some(config);
-        }
+        configs.insert(service.name, config);
     }
-    let incident = incident.context("the incident service is not in the registry")?;
+    // The demo history is written through these two services' cores.
+    let mut config_of = |name: &str| {
+        configs
+            .remove(name)
+            .with_context(|| format!("the {name} service is not in the registry"))
+    };
+    let (incident, aup) = (
+        config_of(trustsafe_incident::SERVICE.name)?,
+        config_of(trustsafe_aup::SERVICE.name)?,
+    );
 
     // The front door, routing each school resource to the service that owns it.
     let mut gateway = GatewayConfig::new(
@@ -202,6 +215,7 @@ async fn start(args: &DevArgs) -> Result<Platform> {
         stack,
         tenancy,
         incident,
+        aup,
         services,
         gateway,
         demo_tokens,
@@ -225,7 +239,7 @@ impl Platform {
         self.stack.stop().await;
     }
 
-    fn describe(&self, args: &DevArgs, demo_history: usize) {
+    fn describe(&self, args: &DevArgs, (demo_history, demo_agreements): (usize, usize)) {
         let Self {
             stack,
             tenancy,
@@ -295,6 +309,11 @@ impl Platform {
         if demo_history > 0 {
             println!(
                 "demo history: {demo_history} concerns over the last twelve months (--no-demo-history to skip)"
+            );
+        }
+        if demo_agreements > 0 {
+            println!(
+                "demo roster: {demo_agreements} acceptable-use answers from made-up pupils, parents and staff at every school"
             );
         }
         println!("Ctrl-C stops everything.");

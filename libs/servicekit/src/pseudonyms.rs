@@ -82,14 +82,19 @@ impl PseudonymKey {
         Ok(key)
     }
 
-    /// The keyed hash of `data` for `purpose` within trust `trust_id`.
-    fn mac(&self, purpose: Purpose, trust_id: &str, data: &[u8]) -> [u8; 32] {
+    /// The HMAC keyed for `purpose` within trust `trust_id`, ready to hash many values.
+    fn keyed(&self, purpose: Purpose, trust_id: &str) -> Hmac<Sha256> {
         let mut derive = Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key length");
         derive.update(purpose.label());
         derive.update(&[0]);
         derive.update(trust_id.as_bytes());
         let key = derive.finalize().into_bytes();
-        let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length");
+        Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length")
+    }
+
+    /// The keyed hash of `data` for `purpose` within trust `trust_id`.
+    fn mac(&self, purpose: Purpose, trust_id: &str, data: &[u8]) -> [u8; 32] {
+        let mut mac = self.keyed(purpose, trust_id);
         mac.update(data);
         mac.finalize().into_bytes().into()
     }
@@ -98,9 +103,15 @@ impl PseudonymKey {
     /// name trimmed and lower-cased first (`RAPS\JSmith ` and `raps\jsmith` are one account), then
     /// 128 bits in hex, enough that two accounts of a trust never share one.
     pub fn account_hash(&self, trust_id: &str, account: &str) -> String {
-        let name = account.trim().to_lowercase();
-        let mac = self.mac(Purpose::Account, trust_id, name.as_bytes());
-        mac[..16].iter().map(|byte| format!("{byte:02x}")).collect()
+        self.account_hasher(trust_id).hash(account)
+    }
+
+    /// Hashes a trust's account names with the key derived once (a roster of thousands hashes
+    /// thousands of names).
+    pub fn account_hasher(&self, trust_id: &str) -> AccountHasher {
+        AccountHasher {
+            keyed: self.keyed(Purpose::Account, trust_id),
+        }
     }
 
     /// `mac` as 60 bits in Crockford's base 32, grouped for reading aloud: `K7Q2-9XMP-3TZA`.
@@ -112,6 +123,20 @@ impl PseudonymKey {
             .map(|n| CROCKFORD[((bits >> (55 - 5 * n)) & 31) as usize] as char)
             .collect();
         format!("{}-{}-{}", &symbols[..4], &symbols[4..8], &symbols[8..])
+    }
+}
+
+/// [`PseudonymKey::account_hash`] for one trust, its key derived once.
+pub struct AccountHasher {
+    keyed: Hmac<Sha256>,
+}
+
+impl AccountHasher {
+    pub fn hash(&self, account: &str) -> String {
+        let mut mac = self.keyed.clone();
+        mac.update(account.trim().to_lowercase().as_bytes());
+        let mac = mac.finalize().into_bytes();
+        mac[..16].iter().map(|byte| format!("{byte:02x}")).collect()
     }
 }
 

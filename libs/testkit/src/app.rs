@@ -17,6 +17,7 @@ pub struct TestApp {
     pub base: String,
     /// The service's own database.
     pub pool: PgPool,
+    pub database_url: String,
     pub broker: TestBroker,
     pub client: reqwest::Client,
     pub identity: Identity,
@@ -45,6 +46,7 @@ impl TestApp {
         TestApp {
             base: format!("http://{}", gateway.address),
             pool,
+            database_url,
             broker,
             client: reqwest::Client::new(),
             identity,

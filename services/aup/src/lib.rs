@@ -14,6 +14,8 @@ use actix_web::web;
 use trustsafe_servicekit::{HostConfig, RunningService, Service, ServiceBase};
 use utoipa::OpenApi;
 
+pub use app::demo;
+
 use crate::app::access::Access;
 use crate::app::policies::Policies;
 use crate::app::roster::Roster;

@@ -2,6 +2,7 @@
 //! It knows nothing of HTTP.
 
 pub mod access;
+pub mod demo;
 pub mod error;
 pub mod policies;
 pub mod roster;

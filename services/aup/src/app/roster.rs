@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use trustsafe_events::aup::{PersonRecorded, PersonRemoved, RosterKind};
 use trustsafe_events::{Actor, Envelope};
 use trustsafe_eventstore::{AppendContext, NewEvent};
+use trustsafe_servicekit::pseudonyms::AccountHasher;
 use trustsafe_servicekit::scope::policy::{AnyRole, MisIntegration};
 use trustsafe_servicekit::{PseudonymKey, Purpose, SchoolScope};
 use uuid::Uuid;
@@ -195,13 +196,14 @@ impl Roster {
         // Pupils (and staff) before parents, so a parent's link to a child new in this same batch
         // resolves at once.
         people.sort_by_key(|(_, person)| person.kind == RosterKind::Parent);
+        let accounts = self.pseudonyms.account_hasher(&scope.trust_id);
         let mut saved = Vec::new();
         for (at, person) in people {
             let result = &mut results[at];
             let key = (person.kind, person.details.mis_id.clone());
             let before = known.get(&key);
             let id = before.map_or_else(Uuid::now_v7, |before| before.id);
-            let record = self.record(&scope.trust_id, id, person, &pupils, as_of, &mut result.warnings);
+            let record = Self::record(&accounts, id, person, &pupils, as_of, &mut result.warnings);
             let outcome = people::recording(before.map(as_known).as_ref(), &Record(record.clone()), as_of);
             result.person_id = Some(id);
             result.outcome = Some(outcome);
@@ -274,8 +276,7 @@ impl Roster {
 
     /// The event that records `person` as `id`: account names hashed, children's ids resolved.
     fn record(
-        &self,
-        trust_id: &str,
+        accounts: &AccountHasher,
         id: Uuid,
         person: Person,
         pupils: &HashMap<String, Uuid>,
@@ -300,7 +301,7 @@ impl Roster {
             account_hashes: details
                 .accounts
                 .iter()
-                .map(|account| self.pseudonyms.account_hash(trust_id, account))
+                .map(|account| accounts.hash(account))
                 .collect(),
             responsible_for: details
                 .children

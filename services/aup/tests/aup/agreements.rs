@@ -437,3 +437,33 @@ async fn compliance_counts_everyone_by_their_own_policy_for_the_leads_and_the_mi
     .await;
     app.stop().await;
 }
+
+/// `trustsafe dev`'s demo roster and year of answers: written once, the same at every start after.
+#[tokio::test]
+async fn the_demo_roster_is_written_once_and_counts_in_compliance() {
+    let app = TestApp::spawn().await;
+    let config = app.identity.host(&app.database_url, &app.broker);
+    let written = trustsafe_aup::demo::seed(&config, Utc::now()).await.unwrap();
+    assert!(written > 300, "answers at four schools: {written}");
+    let before = app.stored().await;
+    assert_eq!(trustsafe_aup::demo::seed(&config, Utc::now()).await.unwrap(), 0);
+    assert_eq!(app.stored().await, before, "a second start writes nothing");
+    let compliance = app.json("/api/v1/schools/raps/aup-compliance", &app.mis()).await;
+    let counted: u64 = compliance["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|count| count["people"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, 128, "60 pupils, their 60 parents, 8 staff");
+    let standings: Vec<&str> = compliance["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|count| count["standing"].as_str().unwrap())
+        .collect();
+    for standing in ["current", "missing", "declined"] {
+        assert!(standings.contains(&standing), "{standing} in {standings:?}");
+    }
+    app.stop().await;
+}
