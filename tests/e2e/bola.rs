@@ -23,11 +23,15 @@ const SECRETS: [&str; 5] = [
 /// What a caller of the sweep may do at RAPS as its own business (the answer may be a success, or a
 /// refusal of what they sent, but never a secret): its staff read the roster's names, the policies,
 /// their own reports and loans; its governor reads the policies; its MIS syncs the roster and reads
-/// standing and compliance.
+/// standing and compliance; anyone at a school of the trust reads the trust's name.
 fn own_business(who: &str, method: &str, template: &str) -> bool {
     let staff = who == "another member of the school's staff";
     let governor = who == "the school's governor";
     let mis = who == "the school's MIS client";
+    // The trust's name and the caller's own schools in it: anyone at a school of the trust.
+    if (method, template) == ("get", "/api/v1/trusts/{trust_id}") {
+        return !who.starts_with("another trust");
+    }
     let Some(path) = template.strip_prefix("/api/v1/schools/{school_id}") else {
         return false;
     };

@@ -73,6 +73,7 @@ def main(client_dir: str, base: str, tokens_file: str, document: str) -> int:
     term = {1: "spring", 2: "spring", 3: "spring", 9: "autumn", 10: "autumn", 11: "autumn", 12: "autumn"}.get(
         datetime.date.today().month, "summer"
     )
+    call("tenancy", "get_trust", "viking", client=lead)
     call("reporting", "get_trust_dashboard", "viking", client=lead)
     call("reporting", "get_trust_dashboard", "viking", client=governor)
     call("reporting", "get_school_dashboard", "raps", client=dsl)

@@ -11,6 +11,7 @@ mod metrics;
 mod openapi;
 mod proxy;
 mod server;
+mod trusts;
 
 pub use config::{DemoUser, GatewayConfig, Upstream};
 pub use openapi::{gateway_document, merged_document};

@@ -16,9 +16,12 @@ use utoipa::openapi::{ComponentsBuilder, ContentBuilder, PathItem, Ref, RefOr, R
                        a school or trust the caller has no grant on answers 404. Errors are RFC 9457 \
                        application/problem+json with a stable `type`."
     ),
-    paths(crate::identity::jwks, crate::identity::demo_users),
+    paths(crate::identity::jwks, crate::identity::demo_users, crate::trusts::get_trust),
     components(schemas(trustsafe_problem::ProblemDocument, crate::config::DemoUser)),
-    tags((name = "identity", description = "Keys that sign dev tokens"))
+    tags(
+        (name = "identity", description = "Keys that sign dev tokens"),
+        (name = "tenancy", description = "Trusts and their schools, by name")
+    )
 )]
 struct GatewayApi;
 
@@ -39,6 +42,12 @@ const GATEWAY_ERRORS: [(&str, &str); 6] = [
 pub fn gateway_document() -> utoipa::openapi::OpenApi {
     let mut doc = GatewayApi::openapi();
     doc.merge(OperationsApi::openapi());
+    // The gateway's own API operations take a token like every service's.
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if path.starts_with("/api/") {
+            *item = with_gateway_errors(item.clone());
+        }
+    }
     let components = doc
         .components
         .get_or_insert_with(|| ComponentsBuilder::new().build());

@@ -16,7 +16,7 @@ use crate::config::GatewayConfig;
 use crate::metrics::REQUESTS;
 use crate::openapi::{gateway_document, merged_document};
 use crate::proxy::{self, Proxy};
-use crate::{dashboard, identity};
+use crate::{dashboard, identity, trusts};
 
 pub struct RunningGateway {
     pub address: SocketAddr,
@@ -62,6 +62,7 @@ pub async fn start(config: GatewayConfig) -> Result<RunningGateway> {
             .service(readyz)
             .service(identity::jwks)
             .service(identity::demo_users)
+            .service(trusts::get_trust)
             .route(
                 "/openapi.json",
                 web::get().to(|| async { HttpResponse::Ok().json(gateway_document()) }),

@@ -2,3 +2,4 @@
 
 mod routing;
 mod support;
+mod trusts;
