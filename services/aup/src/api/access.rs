@@ -7,30 +7,18 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use trustsafe_problem::{Kind, Problem};
 use trustsafe_servicekit::SchoolScope;
-use trustsafe_servicekit::body::json_object;
 use trustsafe_servicekit::policy::CaptivePortal;
 use trustsafe_servicekit::query::accepts_csv;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::{body, path_id};
 use crate::app::access::{Access, Action, Grant, StaffScope};
 use crate::domain::people::RosterView;
 use crate::store::LoanRow;
 
 const PROBLEM: &str = "application/problem+json";
 const BODY_LIMIT: usize = 16 * 1024;
-
-async fn body<T: serde::de::DeserializeOwned>(
-    req: &HttpRequest,
-    payload: web::Payload,
-) -> Result<T, Problem> {
-    let value = json_object(req, payload, BODY_LIMIT, false).await?;
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let field = err.path().to_string();
-        let message = err.into_inner().to_string();
-        Problem::new(Kind::Validation, format!("{field}: {message}.")).with_error(field, message)
-    })
-}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -118,10 +106,6 @@ fn grants_csv(grants: &[GrantView]) -> Result<Vec<u8>, csv::Error> {
     writer.into_inner().map_err(|err| err.into_error().into())
 }
 
-fn id(text: &str) -> Result<Uuid, Problem> {
-    text.parse().map_err(|_| Problem::not_found())
-}
-
 /// Gives a person access to a system (the DSL, deputies, headteacher or technician): only with a
 /// current agreement to their own policy (422 otherwise, saying where they stand).
 #[utoipa::path(operation_id = "grant_access", tag = "acceptable-use",
@@ -140,7 +124,7 @@ pub async fn grant_access(
     access: web::Data<Access>,
 ) -> Result<HttpResponse, Problem> {
     Access::may(&scope, Action::Grant)?;
-    let asked: GrantDocument = body(&req, payload).await?;
+    let asked: GrantDocument = body(&req, payload, BODY_LIMIT).await?;
     let granted = access.grant(&scope, asked.person_id, &asked.system).await?;
     Ok(HttpResponse::Created().json(serde_json::json!({
         "grant_id": granted.grant_id, "person_id": granted.person_id, "system": granted.system,
@@ -163,7 +147,7 @@ pub async fn revoke_access(
     path: web::Path<(String, String)>,
     access: web::Data<Access>,
 ) -> Result<HttpResponse, Problem> {
-    let revoked = access.revoke(&scope, id(&path.1)?).await?;
+    let revoked = access.revoke(&scope, path_id(&path.1)?).await?;
     Ok(HttpResponse::Ok()
         .json(serde_json::json!({"grant_id": revoked.grant_id, "revoked_at": revoked.revoked_at})))
 }
@@ -252,7 +236,7 @@ pub async fn lend(
     access: web::Data<Access>,
 ) -> Result<HttpResponse, Problem> {
     Access::may(&scope, Action::Lend)?;
-    let asked: LoanDocument = body(&req, payload).await?;
+    let asked: LoanDocument = body(&req, payload, BODY_LIMIT).await?;
     let lent = access.lend(&scope, &path.1, asked.person_id).await?;
     Ok(HttpResponse::Created().json(LoanView {
         loan_id: lent.loan_id,
@@ -342,7 +326,7 @@ pub async fn welcome(
     access: web::Data<Access>,
 ) -> Result<HttpResponse, Problem> {
     Access::may(&scope, Action::Lend)?;
-    let visitor: VisitorDocument = body(&req, payload).await?;
+    let visitor: VisitorDocument = body(&req, payload, BODY_LIMIT).await?;
     let welcome = access
         .welcome(&scope, &visitor.name, visitor.organisation.as_deref())
         .await?;

@@ -5,11 +5,31 @@ mod people;
 mod policies;
 mod views;
 
+use trustsafe_problem::{Kind, Problem};
 use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// The largest body an endpoint takes: a roster of a few thousand people in one call.
 pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// The body, up to `limit`, as `T`: a problem naming the field that does not fit otherwise.
+async fn body<T: serde::de::DeserializeOwned>(
+    req: &actix_web::HttpRequest,
+    payload: actix_web::web::Payload,
+    limit: usize,
+) -> Result<T, Problem> {
+    let value = trustsafe_servicekit::body::json_object(req, payload, limit, false).await?;
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let field = err.path().to_string();
+        let message = err.into_inner().to_string();
+        Problem::new(Kind::Validation, format!("{field}: {message}.")).with_error(field, message)
+    })
+}
+
+/// A record's id from the path; anything else names no record (404).
+fn path_id(text: &str) -> Result<uuid::Uuid, Problem> {
+    text.parse().map_err(|_| Problem::not_found())
+}
 
 /// Every route of the service's API.
 pub fn routes(cfg: &mut ServiceConfig) {

@@ -5,12 +5,11 @@ use actix_web::{HttpRequest, HttpResponse, get, put, web};
 use serde::Deserialize;
 use trustsafe_events::aup::RosterKind;
 use trustsafe_problem::{Kind, Problem};
-use trustsafe_servicekit::body::json_object;
 use trustsafe_servicekit::query::query;
 use uuid::Uuid;
 
-use super::BODY_LIMIT;
 use super::views::{PeoplePage, PersonChange, RosterBatchDocument, RosterPersonView, SyncAnswer, history};
+use super::{BODY_LIMIT, body, path_id};
 use crate::app::roster::{MisScope, ReaderScope, Roster, RosterBatch};
 use crate::domain::people::{YearGroupInput, year_group};
 use crate::store::PeopleFilter;
@@ -37,12 +36,7 @@ pub async fn sync(
     payload: web::Payload,
     roster: web::Data<Roster>,
 ) -> Result<HttpResponse, Problem> {
-    let body = json_object(&req, payload, BODY_LIMIT, false).await?;
-    let batch: RosterBatchDocument = serde_path_to_error::deserialize(body).map_err(|err| {
-        let field = err.path().to_string();
-        let message = err.into_inner().to_string();
-        Problem::new(Kind::Validation, format!("{field}: {message}.")).with_error(field, message)
-    })?;
+    let batch: RosterBatchDocument = body(&req, payload, BODY_LIMIT).await?;
     let (people, removals) = (
         batch.people.unwrap_or_default(),
         batch.removals.unwrap_or_default(),
@@ -167,7 +161,7 @@ pub async fn get(
     path: web::Path<(String, String)>,
     roster: web::Data<Roster>,
 ) -> Result<HttpResponse, Problem> {
-    let id = person_id(&path.1)?;
+    let id = path_id(&path.1)?;
     let (view, person) = roster.person(&scope, id).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, format!("\"{}\"", person.version)))
@@ -188,12 +182,7 @@ pub async fn person_history(
     path: web::Path<(String, String)>,
     roster: web::Data<Roster>,
 ) -> Result<HttpResponse, Problem> {
-    let id = person_id(&path.1)?;
+    let id = path_id(&path.1)?;
     let envelopes = roster.history(&scope, id).await?;
     Ok(HttpResponse::Ok().json(history(&envelopes)))
-}
-
-/// A path's person id; anything else is no one (404).
-fn person_id(text: &str) -> Result<Uuid, Problem> {
-    text.parse().map_err(|_| Problem::not_found())
 }

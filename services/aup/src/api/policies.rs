@@ -8,13 +8,13 @@ use trustsafe_events::aup::{Audience, Decision, Signer};
 use trustsafe_problem::{Kind, Problem};
 use trustsafe_servicekit::SchoolScope;
 use trustsafe_servicekit::TrustScope;
-use trustsafe_servicekit::body::json_object;
 use trustsafe_servicekit::policy::{AnyGrant, AnyRole, SafeguardingLeads, TrustLead};
 use trustsafe_servicekit::query::query;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::views::{AgreementView, ComplianceView, PolicyVersionView, StandingView};
+use super::{body, path_id};
 use crate::app::policies::{NewAgreement, Policies};
 use crate::domain::documents::Draft;
 
@@ -68,19 +68,6 @@ pub struct AgreementDocument {
     pub version: Option<i32>,
 }
 
-/// The body as `T`, naming the field that does not fit.
-async fn body<T: serde::de::DeserializeOwned>(
-    req: &HttpRequest,
-    payload: web::Payload,
-) -> Result<T, Problem> {
-    let value = json_object(req, payload, POLICY_BODY_LIMIT, false).await?;
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let field = err.path().to_string();
-        let message = err.into_inner().to_string();
-        Problem::new(Kind::Validation, format!("{field}: {message}.")).with_error(field, message)
-    })
-}
-
 /// A path's audience: `eyfs_ks1`, `ks2`, `ks3_5`, `send_learners`, `staff`, `parents_carers`,
 /// `visitors_volunteers`, `wifi_users` or `social_media_staff`.
 fn audience(text: &str) -> Result<Audience, Problem> {
@@ -91,10 +78,6 @@ fn audience(text: &str) -> Result<Audience, Problem> {
         )
         .with_error("audience", "is not an audience")
     })
-}
-
-fn person(text: &str) -> Result<Uuid, Problem> {
-    text.parse().map_err(|_| Problem::not_found())
 }
 
 const PROBLEM: &str = "application/problem+json";
@@ -118,7 +101,7 @@ pub async fn publish_for_school(
     policies: web::Data<Policies>,
 ) -> Result<HttpResponse, Problem> {
     let audience = audience(&path.1)?;
-    let draft: DraftDocument = body(&req, payload).await?;
+    let draft: DraftDocument = body(&req, payload, POLICY_BODY_LIMIT).await?;
     let published = policies
         .publish_for_school(&scope, audience, draft.into())
         .await?;
@@ -143,7 +126,7 @@ pub async fn publish_for_trust(
     policies: web::Data<Policies>,
 ) -> Result<HttpResponse, Problem> {
     let audience = audience(&path.1)?;
-    let draft: DraftDocument = body(&req, payload).await?;
+    let draft: DraftDocument = body(&req, payload, POLICY_BODY_LIMIT).await?;
     let published = policies.publish_for_trust(&scope, audience, draft.into()).await?;
     Ok(HttpResponse::Created().json(PolicyVersionView::from(published)))
 }
@@ -200,7 +183,7 @@ pub async fn agree(
     policies: web::Data<Policies>,
 ) -> Result<HttpResponse, Problem> {
     Policies::may_record(&scope)?;
-    let answer: AgreementDocument = body(&req, payload).await?;
+    let answer: AgreementDocument = body(&req, payload, POLICY_BODY_LIMIT).await?;
     let recorded = policies
         .agree(
             &scope,
@@ -232,7 +215,7 @@ pub async fn status(
     path: web::Path<(String, String)>,
     policies: web::Data<Policies>,
 ) -> Result<HttpResponse, Problem> {
-    let standing = policies.standing(&scope, person(&path.1)?).await?;
+    let standing = policies.standing(&scope, path_id(&path.1)?).await?;
     Ok(HttpResponse::Ok().json(StandingView::from(standing)))
 }
 
@@ -246,7 +229,7 @@ pub async fn answers(
     path: web::Path<(String, String)>,
     policies: web::Data<Policies>,
 ) -> Result<HttpResponse, Problem> {
-    let answers = policies.answers(&scope, person(&path.1)?).await?;
+    let answers = policies.answers(&scope, path_id(&path.1)?).await?;
     Ok(HttpResponse::Ok().json(
         answers
             .into_iter()
