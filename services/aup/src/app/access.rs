@@ -108,8 +108,8 @@ impl Access {
     /// that who may not gets 404 (or 403) whatever they sent.
     pub fn may(scope: &StaffScope, action: Action) -> Result<(), AupError> {
         match action {
-            Action::Grant => Self::roles_may(scope, |roles| access::may_grant(roles), "Access to systems"),
-            Action::Lend => Self::roles_may(scope, |roles| access::may_lend(roles), "Lending devices"),
+            Action::Grant => Self::roles_may(scope, access::may_grant, "Access to systems"),
+            Action::Lend => Self::roles_may(scope, access::may_lend, "Lending devices"),
         }
     }
 
