@@ -107,6 +107,92 @@ fn parse<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, 
     })
 }
 
+/// A batch read and checked: a result for every record, the records that passed, and the
+/// (kind, MIS id) pairs the roster must be asked about (theirs, and the children parents name).
+struct CheckedBatch {
+    results: Vec<RecordResult>,
+    people: Vec<(usize, Person)>,
+    removals: Vec<(usize, RosterKind, String)>,
+    keys: Vec<(RosterKind, String)>,
+}
+
+/// Reads and checks every record on its own; a second record of the same person is refused.
+fn check_batch(
+    incoming_people: Vec<serde_json::Value>,
+    incoming_removals: Vec<serde_json::Value>,
+    as_of: DateTime<Utc>,
+) -> CheckedBatch {
+    let mut results = Vec::with_capacity(incoming_people.len() + incoming_removals.len());
+    let mut people: Vec<(usize, Person)> = Vec::new();
+    let mut removals: Vec<(usize, RosterKind, String)> = Vec::new();
+    let mut first_seen: HashMap<(RosterKind, String), String> = HashMap::new();
+    let mut seen = |result: &mut RecordResult, key: (RosterKind, String)| {
+        let here = format!("{}[{}]", section_name(result.section), result.index);
+        if let Some(earlier) = first_seen.get(&key) {
+            result.errors.push(Issue::new(
+                "mis_id",
+                format!(
+                    "is the same {} as {earlier}: a batch names each person once",
+                    people::kind_name(key.0)
+                ),
+            ));
+            return false;
+        }
+        first_seen.insert(key, here);
+        true
+    };
+    for (index, value) in incoming_people.into_iter().enumerate() {
+        let mut result = RecordResult::new(Section::People, index);
+        let checked =
+            parse::<IncomingPerson>(value).and_then(|incoming| people::check_person(incoming, as_of));
+        match checked {
+            Ok(Checked { record, warnings }) => {
+                result.kind = Some(record.kind);
+                result.mis_id = Some(record.details.mis_id.clone());
+                result.warnings = warnings;
+                if seen(&mut result, (record.kind, record.details.mis_id.clone())) {
+                    people.push((results.len(), record));
+                }
+            }
+            Err(errors) => result.errors = errors,
+        }
+        results.push(result);
+    }
+    for (index, value) in incoming_removals.into_iter().enumerate() {
+        let mut result = RecordResult::new(Section::Removals, index);
+        match parse::<IncomingRemoval>(value).and_then(people::check_removal) {
+            Ok(Checked {
+                record: (kind, mis_id),
+                warnings,
+            }) => {
+                result.kind = Some(kind);
+                result.mis_id = Some(mis_id.clone());
+                result.warnings = warnings;
+                if seen(&mut result, (kind, mis_id.clone())) {
+                    removals.push((results.len(), kind, mis_id));
+                }
+            }
+            Err(errors) => result.errors = errors,
+        }
+        results.push(result);
+    }
+
+    let mut keys: Vec<(RosterKind, String)> = first_seen.into_keys().collect();
+    keys.extend(people.iter().flat_map(|(_, person)| {
+        person
+            .details
+            .children
+            .iter()
+            .map(|child| (RosterKind::Pupil, child.mis_id.clone()))
+    }));
+    CheckedBatch {
+        results,
+        people,
+        removals,
+        keys,
+    }
+}
+
 pub struct Roster {
     store: PeopleStore,
     pseudonyms: Arc<PseudonymKey>,
@@ -121,69 +207,12 @@ impl Roster {
     /// transaction, the rest written nowhere.
     pub async fn sync(&self, scope: &MisScope, batch: RosterBatch) -> Result<SyncReport, AupError> {
         let as_of = batch.as_of.unwrap_or_else(Utc::now);
-        let mut results = Vec::with_capacity(batch.people.len() + batch.removals.len());
-        let mut people: Vec<(usize, Person)> = Vec::new();
-        let mut removals: Vec<(usize, RosterKind, String)> = Vec::new();
-        let mut first_seen: HashMap<(RosterKind, String), String> = HashMap::new();
-        let mut seen = |result: &mut RecordResult, key: (RosterKind, String)| {
-            let here = format!("{}[{}]", section_name(result.section), result.index);
-            if let Some(earlier) = first_seen.get(&key) {
-                result.errors.push(Issue::new(
-                    "mis_id",
-                    format!(
-                        "is the same {} as {earlier}: a batch names each person once",
-                        people::kind_name(key.0)
-                    ),
-                ));
-                return false;
-            }
-            first_seen.insert(key, here);
-            true
-        };
-        for (index, value) in batch.people.into_iter().enumerate() {
-            let mut result = RecordResult::new(Section::People, index);
-            let checked =
-                parse::<IncomingPerson>(value).and_then(|incoming| people::check_person(incoming, as_of));
-            match checked {
-                Ok(Checked { record, warnings }) => {
-                    result.kind = Some(record.kind);
-                    result.mis_id = Some(record.details.mis_id.clone());
-                    result.warnings = warnings;
-                    if seen(&mut result, (record.kind, record.details.mis_id.clone())) {
-                        people.push((results.len(), record));
-                    }
-                }
-                Err(errors) => result.errors = errors,
-            }
-            results.push(result);
-        }
-        for (index, value) in batch.removals.into_iter().enumerate() {
-            let mut result = RecordResult::new(Section::Removals, index);
-            match parse::<IncomingRemoval>(value).and_then(people::check_removal) {
-                Ok(Checked {
-                    record: (kind, mis_id),
-                    warnings,
-                }) => {
-                    result.kind = Some(kind);
-                    result.mis_id = Some(mis_id.clone());
-                    result.warnings = warnings;
-                    if seen(&mut result, (kind, mis_id.clone())) {
-                        removals.push((results.len(), kind, mis_id));
-                    }
-                }
-                Err(errors) => result.errors = errors,
-            }
-            results.push(result);
-        }
-
-        let mut keys: Vec<(RosterKind, String)> = first_seen.into_keys().collect();
-        keys.extend(people.iter().flat_map(|(_, person)| {
-            person
-                .details
-                .children
-                .iter()
-                .map(|child| (RosterKind::Pupil, child.mis_id.clone()))
-        }));
+        let CheckedBatch {
+            mut results,
+            mut people,
+            removals,
+            keys,
+        } = check_batch(batch.people, batch.removals, as_of);
         let mut tx = self.store.pool().begin().await?;
         self.store.lock_roster(&mut tx, &scope.school_id).await?;
         let known = self.store.known(&mut tx, &scope.school_id, &keys).await?;
