@@ -299,8 +299,26 @@ impl Policies {
             .person(&scope.school_id, person_id)
             .await?
             .ok_or(AupError::NotFound)?;
-        let versions = self.policies.versions(&scope.trust_id, &scope.school_id).await?;
-        let latest = self.policies.latest(&scope.school_id, Some(&[person_id])).await?;
+        let (policies, primary) = self
+            .policy_standings(&scope.trust_id, &scope.school_id, &person)
+            .await?;
+        Ok(PersonStanding {
+            person,
+            policies: detail.then_some(policies),
+            primary,
+        })
+    }
+
+    /// Where a person stands with their own policy (first) and every other they answered, and with
+    /// their own alone.
+    async fn policy_standings(
+        &self,
+        trust_id: &str,
+        school_id: &str,
+        person: &StoredPerson,
+    ) -> Result<(Vec<PolicyStanding>, Standing), AupError> {
+        let versions = self.policies.versions(trust_id, school_id).await?;
+        let latest = self.policies.latest(school_id, Some(&[person.id])).await?;
         let today = Utc::now().date_naive();
         let primary_audience = agreements::primary_audience(&person.record);
         let mut audiences: Vec<Audience> = primary_audience.into_iter().collect();
@@ -313,7 +331,7 @@ impl Policies {
         let policies: Vec<PolicyStanding> = audiences
             .into_iter()
             .map(|audience| {
-                let in_force = documents::in_force(&versions, &scope.school_id, audience, today);
+                let in_force = documents::in_force(&versions, school_id, audience, today);
                 let last = latest.iter().find(|answer| answer.audience == audience);
                 PolicyStanding {
                     audience,
@@ -327,11 +345,7 @@ impl Policies {
             Some(_) => policies[0].standing,
             None => Standing::NoPolicy,
         };
-        Ok(PersonStanding {
-            person,
-            policies: detail.then_some(policies),
-            primary,
-        })
+        Ok((policies, primary))
     }
 
     /// Every answer a person gave (the school's leads).
@@ -386,18 +400,7 @@ impl Policies {
         school_id: &str,
         person: &StoredPerson,
     ) -> Result<Standing, AupError> {
-        let Some(audience) = agreements::primary_audience(&person.record) else {
-            return Ok(Standing::NoPolicy);
-        };
-        let versions = self.policies.versions(trust_id, school_id).await?;
-        let latest = self.policies.latest(school_id, Some(&[person.id])).await?;
-        let today = Utc::now().date_naive();
-        let in_force = documents::in_force(&versions, school_id, audience, today);
-        Ok(agreements::standing(
-            latest.iter().find(|answer| answer.audience == audience),
-            in_force,
-            today,
-        ))
+        Ok(self.policy_standings(trust_id, school_id, person).await?.1)
     }
 
     /// The school's compliance today (its leads and its MIS).
