@@ -396,12 +396,6 @@ pub enum Outcome {
     Stale,
 }
 
-impl Outcome {
-    pub fn writes(self) -> bool {
-        matches!(self, Outcome::Created | Outcome::Updated | Outcome::Removed)
-    }
-}
-
 /// What recording `record` as of `as_of` does, given what the roster knows.
 pub fn recording<R: PartialEq>(known: Option<&Known<R>>, record: &R, as_of: DateTime<Utc>) -> Outcome {
     match known {

@@ -10,7 +10,7 @@ use trustsafe_events::aup::{PersonRecorded, RosterKind};
 use trustsafe_eventstore::{AppendContext, AppendError, EventStore, NewEvent, StoreError, StreamEvent};
 use uuid::Uuid;
 
-pub fn person_stream(id: Uuid) -> String {
+fn person_stream(id: Uuid) -> String {
     format!("person-{id}")
 }
 
