@@ -1,2 +1,6 @@
-//! The filtering domain, pure: commands become events, events become state, and the rules of who may see
-//! and do what. No IO, no actix, no sqlx, no clock. Empty until the service has rules.
+//! The filtering domain, pure: reading vendors' logs, normalising their categories, gathering an
+//! upload into breaches and hourly counts. No IO, no actix, no sqlx, no clock: time comes in as a value.
+
+pub mod categories;
+pub mod feeds;
+pub mod ingest;
