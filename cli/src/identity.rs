@@ -26,7 +26,7 @@ pub struct TokenArgs {
     /// trust_safeguarding_lead, trust_governor.
     #[arg(long, conflicts_with = "scope")]
     role: Option<String>,
-    /// An integration scope for a school: mis, captive_portal.
+    /// An integration scope for a school: mis, captive_portal, filter_feed.
     #[arg(long)]
     scope: Option<String>,
     /// The user's id (default: the demo user of that role and school or trust).
@@ -90,17 +90,23 @@ fn parse<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
         .with_context(|| format!("{text:?} is not a {what}"))
 }
 
-/// The demo users: a DSL, a staff member and a governor per school, each trust's safeguarding
-/// lead and a trust governor, and an MIS client per school.
+/// The demo users: a DSL, a staff member, a technician and a governor per school, each trust's safeguarding
+/// lead and a trust governor, and per school its MIS, captive portal and filter feed clients.
 pub fn demo_grants(tenancy: &Tenancy) -> Vec<Grant> {
     let mut demo = Vec::new();
     for trust in &tenancy.trusts {
         for school in &trust.schools {
-            for role in [SchoolRole::Dsl, SchoolRole::Staff, SchoolRole::Governor] {
+            for role in [
+                SchoolRole::Dsl,
+                SchoolRole::Staff,
+                SchoolRole::Technician,
+                SchoolRole::Governor,
+            ] {
                 demo.push(Grant::School(school.id.clone(), role));
             }
             demo.push(Grant::Scope(school.id.clone(), Scope::Mis));
             demo.push(Grant::Scope(school.id.clone(), Scope::CaptivePortal));
+            demo.push(Grant::Scope(school.id.clone(), Scope::FilterFeed));
         }
         demo.push(Grant::Trust(trust.id.clone(), TrustRole::TrustSafeguardingLead));
         demo.push(Grant::Trust(trust.id.clone(), TrustRole::TrustGovernor));

@@ -31,6 +31,8 @@ pub enum Scope {
     Mis,
     /// A school's Wi-Fi captive portal: it checks visitors' codes and nothing else.
     CaptivePortal,
+    /// A school's web filter or monitor, sending its logs and alerts.
+    FilterFeed,
 }
 
 /// The `trustsafe` claim of a token: grants per school and per trust, and integration scopes per

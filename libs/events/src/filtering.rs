@@ -1,12 +1,151 @@
 //! Filtering breaches, published by the filtering service on `trustsafe.filtering.v1`. Only what other
-//! services need travels: who was involved and which address stay in the filtering service.
+//! services need travels (categories, severities, counts, times, and whether a pupil of which year was
+//! involved); who it was, their account, device and the address stay in the filtering service, in the
+//! payload's `restricted` part.
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::aup::RosterKind;
 use crate::{Event, topics};
+
+/// Where a breach came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BreachSource {
+    /// A filter's log, uploaded or fed.
+    Log,
+    /// A monitoring product's alert, pushed.
+    Alert,
+    /// A member of staff or a learner reported it.
+    Report,
+}
+
+/// What the filter did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BreachAction {
+    Blocked,
+    /// Let through, but marked for attention (a warning clicked through, a monitoring alert).
+    Flagged,
+}
+
+/// Who was involved, as far as the roster knows: a kind and a year group, never who.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Involved {
+    pub kind: RosterKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = -2, max = 14))]
+    pub year_group: Option<i8>,
+}
+
+/// Who, where and what, kept in the filtering service's own store.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreachDetails {
+    /// The account name as the filter logged it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The keyed hash of the account name (what the roster's records carry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_hash: Option<String>,
+    /// The roster's person, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<Uuid>,
+    /// The client's address or device name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    pub host: String,
+    pub url: String,
+    /// A monitoring alert's context (the words captured, the window's title).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+}
+
+/// A breach was recorded: a blocked or flagged request (or several of the same person, host and
+/// category within an hour), a monitoring alert, or a report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreachRecorded {
+    pub breach_id: Uuid,
+    pub source: BreachSource,
+    /// The log format or the alerting product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed: Option<String>,
+    /// The normalised category (see [`BreachEscalated::category`]).
+    pub category: String,
+    #[schemars(range(min = 1, max = 5))]
+    pub severity: u8,
+    /// The vendor's category and grading, as logged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_severity: Option<String>,
+    pub action: BreachAction,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// Sightings gathered into this breach.
+    #[schemars(range(min = 1))]
+    pub count: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub involved: Option<Involved>,
+    /// Only in the filtering service's store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restricted: Option<BreachDetails>,
+}
+
+impl Event for BreachRecorded {
+    const TYPE: &'static str = "filtering.breach_recorded.v1";
+    const TOPIC: &'static str = topics::FILTERING;
+    const SUMMARY: &'static str = "A filtering breach was recorded (category, severity, counts, times, the kind and year of who was involved; never who).";
+}
+
+/// More of the same was seen within a recorded breach's hour (a later upload).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreachSeenAgain {
+    pub breach_id: Uuid,
+    /// Sightings added.
+    #[schemars(range(min = 1))]
+    pub count: u32,
+    pub last_seen: DateTime<Utc>,
+    /// The breach's severity now (the gravest sighting's).
+    #[schemars(range(min = 1, max = 5))]
+    pub severity: u8,
+}
+
+impl Event for BreachSeenAgain {
+    const TYPE: &'static str = "filtering.breach_seen_again.v1";
+    const TOPIC: &'static str = topics::FILTERING;
+    const SUMMARY: &'static str = "More sightings joined a recorded filtering breach.";
+}
+
+/// The roster learned whose account a breach's user name is (after the breach was recorded).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreachAttributed {
+    pub breach_id: Uuid,
+    pub involved: Involved,
+    /// Only in the filtering service's store: the person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restricted: Option<AttributedTo>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttributedTo {
+    pub person_id: Uuid,
+}
+
+impl Event for BreachAttributed {
+    const TYPE: &'static str = "filtering.breach_attributed.v1";
+    const TOPIC: &'static str = topics::FILTERING;
+    const SUMMARY: &'static str =
+        "A filtering breach's user was found on the roster (the kind and year group travel, not who).";
+}
 
 /// Why a breach became a concern.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

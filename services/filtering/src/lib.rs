@@ -1,24 +1,52 @@
-//! The filtering service: filtering breaches, monitoring alerts, the filtering-policy change log and filter checks.
+//! The filtering service: filtering breaches from filters' logs, the filter's hourly figures, and the
+//! roster's accounts that say whose a breach is.
 //!
-//! It owns the database `trustsafe_filtering` and publishes its events from there to the shared log. So
-//! far it is the host every service starts from (its event store, its outbox relay, the operations
-//! endpoints); its four rooms are ready for what comes next. A filtering record is a *breach*, a
-//! signed acceptable-use policy an *agreement*.
+//! It owns the database `trustsafe_filtering`: each breach's stream and the table kept in step with
+//! it. Its events reach `trustsafe.filtering.v1` through the outbox relay, carrying categories,
+//! severities, counts and the kind and year of who was involved; user names, devices and addresses
+//! stay here. It learns the roster's account hashes from `trustsafe.aup.v1`. A filtering record is a
+//! *breach*.
 
 mod api;
 pub mod app;
 pub mod domain;
 mod store;
 
-use trustsafe_servicekit::Service;
+use std::sync::Arc;
+
+use actix_web::web;
+use trustsafe_eventstore::{Consumer, ConsumerConfig};
+use trustsafe_servicekit::{HostConfig, RunningService, Service, ServiceBase};
 use utoipa::OpenApi;
+
+use crate::app::breaches::Breaches;
+use crate::app::ingest::Ingest;
+use crate::app::roster::RosterAccounts;
+use crate::store::{BreachStore, RosterStore};
 
 pub static SERVICE: Service = Service {
     name: "filtering",
-    summary: "Filtering breaches, monitoring alerts, the filtering-policy change log and filter checks.",
+    summary: "Filtering breaches from filters' logs, the filter's hourly figures, and whose each breach is.",
     document: api::Api::openapi,
     routes: api::routes,
-    consumers: &[],
-    body_limit: 1024 * 1024,
-    start: |config| Box::pin(trustsafe_servicekit::start(&SERVICE, config)),
+    consumers: &[RosterAccounts::NAME],
+    body_limit: api::BODY_LIMIT,
+    start: |config| Box::pin(start(config)),
 };
+
+async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
+    let mut base = ServiceBase::connect(&SERVICE, config).await?;
+    store::migrate(base.store.pool()).await?;
+    base.run_consumer(Consumer::new(
+        base.store.pool().clone(),
+        Arc::new(RosterAccounts::new(RosterStore::new(base.store.clone()))),
+        ConsumerConfig::new(&config.log),
+    ));
+    let breaches = BreachStore::new(base.store.clone());
+    let ingest = web::Data::new(Ingest::new(breaches.clone(), config.pseudonyms.clone()));
+    let reading = web::Data::new(Breaches::new(breaches));
+    base.serve(move |cfg| {
+        cfg.app_data(ingest.clone()).app_data(reading.clone());
+    })
+    .await
+}

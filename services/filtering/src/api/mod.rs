@@ -1,10 +1,21 @@
-//! The HTTP API: thin handlers over `app`, each carrying its route and its document. None yet.
+//! The HTTP API: thin handlers over `app`, each carrying its route and its document.
+
+mod breaches;
+mod logs;
 
 use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+/// The largest body an endpoint takes, as sent: a school's day of proxy log, plain, or a week gzipped.
+pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
 /// Every route of the service's API.
-pub fn routes(_cfg: &mut ServiceConfig) {}
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(logs::upload)
+        .service(breaches::list)
+        .service(breaches::get)
+        .service(breaches::hours);
+}
 
 /// The document's tags and shared schemas; the paths come from [`routes`].
 #[derive(OpenApi)]

@@ -1,2 +1,7 @@
-//! The application core: load, authorise through the domain's rules, decide, append, answer a view.
-//! It knows nothing of HTTP. Empty until the service has commands.
+//! The application core: load, authorise through the domain's rules, decide, append, answer a view;
+//! and the consumer that learns the roster. It knows nothing of HTTP.
+
+pub mod breaches;
+pub mod error;
+pub mod ingest;
+pub mod roster;

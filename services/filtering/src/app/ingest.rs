@@ -1,0 +1,291 @@
+//! Taking an upload: read it as it streams (`domain::upload`), then, in one transaction, decide which
+//! breaches are new and which continue ones already kept, attribute users the roster knows, escalate
+//! what is grave, add the hourly counts, and remember the upload so the same bytes are taken once.
+
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use trustsafe_auth::{Caller, SchoolRole, Scope};
+use trustsafe_events::Actor;
+use trustsafe_events::filtering::{BreachSeenAgain, BreachSource};
+use trustsafe_eventstore::AppendContext;
+use trustsafe_servicekit::scope::{SchoolPolicy, SchoolScope};
+use trustsafe_servicekit::{PseudonymKey, Purpose};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::error::FilteringError;
+use crate::domain::breaches::{self, Attribution, Feed};
+use crate::domain::categories::{Normaliser, check_rule};
+use crate::domain::feeds::{Format, LineParser, LocalClock};
+use crate::domain::ingest::{Refusal, Sighted};
+use crate::domain::upload::{Upload, UploadError};
+use crate::store::{BreachStore, GatherKey, MoreSightings, NewBreach};
+
+/// Who sends a school's filter logs: its technician, or its filter's feed credential.
+pub struct LogSenders;
+
+impl SchoolPolicy for LogSenders {
+    fn admits(caller: &Caller, school_id: &str, _trust_id: &str) -> bool {
+        caller.has_school_role(school_id, SchoolRole::Technician)
+            || caller.has_scope(school_id, Scope::FilterFeed)
+    }
+}
+
+pub type SenderScope = SchoolScope<LogSenders>;
+
+/// A line refused, and why.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RefusedLine {
+    pub line: u64,
+    pub reason: String,
+}
+
+/// What became of an upload's lines. Every line read is skipped, refused, in a breach or counted.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct UploadReport {
+    pub format: Format,
+    pub bytes: u64,
+    pub lines_read: u64,
+    /// Blank lines, comments, a CSV export's header, a FortiGate's other entries.
+    pub lines_skipped: u64,
+    /// Blocked or flagged requests, now (part of) a breach.
+    pub lines_in_breaches: u64,
+    /// Requests counted into the hourly figures alone (allowed, or supporting requests).
+    pub lines_counted: u64,
+    pub lines_refused: u64,
+    /// The first 1,000 refused lines by number (all are counted in `lines_refused`).
+    pub refused: Vec<RefusedLine>,
+    pub breaches_recorded: u64,
+    /// Breaches already kept that this upload's sightings continued (the same hour).
+    pub breaches_continued: u64,
+    /// Breaches escalated to a concern at once (severity 4 or more).
+    pub breaches_escalated: u64,
+    /// The same bytes were taken before: this is that upload's answer, and nothing changed.
+    #[serde(default)]
+    pub repeated: bool,
+}
+
+pub struct Ingest {
+    store: BreachStore,
+    pseudonyms: Arc<PseudonymKey>,
+}
+
+impl Ingest {
+    pub fn new(store: BreachStore, pseudonyms: Arc<PseudonymKey>) -> Self {
+        Self { store, pseudonyms }
+    }
+
+    /// A reader for one upload, with the school's own category rules.
+    pub async fn begin(
+        &self,
+        scope: &SenderScope,
+        format: Format,
+        zone: Tz,
+    ) -> Result<Upload, FilteringError> {
+        let rules: Vec<_> = self
+            .store
+            .rules(&scope.school_id)
+            .await?
+            .iter()
+            .filter_map(|rule| check_rule(rule).ok())
+            .collect();
+        Ok(Upload::new(
+            LineParser::new(format, LocalClock::new(zone)),
+            Normaliser::new(&rules),
+        ))
+    }
+
+    /// The upload has been read to its end: keep what it found.
+    pub async fn finish(
+        &self,
+        scope: &SenderScope,
+        mut upload: Upload,
+        format: Format,
+    ) -> Result<UploadReport, FilteringError> {
+        let digest = upload.finish().map_err(refused)?;
+        let mut tx = self.store.pool().begin().await?;
+        self.store.lock_school(&mut tx, &scope.school_id).await?;
+        if let Some(answer) = self
+            .store
+            .earlier_upload(&mut tx, &scope.school_id, &digest)
+            .await?
+        {
+            let mut earlier: UploadReport = serde_json::from_value(answer).map_err(|err| {
+                trustsafe_eventstore::StoreError::Corrupt(format!("an upload's answer: {err}"))
+            })?;
+            earlier.repeated = true;
+            return Ok(earlier);
+        }
+        let normaliser = upload.normaliser();
+        let tally = &upload.tally;
+        let hasher = self.pseudonyms.account_hasher(&scope.trust_id);
+        let hashes: Vec<Option<String>> = tally
+            .breaches
+            .iter()
+            .map(|sighted| sighted.user.as_deref().map(|user| hasher.hash(user)))
+            .collect();
+        let known: Vec<String> = hashes.iter().flatten().cloned().collect();
+        let accounts = self.store.accounts(&mut tx, &scope.school_id, &known).await?;
+        let categories: Vec<&str> = tally
+            .breaches
+            .iter()
+            .map(|sighted| normaliser.category_name(sighted.normalised.category))
+            .collect();
+        let keys: Vec<GatherKey<'_>> = tally
+            .breaches
+            .iter()
+            .zip(&categories)
+            .map(|(sighted, category)| GatherKey {
+                who: &sighted.key.who,
+                host: &sighted.key.host,
+                category,
+                first_seen: breaches::time(sighted.first_seen),
+            })
+            .collect();
+        let kept = self.store.latest_before(&mut tx, &scope.school_id, &keys).await?;
+        let feed = Feed {
+            source: BreachSource::Log,
+            name: format.name(),
+        };
+        let (mut new, mut more) = (Vec::new(), Vec::new());
+        for (index, sighted) in tally.breaches.iter().enumerate() {
+            let category = categories[index];
+            let illegal = normaliser.is_illegal(sighted.normalised);
+            let continued = kept[index].as_ref().filter(|kept| {
+                !illegal && breaches::continues(kept.first_seen.timestamp(), sighted.first_seen)
+            });
+            match continued {
+                Some(kept) => more.push(continue_breach(kept.clone(), sighted)),
+                None => {
+                    let attribution = hashes[index]
+                        .as_ref()
+                        .and_then(|hash| accounts.get(hash))
+                        .copied();
+                    new.push(new_breach(
+                        sighted,
+                        category,
+                        &feed,
+                        hashes[index].clone(),
+                        attribution,
+                    ));
+                }
+            }
+        }
+        let hours: Vec<_> = tally
+            .hours
+            .iter()
+            .map(|(hour, requests)| {
+                (
+                    breaches::time(hour.hour),
+                    normaliser.category_name(hour.category).to_owned(),
+                    hour.action.name(),
+                    *requests as i64,
+                )
+            })
+            .collect();
+        let context = self.context(scope);
+        self.store
+            .record_new(&mut tx, &context, &scope.school_id, &new)
+            .await?;
+        self.store.record_more(&mut tx, &context, &more).await?;
+        self.store.add_hours(&mut tx, &scope.school_id, &hours).await?;
+        let report = UploadReport {
+            format,
+            bytes: upload.bytes,
+            lines_read: tally.lines_read,
+            lines_skipped: tally.lines_skipped,
+            lines_in_breaches: tally.lines_in_breaches,
+            lines_counted: tally.lines_counted,
+            lines_refused: tally.lines_refused,
+            refused: tally
+                .refusals
+                .iter()
+                .map(|Refusal { line, reason }| RefusedLine {
+                    line: *line,
+                    reason: reason.clone(),
+                })
+                .collect(),
+            breaches_recorded: new.len() as u64,
+            breaches_continued: more.len() as u64,
+            breaches_escalated: (new.iter().filter(|breach| breach.escalation.is_some()).count()
+                + more.iter().filter(|more| more.escalation.is_some()).count())
+                as u64,
+            repeated: false,
+        };
+        let answer = serde_json::to_value(&report).expect("a report serialises");
+        self.store
+            .save_upload(&mut tx, &scope.school_id, &digest, format.name(), &answer)
+            .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    fn context(&self, scope: &SenderScope) -> AppendContext {
+        let role = if scope
+            .caller
+            .has_school_role(&scope.school_id, SchoolRole::Technician)
+        {
+            "technician"
+        } else {
+            "filter_feed"
+        };
+        let pseudonym =
+            self.pseudonyms
+                .pseudonym(Purpose::Actor, &scope.trust_id, scope.caller.subject.as_bytes());
+        AppendContext {
+            trust_id: scope.trust_id.clone(),
+            school_id: Some(scope.school_id.clone()),
+            actor: Actor::person(scope.caller.subject.clone(), role).with_pseudonym(pseudonym),
+            correlation_id: Uuid::now_v7(),
+            causation_id: None,
+        }
+    }
+}
+
+/// Why an upload could not be read at all.
+pub fn refused(err: UploadError) -> FilteringError {
+    match err {
+        UploadError::Header(reason) => FilteringError::Refused(reason),
+        UploadError::Gzip(reason) => FilteringError::Refused(format!("The gzip stream is broken: {reason}.")),
+        UploadError::TooLarge(limit) => FilteringError::Refused(format!(
+            "The log inflates to more than {limit} bytes; send it in parts."
+        )),
+    }
+}
+
+fn new_breach(
+    sighted: &Sighted,
+    category: &str,
+    feed: &Feed<'_>,
+    account_hash: Option<String>,
+    attribution: Option<Attribution>,
+) -> NewBreach {
+    let id = Uuid::now_v7();
+    let record = breaches::recorded(id, sighted, category, feed, account_hash, attribution, None);
+    NewBreach {
+        escalation: breaches::automatic_escalation(id, category, record.severity, sighted.first_seen),
+        who: sighted.key.who.clone(),
+        record,
+    }
+}
+
+fn continue_breach(kept: crate::store::Continued, sighted: &Sighted) -> MoreSightings {
+    let severity = kept.severity.max(sighted.normalised.severity);
+    let escalation = (!kept.escalated)
+        .then(|| {
+            breaches::automatic_escalation(kept.id, &kept.category, severity, kept.first_seen.timestamp())
+        })
+        .flatten();
+    MoreSightings {
+        seen: BreachSeenAgain {
+            breach_id: kept.id,
+            count: sighted.count,
+            last_seen: breaches::time(sighted.last_seen).max(kept.last_seen),
+            severity,
+        },
+        escalation,
+        breach: kept,
+    }
+}
