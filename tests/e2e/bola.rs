@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use crate::dev::{DemoTokens, interrupt, started_platform};
 
 /// What the school records and nobody in the sweep may be shown: a concern's narrative, its DSL's
-/// name, a pupil's directory account and date of birth (which no caller of the sweep may read).
+/// name, a pupil's directory account (on the roster and in a breach) and date of birth (which no
+/// caller of the sweep may read).
 const SECRETS: [&str; 5] = [
     "BOLA-SECRET-SUMMARY",
     "BOLA-SECRET-DESCRIPTION",
@@ -107,6 +108,29 @@ async fn no_operation_answers_another_schools_or_trusts_record() {
         .await
         .unwrap();
     let person_id = synced["results"][0]["person_id"].as_str().unwrap().to_owned();
+    // A breach by that pupil, from RAPS's filter log sent by its technician.
+    let blocked = format!(
+        "{}.000 12 10.20.4.17 TCP_DENIED/403 3910 GET http://casino.example/ raps\\bola-secret-account HIER_NONE/- text/html\n",
+        Utc::now().timestamp()
+    );
+    let uploaded = client
+        .post(format!("{base}/api/v1/schools/raps/filtering/logs?format=squid"))
+        .bearer_auth(token("raps technician"))
+        .body(blocked)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), 200);
+    let breaches: Value = client
+        .get(format!("{base}/api/v1/schools/raps/breaches"))
+        .bearer_auth(token("raps dsl"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let breach_id = breaches["breaches"][0]["id"].as_str().unwrap().to_owned();
 
     // Someone else on RAPS's staff (not the reporter), as the dev identity mints them.
     let other_staff = Command::new(env!("CARGO_BIN_EXE_trustsafe"))
@@ -154,9 +178,15 @@ async fn no_operation_answers_another_schools_or_trusts_record() {
     let mut operations = 0;
     let mut leaks = Vec::new();
     for (template, item) in document["paths"].as_object().unwrap() {
-        if !["{school_id}", "{trust_id}", "{incident_id}", "{person_id}"]
-            .iter()
-            .any(|p| template.contains(p))
+        if ![
+            "{school_id}",
+            "{trust_id}",
+            "{incident_id}",
+            "{person_id}",
+            "{breach_id}",
+        ]
+        .iter()
+        .any(|p| template.contains(p))
         {
             continue;
         }
@@ -166,6 +196,7 @@ async fn no_operation_answers_another_schools_or_trusts_record() {
             .replace("{incident_id}", &concern_id)
             .replace("{step_id}", "secure_devices")
             .replace("{person_id}", &person_id)
+            .replace("{breach_id}", &breach_id)
             .replace("{grant_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{device}", "iPad-1")
             .replace("{code}", "AAAA-BBBB-CC")

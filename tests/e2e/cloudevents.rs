@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use serde_json::{Value, json};
-use trustsafe_events::filtering::{BreachEscalated, EscalationTrigger};
-use trustsafe_events::{Actor, Envelope, Event, TraceContext, catalog, to_kafka, topics};
-use uuid::Uuid;
+use trustsafe_events::{catalog, topics};
 
 use crate::dev::{DemoTokens, dev_log, interrupt, started_platform};
 
@@ -77,34 +75,8 @@ async fn every_event_type_reads_with_the_cloudevents_sdk() {
     )
     .await;
 
+    filtering_life(&api).await;
     aup_life(&api).await;
-
-    // A severe breach on the filtering topic, as the filtering service publishes it.
-    let breach_id = Uuid::now_v7();
-    let breach = to_kafka(&Envelope {
-        event_id: Uuid::now_v7(),
-        event_type: BreachEscalated::TYPE.into(),
-        source: "/trustsafe/filtering".into(),
-        stream_id: format!("breach-{breach_id}"),
-        stream_version: 2,
-        trust_id: "viking".into(),
-        school_id: Some("raps".into()),
-        occurred_at: Utc::now(),
-        recorded_at: Utc::now(),
-        actor: Actor::service("filtering"),
-        correlation_id: Uuid::now_v7(),
-        causation_id: None,
-        trace: TraceContext::default(),
-        data: serde_json::to_value(BreachEscalated {
-            breach_id,
-            category: "illegal".into(),
-            severity: 5,
-            trigger: EscalationTrigger::Automatic,
-            detected_at: Utc::now(),
-        })
-        .unwrap(),
-    });
-    trustsafe_testkit::produce(&log, topics::FILTERING, &[breach]).await;
     // The incident service opens a concern for it: two concerns at RAPS, all published.
     let deadline = Instant::now() + Duration::from_secs(30);
     while api
@@ -174,9 +146,30 @@ fn read_with_the_sdk(brokers: &str, topics: &[String]) -> Value {
 /// A pupil's and a visitor's acceptable use at RAPS, so each aup event type is published once at
 /// least: the MIS syncs the roster, the trust publishes a policy, the pupil agrees, is granted access
 /// (then loses it), borrows and returns a device, a visitor gets a Wi-Fi code, and the pupil leaves.
+/// RAPS's FortiGate sends a self-harm block by a pupil the roster does not know yet (it
+/// escalates to a concern at once), then more of it within the hour; the pupil joins the roster in
+/// [`aup_life`], and the breach is attributed to them.
+async fn filtering_life(api: &Api) {
+    let line = |ago: i64| {
+        let at = Utc::now() - chrono::Duration::seconds(ago);
+        format!(
+            "date={} time={} tz=\"+0000\" type=\"utm\" subtype=\"webfilter\" user=\"cee.ee\" srcip=10.20.4.17 \
+             hostname=\"forum.example\" url=\"/\" action=\"blocked\" catdesc=\"Self Harm\"\n",
+            at.format("%Y-%m-%d"),
+            at.format("%H:%M:%S")
+        )
+    };
+    let first = api
+        .upload("fortigate", "raps filter_feed client", line(120))
+        .await;
+    assert_eq!(first["breaches_escalated"], 1, "{first}");
+    let more = api.upload("fortigate", "raps filter_feed client", line(60)).await;
+    assert_eq!(more["breaches_continued"], 1, "{more}");
+}
+
 async fn aup_life(api: &Api) {
-    let pupil =
-        json!({"kind": "pupil", "mis_id": "CE-1", "forename": "Cee", "surname": "Ee", "year_group": 4});
+    let pupil = json!({"kind": "pupil", "mis_id": "CE-1", "forename": "Cee", "surname": "Ee", "year_group": 4,
+                       "accounts": ["cee.ee"]});
     let synced = api
         .send(
             "PUT",
@@ -252,6 +245,25 @@ impl Api {
 
     fn token(&self, who: &str) -> String {
         self.tokens.get(who)
+    }
+
+    /// Sends a filter log in `format` as `who`.
+    async fn upload(&self, format: &str, who: &str, log: String) -> Value {
+        let response = self
+            .client
+            .post(format!(
+                "{}/api/v1/schools/raps/filtering/logs?format={format}",
+                self.base
+            ))
+            .bearer_auth(self.token(who))
+            .body(log)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, 200, "upload: {text}");
+        serde_json::from_str(&text).unwrap()
     }
 
     async fn send(&self, method: &str, path: &str, who: &str, body: Value) -> Value {

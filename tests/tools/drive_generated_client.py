@@ -8,8 +8,10 @@ Prints one line per operation and a closing count; exits 1 on the first that fai
 
 import datetime
 import importlib
+import io
 import json
 import sys
+import time
 from http import HTTPStatus
 
 
@@ -111,6 +113,24 @@ def main(client_dir: str, base: str, tokens_file: str, document: str) -> int:
     call("acceptable_use", "return_device", "raps", "iPad-1", client=staff, want_model=False)
     welcome = call("acceptable_use", "welcome_visitor", "raps", client=staff, body=models.VisitorDocument(name="Vera Visitor"))
     call("acceptable_use", "check_wifi_code", "raps", welcome.wifi_code, client=portal)
+
+    # A day's filter log from RAPS's proxy, as its feed sends it, then read as its DSL and technician do.
+    feed, technician = as_user("raps filter_feed client"), as_user("raps technician")
+    now = int(time.time())
+    log = "".join(
+        f"{now - 60 * n}.000 12 10.20.4.17 {'TCP_DENIED/403' if n % 3 == 0 else 'TCP_MISS/200'} 3910 GET "
+        f"http://casino.example/{n} gen.pupil HIER_NONE/- text/html\n"
+        for n in range(9)
+    ).encode()
+    types = importlib.import_module(f"{package}.types")
+    call(
+        "filtering", "upload_filter_log", "raps", client=feed, format_=models.Format("squid"),
+        body=types.File(payload=io.BytesIO(log), file_name="access.log", mime_type="application/octet-stream"),
+    )
+    page = call("filtering", "list_breaches", "raps", client=dsl)
+    call("filtering", "get_breach", "raps", page.breaches[0].id, client=technician)
+    since = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)
+    call("filtering", "filter_hours", "raps", client=technician, from_=since, want_model=False)
 
     documented = {
         operation["operationId"]

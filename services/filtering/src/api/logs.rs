@@ -20,6 +20,11 @@ struct LogQuery {
     timezone: Option<String>,
 }
 
+/// A filter's log as its bytes: text lines, or gzip.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct LogBody(#[allow(dead_code)] Vec<u8>);
+
 const LOG_QUERY: &str = " Name the format (squid, squid_common, e2guardian_csv, e2guardian_tab, e2guardian_5, squidguard, fortigate, smoothwall_csv, lightspeed_csv) and, if the filter's clock is not in Europe/London, its timezone.";
 
 /// Takes a filter's log, plain or gzip (told by its first bytes), up to 64 MiB as sent: the school's
@@ -32,7 +37,7 @@ const LOG_QUERY: &str = " Name the format (squid, squid_common, e2guardian_csv, 
     params(("school_id" = String, Path),
            ("format" = Format, Query, description = "The log's format"),
            ("timezone" = Option<String>, Query, description = "IANA zone of the filter's clock, default Europe/London")),
-    request_body(content = String, content_type = "text/plain", description = "The log, one request a line; gzip is recognised by its magic bytes"),
+    request_body(content = LogBody, content_type = "application/octet-stream", description = "The log, one request a line; gzip is recognised by its magic bytes"),
     responses(
         (status = 200, description = "Every line read", body = UploadReport),
         (status = 207, description = "Some lines refused (each by number, with why); the others kept", body = UploadReport),
