@@ -148,7 +148,8 @@ fn read_with_the_sdk(brokers: &str, topics: &[String]) -> Value {
 /// (then loses it), borrows and returns a device, a visitor gets a Wi-Fi code, and the pupil leaves.
 /// RAPS's FortiGate sends a self-harm block by a pupil the roster does not know yet (it
 /// escalates to a concern at once), then more of it within the hour; the pupil joins the roster in
-/// [`aup_life`], and the breach is attributed to them.
+/// [`aup_life`], and the breach is attributed to them. The DSL sets a category rule; a monitor
+/// pushes an alert.
 async fn filtering_life(api: &Api) {
     let line = |ago: i64| {
         let at = Utc::now() - chrono::Duration::seconds(ago);
@@ -165,6 +166,10 @@ async fn filtering_life(api: &Api) {
     assert_eq!(first["breaches_escalated"], 1, "{first}");
     let more = api.upload("fortigate", "raps filter_feed client", line(60)).await;
     assert_eq!(more["breaches_continued"], 1, "{more}");
+    let rules = json!({"rules": [{"vendor": "esports", "category": "gaming", "severity": 1}]});
+    api.send("PUT", "/api/v1/schools/raps/filtering/categories/rules", "raps dsl", rules).await;
+    let alert = json!({"time": Utc::now(), "category": "Bullying", "severity": "caution", "user": "cee.ee"});
+    api.send("POST", "/api/v1/schools/raps/filtering/alerts", "raps filter_feed client", json!({"alerts": [alert]})).await;
 }
 
 async fn aup_life(api: &Api) {

@@ -127,6 +127,11 @@ def main(client_dir: str, base: str, tokens_file: str, document: str) -> int:
         "filtering", "upload_filter_log", "raps", client=feed, format_=models.Format("squid"),
         body=types.File(payload=io.BytesIO(log), file_name="access.log", mime_type="application/octet-stream"),
     )
+    alert = models.IncomingAlert.from_dict({"time": datetime.datetime.now(datetime.timezone.utc).isoformat(), "category": "Bullying", "severity": "caution", "user": "gen.pupil"})
+    call("filtering", "push_filter_alerts", "raps", client=feed, body=models.AlertPush(alerts=[alert]))
+    rules = models.RulesDocument(rules=[models.RuleDocument(vendor="esports", category="gaming", severity=1)])
+    call("filtering", "put_filter_category_rules", "raps", client=dsl, body=rules)
+    call("filtering", "get_filter_categories", "raps", client=technician)
     page = call("filtering", "list_breaches", "raps", client=dsl)
     call("filtering", "get_breach", "raps", page.breaches[0].id, client=technician)
     since = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)

@@ -2,6 +2,7 @@
 
 mod app;
 mod eventstore;
+mod filtering;
 mod gateway;
 mod incidents;
 mod reporting;
@@ -15,6 +16,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub enum Target {
     /// Appends/s against raw INSERTs, relay publishes/s against raw produce, and peak memory.
     Eventstore(eventstore::EventstoreArgs),
+    /// Filter logs parsed on one core against cutting them into lines, and a day's log uploaded end to end.
+    Filtering(filtering::FilteringArgs),
     /// An authenticated GET through the gateway against the same GET straight to the service.
     Gateway(gateway::GatewayArgs),
     /// Concerns reported through the gateway at a steady rate, against raw appends of the same event.
@@ -28,6 +31,7 @@ pub enum Target {
 pub async fn run(target: Target) -> anyhow::Result<()> {
     match target {
         Target::Eventstore(args) => eventstore::run(args).await,
+        Target::Filtering(args) => filtering::run(args).await,
         Target::Gateway(args) => gateway::run(args).await,
         Target::Incidents(args) => incidents::run(args).await,
         Target::Reporting(args) => reporting::run(args).await,

@@ -57,6 +57,7 @@ pub fn catalog() -> Vec<EventKind> {
         kind::<filtering::BreachSeenAgain>(),
         kind::<filtering::BreachAttributed>(),
         kind::<filtering::BreachEscalated>(),
+        kind::<filtering::CategoryRulesSet>(),
         kind::<aup::PersonRecorded>(),
         kind::<aup::PersonRemoved>(),
         kind::<aup::AupPublished>(),

@@ -179,3 +179,29 @@ impl Event for BreachEscalated {
     const TOPIC: &'static str = topics::FILTERING;
     const SUMMARY: &'static str = "A filtering breach was escalated to an online-safety concern.";
 }
+
+/// A school's own vendor-category rule, as its safeguarding lead set it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryRule {
+    /// The vendor's words, lower-cased.
+    pub vendor: String,
+    pub category: String,
+    #[schemars(range(min = 1, max = 5))]
+    pub severity: u8,
+}
+
+/// A school's category rules were replaced (they stand in front of the built-in ones; none can
+/// touch illegal content).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryRulesSet {
+    pub rules: Vec<CategoryRule>,
+}
+
+impl Event for CategoryRulesSet {
+    const TYPE: &'static str = "filtering.category_rules_set.v1";
+    const TOPIC: &'static str = topics::FILTERING;
+    const SUMMARY: &'static str =
+        "A school's own rules from vendors' categories to the normalised ones were replaced.";
+}

@@ -20,6 +20,7 @@ use trustsafe_servicekit::{HostConfig, RunningService, Service, ServiceBase};
 use utoipa::OpenApi;
 
 use crate::app::breaches::Breaches;
+use crate::app::categories::Categories;
 use crate::app::ingest::Ingest;
 use crate::app::roster::RosterAccounts;
 use crate::store::{BreachStore, RosterStore};
@@ -44,9 +45,12 @@ async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
     ));
     let breaches = BreachStore::new(base.store.clone());
     let ingest = web::Data::new(Ingest::new(breaches.clone(), config.pseudonyms.clone()));
+    let categories = web::Data::new(Categories::new(breaches.clone(), config.pseudonyms.clone()));
     let reading = web::Data::new(Breaches::new(breaches));
     base.serve(move |cfg| {
-        cfg.app_data(ingest.clone()).app_data(reading.clone());
+        cfg.app_data(ingest.clone())
+            .app_data(reading.clone())
+            .app_data(categories.clone());
     })
     .await
 }

@@ -1,6 +1,8 @@
 //! The HTTP API: thin handlers over `app`, each carrying its route and its document.
 
+mod alerts;
 mod breaches;
+mod categories;
 mod logs;
 
 use utoipa::OpenApi;
@@ -12,9 +14,12 @@ pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
 /// Every route of the service's API.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(logs::upload)
+        .service(alerts::push)
         .service(breaches::list)
         .service(breaches::get)
-        .service(breaches::hours);
+        .service(breaches::hours)
+        .service(categories::get)
+        .service(categories::put_rules);
 }
 
 /// The document's tags and shared schemas; the paths come from [`routes`].

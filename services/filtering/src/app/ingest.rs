@@ -5,23 +5,25 @@
 use std::sync::Arc;
 
 use chrono_tz::Tz;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use trustsafe_auth::{Caller, SchoolRole, Scope};
-use trustsafe_events::Actor;
 use trustsafe_events::filtering::{BreachSeenAgain, BreachSource};
 use trustsafe_eventstore::AppendContext;
+use trustsafe_servicekit::PseudonymKey;
 use trustsafe_servicekit::scope::{SchoolPolicy, SchoolScope};
-use trustsafe_servicekit::{PseudonymKey, Purpose};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::error::FilteringError;
+use crate::domain::alerts::Alert;
 use crate::domain::breaches::{self, Attribution, Feed};
 use crate::domain::categories::{Normaliser, check_rule};
 use crate::domain::feeds::{Format, LineParser, LocalClock};
-use crate::domain::ingest::{Refusal, Sighted};
+use crate::domain::ingest::{Refusal, Sighted, Tally};
 use crate::domain::upload::{Upload, UploadError};
 use crate::store::{BreachStore, GatherKey, MoreSightings, NewBreach};
+use trustsafe_events::filtering::CategoryRule;
 
 /// Who sends a school's filter logs: its technician, or its filter's feed credential.
 pub struct LogSenders;
@@ -67,6 +69,45 @@ pub struct UploadReport {
     pub repeated: bool,
 }
 
+/// An alert refused, by its place in the push (from 0), and why.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RefusedAlert {
+    pub index: u64,
+    pub reason: String,
+}
+
+/// What became of a push of alerts: each is a breach (or joins one), or is refused.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct AlertReport {
+    pub alerts_read: u64,
+    pub alerts_refused: u64,
+    pub refused: Vec<RefusedAlert>,
+    pub breaches_recorded: u64,
+    pub breaches_continued: u64,
+    pub breaches_escalated: u64,
+    /// The same push was taken before: this is that answer, and nothing changed.
+    #[serde(default)]
+    pub repeated: bool,
+}
+
+/// What one upload or push kept.
+pub struct Kept {
+    recorded: u64,
+    continued: u64,
+    escalated: u64,
+}
+
+fn refused_lines(tally: &Tally) -> Vec<RefusedLine> {
+    tally
+        .refusals
+        .iter()
+        .map(|Refusal { line, reason }| RefusedLine {
+            line: *line,
+            reason: reason.clone(),
+        })
+        .collect()
+}
+
 pub struct Ingest {
     store: BreachStore,
     pseudonyms: Arc<PseudonymKey>,
@@ -84,13 +125,7 @@ impl Ingest {
         format: Format,
         zone: Tz,
     ) -> Result<Upload, FilteringError> {
-        let rules: Vec<_> = self
-            .store
-            .rules(&scope.school_id)
-            .await?
-            .iter()
-            .filter_map(|rule| check_rule(rule).ok())
-            .collect();
+        let rules = self.rules(scope).await?;
         Ok(Upload::new(
             LineParser::new(format, LocalClock::new(zone)),
             Normaliser::new(&rules),
@@ -105,21 +140,106 @@ impl Ingest {
         format: Format,
     ) -> Result<UploadReport, FilteringError> {
         let digest = upload.finish().map_err(refused)?;
+        let feed = Feed {
+            source: BreachSource::Log,
+            name: format.name(),
+        };
+        let tally = &upload.tally;
+        let (report, repeated) = self
+            .keep(scope, &digest, &feed, tally, upload.normaliser(), |kept| {
+                UploadReport {
+                    format,
+                    bytes: upload.bytes,
+                    lines_read: tally.lines_read,
+                    lines_skipped: tally.lines_skipped,
+                    lines_in_breaches: tally.lines_in_breaches,
+                    lines_counted: tally.lines_counted,
+                    lines_refused: tally.lines_refused,
+                    refused: refused_lines(tally),
+                    breaches_recorded: kept.recorded,
+                    breaches_continued: kept.continued,
+                    breaches_escalated: kept.escalated,
+                    repeated: false,
+                }
+            })
+            .await?;
+        Ok(UploadReport { repeated, ..report })
+    }
+
+    /// A monitor's push of alerts, each checked on its own (`refusals` are those that were not).
+    pub async fn alerts(
+        &self,
+        scope: &SenderScope,
+        digest: &str,
+        alerts: &[Alert],
+        refusals: Vec<Refusal>,
+    ) -> Result<AlertReport, FilteringError> {
+        let rules = self.rules(scope).await?;
+        let mut normaliser = Normaliser::new(&rules);
+        let mut tally = Tally::default();
+        for alert in alerts {
+            tally.request(&alert.as_line(), &mut normaliser);
+        }
+        let feed = Feed {
+            source: BreachSource::Alert,
+            name: "alerts",
+        };
+        let read = (alerts.len() + refusals.len()) as u64;
+        let (report, repeated) = self
+            .keep(scope, digest, &feed, &tally, &normaliser, |kept| AlertReport {
+                alerts_read: read,
+                alerts_refused: refusals.len() as u64,
+                refused: refusals
+                    .iter()
+                    .map(|Refusal { line, reason }| RefusedAlert {
+                        index: line - 1,
+                        reason: reason.clone(),
+                    })
+                    .collect(),
+                breaches_recorded: kept.recorded,
+                breaches_continued: kept.continued,
+                breaches_escalated: kept.escalated,
+                repeated: false,
+            })
+            .await?;
+        Ok(AlertReport { repeated, ..report })
+    }
+
+    async fn rules(&self, scope: &SenderScope) -> Result<Vec<CategoryRule>, FilteringError> {
+        Ok(self
+            .store
+            .rules(&scope.school_id)
+            .await?
+            .iter()
+            .filter_map(|rule| check_rule(rule).ok())
+            .collect())
+    }
+
+    /// In one transaction: the breaches `tally` found, new or continuing kept ones (illegal content
+    /// never continues one), attributed where the roster knows the account and escalated when grave;
+    /// the hourly counts; the answer `make` builds, kept under `digest` so the same bytes are taken
+    /// once. A repeat answers the first answer, and `true`.
+    async fn keep<R: Serialize + DeserializeOwned>(
+        &self,
+        scope: &SenderScope,
+        digest: &str,
+        feed: &Feed<'_>,
+        tally: &Tally,
+        normaliser: &Normaliser,
+        make: impl FnOnce(Kept) -> R,
+    ) -> Result<(R, bool), FilteringError> {
         let mut tx = self.store.pool().begin().await?;
         self.store.lock_school(&mut tx, &scope.school_id).await?;
         if let Some(answer) = self
             .store
-            .earlier_upload(&mut tx, &scope.school_id, &digest)
+            .earlier_upload(&mut tx, &scope.school_id, digest)
             .await?
         {
-            let mut earlier: UploadReport = serde_json::from_value(answer).map_err(|err| {
+            let earlier = serde_json::from_value(answer).map_err(|err| {
                 trustsafe_eventstore::StoreError::Corrupt(format!("an upload's answer: {err}"))
             })?;
-            earlier.repeated = true;
-            return Ok(earlier);
+            return Ok((earlier, true));
         }
-        let normaliser = upload.normaliser();
-        let tally = &upload.tally;
         let hasher = self.pseudonyms.account_hasher(&scope.trust_id);
         let hashes: Vec<Option<String>> = tally
             .breaches
@@ -145,10 +265,6 @@ impl Ingest {
             })
             .collect();
         let kept = self.store.latest_before(&mut tx, &scope.school_id, &keys).await?;
-        let feed = Feed {
-            source: BreachSource::Log,
-            name: format.name(),
-        };
         let (mut new, mut more) = (Vec::new(), Vec::new());
         for (index, sighted) in tally.breaches.iter().enumerate() {
             let category = categories[index];
@@ -166,7 +282,7 @@ impl Ingest {
                     new.push(new_breach(
                         sighted,
                         category,
-                        &feed,
+                        feed,
                         hashes[index].clone(),
                         attribution,
                     ));
@@ -191,35 +307,18 @@ impl Ingest {
             .await?;
         self.store.record_more(&mut tx, &context, &more).await?;
         self.store.add_hours(&mut tx, &scope.school_id, &hours).await?;
-        let report = UploadReport {
-            format,
-            bytes: upload.bytes,
-            lines_read: tally.lines_read,
-            lines_skipped: tally.lines_skipped,
-            lines_in_breaches: tally.lines_in_breaches,
-            lines_counted: tally.lines_counted,
-            lines_refused: tally.lines_refused,
-            refused: tally
-                .refusals
-                .iter()
-                .map(|Refusal { line, reason }| RefusedLine {
-                    line: *line,
-                    reason: reason.clone(),
-                })
-                .collect(),
-            breaches_recorded: new.len() as u64,
-            breaches_continued: more.len() as u64,
-            breaches_escalated: (new.iter().filter(|breach| breach.escalation.is_some()).count()
-                + more.iter().filter(|more| more.escalation.is_some()).count())
-                as u64,
-            repeated: false,
-        };
-        let answer = serde_json::to_value(&report).expect("a report serialises");
+        let answer = make(Kept {
+            recorded: new.len() as u64,
+            continued: more.len() as u64,
+            escalated: (new.iter().filter(|breach| breach.escalation.is_some()).count()
+                + more.iter().filter(|more| more.escalation.is_some()).count()) as u64,
+        });
+        let stored = serde_json::to_value(&answer).expect("an answer serialises");
         self.store
-            .save_upload(&mut tx, &scope.school_id, &digest, format.name(), &answer)
+            .save_upload(&mut tx, &scope.school_id, digest, feed.name, &stored)
             .await?;
         tx.commit().await?;
-        Ok(report)
+        Ok((answer, false))
     }
 
     fn context(&self, scope: &SenderScope) -> AppendContext {
@@ -231,16 +330,13 @@ impl Ingest {
         } else {
             "filter_feed"
         };
-        let pseudonym =
-            self.pseudonyms
-                .pseudonym(Purpose::Actor, &scope.trust_id, scope.caller.subject.as_bytes());
-        AppendContext {
-            trust_id: scope.trust_id.clone(),
-            school_id: Some(scope.school_id.clone()),
-            actor: Actor::person(scope.caller.subject.clone(), role).with_pseudonym(pseudonym),
-            correlation_id: Uuid::now_v7(),
-            causation_id: None,
-        }
+        super::acting(
+            &self.pseudonyms,
+            &scope.caller,
+            &scope.trust_id,
+            &scope.school_id,
+            role,
+        )
     }
 }
 
@@ -263,7 +359,7 @@ fn new_breach(
     attribution: Option<Attribution>,
 ) -> NewBreach {
     let id = Uuid::now_v7();
-    let record = breaches::recorded(id, sighted, category, feed, account_hash, attribution, None);
+    let record = breaches::recorded(id, sighted, category, feed, account_hash, attribution);
     NewBreach {
         escalation: breaches::automatic_escalation(id, category, record.severity, sighted.first_seen),
         who: sighted.key.who.clone(),

@@ -47,7 +47,6 @@ pub fn recorded(
     feed: &Feed<'_>,
     account_hash: Option<String>,
     attribution: Option<Attribution>,
-    context: Option<String>,
 ) -> BreachRecorded {
     BreachRecorded {
         breach_id: id,
@@ -72,7 +71,7 @@ pub fn recorded(
             client: sighted.client.clone(),
             host: sighted.key.host.clone(),
             url: sighted.url.clone(),
-            context,
+            context: sighted.context.clone(),
         }),
     }
 }

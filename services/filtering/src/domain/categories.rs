@@ -5,8 +5,7 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use trustsafe_events::filtering::CategoryRule;
 
 /// The categories every school has, after the UK Safer Internet Centre's appropriate-filtering list
 /// (hate speech apart from discrimination since 2024), `uncategorised` for what no rule names.
@@ -90,15 +89,6 @@ const BUILT_IN: &[(&str, &str, u8)] = &[
     ("social media", "social_media", 1),
 ];
 
-/// A school's own rule: vendor text (compared lower-cased) to a category and severity.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct MappingRule {
-    pub vendor: String,
-    pub category: String,
-    #[schema(minimum = 1, maximum = 5)]
-    pub severity: u8,
-}
-
 /// Why a school's rule cannot be kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleError {
@@ -108,7 +98,7 @@ pub struct RuleError {
 
 /// Checks a school's rule: a category is a standard one or a school's own (`a-z`, `0-9`, `_`); 5 is
 /// for illegal content alone; no rule may touch text that marks illegal content.
-pub fn check_rule(rule: &MappingRule) -> Result<MappingRule, RuleError> {
+pub fn check_rule(rule: &CategoryRule) -> Result<CategoryRule, RuleError> {
     let vendor = rule.vendor.trim().to_lowercase();
     if vendor.is_empty() || vendor.chars().count() > 200 || vendor.contains('\0') {
         return Err(RuleError {
@@ -145,7 +135,7 @@ pub fn check_rule(rule: &MappingRule) -> Result<MappingRule, RuleError> {
             });
         }
     };
-    Ok(MappingRule {
+    Ok(CategoryRule {
         vendor,
         category: category.to_owned(),
         severity,
@@ -173,7 +163,7 @@ pub struct Normaliser {
 
 impl Normaliser {
     /// `school_rules` have been through [`check_rule`].
-    pub fn new(school_rules: &[MappingRule]) -> Self {
+    pub fn new(school_rules: &[CategoryRule]) -> Self {
         let mut normaliser = Self {
             rules: Vec::new(),
             names: STANDARD.iter().map(|name| (*name).to_owned()).collect(),
@@ -344,7 +334,7 @@ mod tests {
 
     #[test]
     fn illegal_content_is_found_before_any_rule_and_no_rule_may_touch_it() {
-        let school = [check_rule(&MappingRule {
+        let school = [check_rule(&CategoryRule {
             vendor: "Adult".into(),
             category: "sex_education".into(),
             severity: 1,
@@ -363,7 +353,7 @@ mod tests {
             normalise(&mut normaliser, "Adult", None),
             ("sex_education".into(), 1)
         );
-        let hiding = check_rule(&MappingRule {
+        let hiding = check_rule(&CategoryRule {
             vendor: "IWF".into(),
             category: "uncategorised".into(),
             severity: 1,
@@ -373,7 +363,7 @@ mod tests {
 
     #[test]
     fn school_rules_are_checked() {
-        let rule = |category: &str, severity| MappingRule {
+        let rule = |category: &str, severity| CategoryRule {
             vendor: "Sports".into(),
             category: category.into(),
             severity,

@@ -39,6 +39,8 @@ pub struct Sighted {
     pub vendor_severity: Option<String>,
     pub normalised: Normalised,
     pub action: Action,
+    /// The first sighting's context (a monitoring alert's capture).
+    pub context: Option<String>,
 }
 
 /// An hour's count for one category and action.
@@ -143,6 +145,7 @@ impl Tally {
             vendor_severity: line.vendor_severity.map(str::to_owned),
             normalised,
             action: line.action,
+            context: line.context.map(str::to_owned),
         };
         self.breaches.push(sighted);
         if !illegal {
@@ -172,6 +175,7 @@ mod tests {
             vendor_category: Some(category),
             vendor_severity: None,
             supporting: false,
+            context: None,
         }
     }
 

@@ -7,12 +7,15 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool, Row};
 use trustsafe_events::aup::RosterKind;
-use trustsafe_events::filtering::{BreachEscalated, BreachRecorded, BreachSeenAgain, Involved};
-use trustsafe_eventstore::{AppendContext, AppendError, EventStore, NewEvent, StoreError, StreamEvent};
+use trustsafe_events::filtering::{
+    BreachEscalated, BreachRecorded, BreachSeenAgain, CategoryRule, CategoryRulesSet, Involved,
+};
+use trustsafe_eventstore::{
+    AppendContext, AppendError, EventStore, ExpectedVersion, NewEvent, StoreError, StreamEvent,
+};
 use uuid::Uuid;
 
 use crate::domain::breaches::Attribution;
-use crate::domain::categories::MappingRule;
 
 fn breach_stream(id: Uuid) -> String {
     format!("breach-{id}")
@@ -145,7 +148,7 @@ impl BreachStore {
         Ok(())
     }
 
-    pub async fn rules(&self, school_id: &str) -> Result<Vec<MappingRule>, StoreError> {
+    pub async fn rules(&self, school_id: &str) -> Result<Vec<CategoryRule>, StoreError> {
         let rows = sqlx::query(
             "SELECT vendor, category, severity FROM category_rules WHERE school_id = $1 ORDER BY vendor",
         )
@@ -154,13 +157,70 @@ impl BreachStore {
         .await?;
         rows.iter()
             .map(|row| {
-                Ok(MappingRule {
+                Ok(CategoryRule {
                     vendor: row.try_get("vendor")?,
                     category: row.try_get("category")?,
                     severity: row.try_get::<i16, _>("severity")? as u8,
                 })
             })
             .collect()
+    }
+
+    /// Replaces the school's category rules (serialised per school by the stream's version).
+    pub async fn set_rules(
+        &self,
+        context: &AppendContext,
+        school_id: &str,
+        rules: &CategoryRulesSet,
+    ) -> Result<(), AppendError> {
+        let mut tx = self.pool().begin().await.map_err(StoreError::from)?;
+        let stream = format!("categories-{school_id}");
+        self.events
+            .append_in(
+                &mut tx,
+                &stream,
+                ExpectedVersion::Any,
+                context,
+                &[NewEvent::new(rules, chrono::Utc::now())],
+            )
+            .await?;
+        sqlx::query("DELETE FROM category_rules WHERE school_id = $1")
+            .bind(school_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+        sqlx::query(
+            "INSERT INTO category_rules (school_id, vendor, category, severity)
+             SELECT $1, vendor, category, severity FROM UNNEST($2::text[], $3::text[], $4::smallint[])
+                    AS r(vendor, category, severity)",
+        )
+        .bind(school_id)
+        .bind(
+            rules
+                .rules
+                .iter()
+                .map(|rule| rule.vendor.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rules
+                .rules
+                .iter()
+                .map(|rule| rule.category.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rules
+                .rules
+                .iter()
+                .map(|rule| i16::from(rule.severity))
+                .collect::<Vec<_>>(),
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
     }
 
     /// Who the roster says these account hashes are, at the school.

@@ -1,5 +1,6 @@
 //! filtering service tests over real HTTP through the gateway, against a real PostgreSQL and broker.
 
+mod alerts;
 mod logs;
 mod reading;
 mod roster;

@@ -47,6 +47,7 @@ pub fn delimited<'a>(
         vendor_category: present(fields.get(8)).or(present(reason)),
         vendor_severity: None,
         supporting: false,
+        context: None,
     })
 }
 
@@ -87,6 +88,7 @@ pub fn v5<'a>(line: &'a str, clock: &mut LocalClock) -> Result<LogLine<'a>, Stri
         vendor_category: present(fields[17]).or(present(fields[15])),
         vendor_severity: None,
         supporting: false,
+        context: None,
     })
 }
 

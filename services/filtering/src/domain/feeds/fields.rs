@@ -7,6 +7,9 @@ use csv_core::{ReadFieldResult, Reader, ReaderBuilder};
 pub struct FieldBuf {
     text: Vec<u8>,
     ends: Vec<usize>,
+    /// The reader for the last delimiter: building one builds its automaton, which costs more than
+    /// reading a line, so it is built once and reset for each line.
+    reader: Option<(u8, Reader)>,
 }
 
 /// A line's fields, borrowed from the buffer.
@@ -34,7 +37,17 @@ impl FieldBuf {
     /// The fields of `line` separated by `delimiter`. A quote left open takes the rest of the line
     /// into its field, so the line comes up short of fields and its format refuses it.
     pub fn split<'a>(&'a mut self, line: &str, delimiter: u8) -> Result<Fields<'a>, String> {
-        let mut reader: Reader = ReaderBuilder::new().delimiter(delimiter).build();
+        let reader = match &mut self.reader {
+            Some((built_for, reader)) if *built_for == delimiter => {
+                reader.reset();
+                reader
+            }
+            slot => {
+                &mut slot
+                    .insert((delimiter, ReaderBuilder::new().delimiter(delimiter).build()))
+                    .1
+            }
+        };
         self.text.clear();
         self.ends.clear();
         // Unquoting only removes bytes, so the line's length is always room enough.

@@ -112,6 +112,7 @@ pub fn line<'a>(line: &'a str, clock: &mut LocalClock) -> Result<Entry<'a>, Stri
         vendor_category: catdesc.or(cat),
         vendor_severity: level,
         supporting: false,
+        context: None,
     }))
 }
 

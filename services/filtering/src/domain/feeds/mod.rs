@@ -112,6 +112,8 @@ pub struct LogLine<'a> {
     pub vendor_severity: Option<&'a str>,
     /// A supporting request (Smoothwall levels 1–2: images, scripts): counted, never a breach.
     pub supporting: bool,
+    /// What a monitoring alert captured (the words, the window's title); logs have none.
+    pub context: Option<&'a str>,
 }
 
 /// Why a line is not a request, though nothing is wrong with it.

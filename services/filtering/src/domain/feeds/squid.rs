@@ -43,6 +43,7 @@ pub fn native(line: &str) -> Result<LogLine<'_>, String> {
         vendor_category: None,
         vendor_severity: None,
         supporting: false,
+        context: None,
     })
 }
 
@@ -84,6 +85,7 @@ pub fn common(line: &str) -> Result<LogLine<'_>, String> {
         vendor_category: None,
         vendor_severity: None,
         supporting: false,
+        context: None,
     })
 }
 

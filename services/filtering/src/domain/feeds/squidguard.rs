@@ -36,6 +36,7 @@ pub fn line<'a>(line: &'a str, clock: &mut LocalClock) -> Result<LogLine<'a>, St
         vendor_category: category,
         vendor_severity: None,
         supporting: false,
+        context: None,
     })
 }
 

@@ -104,17 +104,16 @@ impl VendorCsv {
                 .ok_or_else(|| format!("the level {level:?} is not 1 to 5"))
         });
         let level_number = level_number.transpose()?;
+        let is = |text: &str, words: &[&str]| words.iter().any(|word| text.eq_ignore_ascii_case(word));
         let action = match (column(self.action), column(self.code)) {
-            (Some(action), _) => match action.to_ascii_lowercase().as_str() {
-                "blocked" | "block" | "denied" | "redirected" => Action::Blocked,
-                "allowed" | "allow" | "passed" => Action::Allowed,
-                "flagged" | "warned" => Action::Flagged,
-                other => {
-                    return Err(format!(
-                        "the action {other:?} is not Allowed, Redirected or Blocked"
-                    ));
-                }
-            },
+            (Some(action), _) if is(action, &["blocked", "block", "denied", "redirected"]) => Action::Blocked,
+            (Some(action), _) if is(action, &["allowed", "allow", "passed"]) => Action::Allowed,
+            (Some(action), _) if is(action, &["flagged", "warned"]) => Action::Flagged,
+            (Some(other), _) => {
+                return Err(format!(
+                    "the action {other:?} is not Allowed, Redirected or Blocked"
+                ));
+            }
             (None, Some(code)) if code == "403" || code.to_ascii_lowercase().contains("block") => {
                 Action::Blocked
             }
@@ -135,6 +134,7 @@ impl VendorCsv {
             vendor_category: column(self.category),
             vendor_severity: level,
             supporting: self.format == Some(Format::SmoothwallCsv) && matches!(level_number, Some(1..=2)),
+            context: None,
         })
     }
 }
