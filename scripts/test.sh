@@ -29,5 +29,5 @@ if [ "$passes" != --embedded ]; then
     brokers="$(bash scripts/kafka.sh start "$kafka_dir" | sed -n 's/^KAFKA_BROKERS=//p')"
     echo "Apache Kafka $(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' scripts/kafka/pom.xml) at $brokers"
     # --workspace keeps the features, and so the build, the same as the first pass's.
-    KAFKA_BROKERS="$brokers" cargo test --workspace --test eventstore --test incident --test reporting --test aup --test e2e
+    KAFKA_BROKERS="$brokers" cargo test --workspace --test eventstore --test incident --test reporting --test aup --test filtering --test e2e
 fi
