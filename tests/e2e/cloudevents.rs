@@ -77,6 +77,7 @@ async fn every_event_type_reads_with_the_cloudevents_sdk() {
 
     filtering_life(&api).await;
     aup_life(&api).await;
+    breach_life(&api).await;
     // The incident service opens a concern for it: two concerns at RAPS, all published.
     let deadline = Instant::now() + Duration::from_secs(30);
     while api
@@ -167,9 +168,68 @@ async fn filtering_life(api: &Api) {
     let more = api.upload("fortigate", "raps filter_feed client", line(60)).await;
     assert_eq!(more["breaches_continued"], 1, "{more}");
     let rules = json!({"rules": [{"vendor": "esports", "category": "gaming", "severity": 1}]});
-    api.send("PUT", "/api/v1/schools/raps/filtering/categories/rules", "raps dsl", rules).await;
+    api.send(
+        "PUT",
+        "/api/v1/schools/raps/filtering/categories/rules",
+        "raps dsl",
+        rules,
+    )
+    .await;
     let alert = json!({"time": Utc::now(), "category": "Bullying", "severity": "caution", "user": "cee.ee"});
-    api.send("POST", "/api/v1/schools/raps/filtering/alerts", "raps filter_feed client", json!({"alerts": [alert]})).await;
+    api.send(
+        "POST",
+        "/api/v1/schools/raps/filtering/alerts",
+        "raps filter_feed client",
+        json!({"alerts": [alert]}),
+    )
+    .await;
+}
+
+/// The self-harm breach, attributed to the pupil once the roster learned them, is triaged, their
+/// parents told, and it is resolved.
+async fn breach_life(api: &Api) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let breach = loop {
+        let page = api
+            .send("GET", "/api/v1/schools/raps/breaches", "raps dsl", Value::Null)
+            .await;
+        let found = page["breaches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|breach| breach["category"] == "self_harm" && breach["person_kind"] == "pupil")
+            .cloned();
+        if let Some(breach) = found {
+            break breach;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the breach was never attributed: {page}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let path = format!("/api/v1/schools/raps/breaches/{}", breach["id"].as_str().unwrap());
+    api.send(
+        "POST",
+        &format!("{path}/triage"),
+        "raps technician",
+        json!({"verdict": "genuine"}),
+    )
+    .await;
+    api.send(
+        "POST",
+        &format!("{path}/parents-informed"),
+        "raps dsl",
+        json!({"how": "phone"}),
+    )
+    .await;
+    api.send(
+        "POST",
+        &format!("{path}/resolve"),
+        "raps dsl",
+        json!({"outcome": "Talked it through"}),
+    )
+    .await;
 }
 
 async fn aup_life(api: &Api) {

@@ -86,7 +86,7 @@ def main(client_dir: str, base: str, tokens_file: str, document: str) -> int:
     # The roster and acceptable use, as the school's MIS, its staff and its captive portal use them.
     mis, portal = as_user("raps mis client"), as_user("raps captive_portal client")
     batch = models.RosterBatchDocument.from_dict({"people": [
-        {"kind": "pupil", "mis_id": "GEN-P1", "upn": "B801200005001", "forename": "Gen", "surname": "Pupil", "year_group": "Year 4"},
+        {"kind": "pupil", "mis_id": "GEN-P1", "upn": "B801200005001", "forename": "Gen", "surname": "Pupil", "year_group": "Year 4", "accounts": ["gen.pupil"]},
         {"kind": "staff", "mis_id": "GEN-S1", "forename": "Gen", "surname": "Teacher", "email": "gen@raps.sch.uk"},
     ]})
     synced = call("people", "sync_people", "raps", client=mis, body=batch)
@@ -133,7 +133,20 @@ def main(client_dir: str, base: str, tokens_file: str, document: str) -> int:
     call("filtering", "put_filter_category_rules", "raps", client=dsl, body=rules)
     call("filtering", "get_filter_categories", "raps", client=technician)
     page = call("filtering", "list_breaches", "raps", client=dsl)
-    call("filtering", "get_breach", "raps", page.breaches[0].id, client=technician)
+    breach_id = page.breaches[0].id
+    # The roster learns gen.pupil's account from the log; the breach becomes theirs.
+    for _ in range(300):
+        breach = call("filtering", "get_breach", "raps", breach_id, client=technician)
+        if breach.person_kind == "pupil":
+            break
+        time.sleep(0.1)
+    else:
+        print("FAIL the breach was never attributed to the pupil")
+        raise SystemExit(1)
+    call("filtering", "triage_breach", "raps", breach_id, client=technician, body=models.TriageDocument(verdict="genuine"))
+    call("filtering", "breach_parents_informed", "raps", breach_id, client=dsl, body=models.ParentsDocument(how="phone"))
+    call("filtering", "escalate_breach", "raps", breach_id, client=dsl, body=models.EscalateDocument(reason="Third time this week"))
+    call("filtering", "resolve_breach", "raps", breach_id, client=dsl, body=models.ResolveDocument(outcome="Talked it through"))
     since = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)
     call("filtering", "filter_hours", "raps", client=technician, from_=since, want_model=False)
 

@@ -172,6 +172,9 @@ pub struct BreachEscalated {
     pub trigger: EscalationTrigger,
     /// When the breach happened.
     pub detected_at: DateTime<Utc>,
+    /// Why a person escalated it, kept in the filtering service's store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restricted: Option<BreachNote>,
 }
 
 impl Event for BreachEscalated {
@@ -204,4 +207,98 @@ impl Event for CategoryRulesSet {
     const TOPIC: &'static str = topics::FILTERING;
     const SUMMARY: &'static str =
         "A school's own rules from vendors' categories to the normalised ones were replaced.";
+}
+
+/// What triage found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// A real breach: someone reached, or tried to reach, what they should not.
+    Genuine,
+    /// The filter or monitor was wrong about what happened.
+    FalsePositive,
+    /// Blocked, but it should not have been: a proposal for the filtering-policy change log.
+    OverBlocking,
+}
+
+/// A note kept in the filtering service's store.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreachNote {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The DSL or the technician triaged a breach.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreachTriaged {
+    pub breach_id: Uuid,
+    pub verdict: Verdict,
+    /// Whether it was triaged by its deadline.
+    pub on_time: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restricted: Option<BreachNote>,
+}
+
+impl Event for BreachTriaged {
+    const TYPE: &'static str = "filtering.breach_triaged.v1";
+    const TOPIC: &'static str = topics::FILTERING;
+    const SUMMARY: &'static str =
+        "A filtering breach was triaged: genuine, a false positive, or over-blocking.";
+}
+
+/// How the parents or carers were told, kept home.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParentsTold {
+    /// Phone, letter, meeting, …
+    pub how: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The parents or carers of the pupil involved were told of the breach (RAPS 7.3.2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreachParentsInformed {
+    pub breach_id: Uuid,
+    pub on_time: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restricted: Option<ParentsTold>,
+}
+
+impl Event for BreachParentsInformed {
+    const TYPE: &'static str = "filtering.breach_parents_informed.v1";
+    const TOPIC: &'static str = topics::FILTERING;
+    const SUMMARY: &'static str =
+        "The parents or carers of the pupil involved in a filtering breach were told.";
+}
+
+/// The outcome, kept home.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resolution {
+    pub outcome: String,
+    /// Why the parents were not told, when a pupil was involved and they were not (telling them
+    /// would put the child at risk, say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parents_not_informed_because: Option<String>,
+}
+
+/// A breach was resolved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreachResolved {
+    pub breach_id: Uuid,
+    /// Whether the parents were told (false also when no pupil was involved).
+    pub parents_informed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restricted: Option<Resolution>,
+}
+
+impl Event for BreachResolved {
+    const TYPE: &'static str = "filtering.breach_resolved.v1";
+    const TOPIC: &'static str = topics::FILTERING;
+    const SUMMARY: &'static str = "A filtering breach was resolved with an outcome.";
 }

@@ -13,12 +13,17 @@ CREATE TABLE breaches (
     account_hash  text,
     person_id     uuid,
     escalated     boolean NOT NULL DEFAULT false,
+    -- Where it stands (`domain::life::Life`), and the earliest deadline it still owes.
+    life          jsonb NOT NULL,
+    next_due      timestamptz,
+    resolved      boolean NOT NULL DEFAULT false,
     version       bigint NOT NULL,
     -- The breach as recorded (the event's data, restricted part and all), updated as it changes.
     record        jsonb NOT NULL
 );
 CREATE INDEX breaches_gathering ON breaches (school_id, who, host, category, first_seen DESC);
 CREATE INDEX breaches_newest ON breaches (school_id, first_seen DESC, id DESC);
+CREATE INDEX breaches_due ON breaches (school_id, next_due) WHERE next_due IS NOT NULL;
 CREATE INDEX breaches_unattributed ON breaches (school_id, account_hash)
     WHERE person_id IS NULL AND account_hash IS NOT NULL;
 

@@ -46,7 +46,7 @@ async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
     let breaches = BreachStore::new(base.store.clone());
     let ingest = web::Data::new(Ingest::new(breaches.clone(), config.pseudonyms.clone()));
     let categories = web::Data::new(Categories::new(breaches.clone(), config.pseudonyms.clone()));
-    let reading = web::Data::new(Breaches::new(breaches));
+    let reading = web::Data::new(Breaches::new(breaches, config.pseudonyms.clone()));
     base.serve(move |cfg| {
         cfg.app_data(ingest.clone())
             .app_data(reading.clone())

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use trustsafe_events::aup::RosterKind;
-use trustsafe_events::filtering::{BreachAction, BreachSource};
+use trustsafe_events::filtering::{BreachAction, BreachSource, Verdict};
 use trustsafe_problem::{Kind, Problem};
 use trustsafe_servicekit::query::query;
 use utoipa::ToSchema;
@@ -46,10 +46,25 @@ pub struct BreachView {
     pub context: Option<String>,
     /// Escalated to a concern (at once at severity 4 or more).
     pub escalated: bool,
+    /// open (not yet triaged), triaged or resolved.
+    #[schema(example = "open")]
+    pub status: String,
+    /// genuine, false_positive or over_blocking, once triaged.
+    #[schema(value_type = Option<String>)]
+    pub verdict: Option<Verdict>,
+    pub triage_due: DateTime<Utc>,
+    /// When the parents or carers of the pupil involved are to be told by (a genuine breach by a pupil).
+    pub parents_due: Option<DateTime<Utc>>,
+    pub parents_informed_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// The steps past their deadline now: `triage`, `parents_informed`.
+    pub overdue: Vec<String>,
 }
 
-impl From<StoredBreach> for BreachView {
-    fn from(stored: StoredBreach) -> Self {
+impl BreachView {
+    /// The breach as it stands at `now`.
+    pub fn of(stored: StoredBreach, now: DateTime<Utc>) -> Self {
+        let life = stored.life;
         let record = stored.record;
         let details = record.restricted.unwrap_or_default();
         Self {
@@ -73,6 +88,18 @@ impl From<StoredBreach> for BreachView {
             url: details.url,
             context: details.context,
             escalated: stored.escalated,
+            status: match (life.resolved_at, life.verdict) {
+                (Some(_), _) => "resolved",
+                (None, Some(_)) => "triaged",
+                (None, None) => "open",
+            }
+            .into(),
+            verdict: life.verdict,
+            triage_due: life.triage_due,
+            parents_due: life.parents_due,
+            parents_informed_at: life.parents_informed_at,
+            resolved_at: life.resolved_at,
+            overdue: life.overdue(now).into_iter().map(str::to_owned).collect(),
         }
     }
 }
@@ -88,12 +115,17 @@ pub struct BreachPage {
 #[serde(deny_unknown_fields)]
 struct BreachQuery {
     category: Option<String>,
+    #[serde(default)]
+    overdue: bool,
+    #[serde(default)]
+    include_resolved: bool,
     min_severity: Option<u8>,
     cursor: Option<String>,
     limit: Option<i64>,
 }
 
-const BREACH_QUERY: &str = " Use category, min_severity (1 to 5), cursor and limit (1 to 200).";
+const BREACH_QUERY: &str =
+    " Use category, min_severity (1 to 5), overdue, include_resolved, cursor and limit (1 to 200).";
 
 fn invalid(field: &str, message: &str) -> Problem {
     Problem::new(Kind::Validation, format!("{field} {message}.{BREACH_QUERY}")).with_error(field, message)
@@ -112,11 +144,13 @@ fn parse_cursor(text: &str) -> Option<(DateTime<Utc>, Uuid)> {
     ))
 }
 
-/// The school's breaches, newest first.
+/// The school's breaches, newest first; resolved ones only with `include_resolved`.
 #[utoipa::path(operation_id = "list_breaches", tag = "filtering",
     params(("school_id" = String, Path),
            ("category" = Option<String>, Query, description = "A normalised category"),
            ("min_severity" = Option<u8>, Query, description = "1 to 5"),
+           ("overdue" = Option<bool>, Query, description = "Only those past a deadline"),
+           ("include_resolved" = Option<bool>, Query),
            ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
            ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
     responses(
@@ -153,8 +187,11 @@ pub async fn list(
             Some(parse_cursor(text).ok_or_else(|| invalid("cursor", "is not a cursor this list gave"))?)
         }
     };
+    let now = Utc::now();
     let filter = BreachFilter {
         category: asked.category,
+        overdue_at: asked.overdue.then_some(now),
+        include_resolved: asked.include_resolved,
         min_severity: asked.min_severity,
         before,
         limit,
@@ -163,7 +200,7 @@ pub async fn list(
         .list(&scope, &filter)
         .await?
         .into_iter()
-        .map(BreachView::from)
+        .map(|breach| BreachView::of(breach, now))
         .collect();
     let next_cursor = (found.len() as i64 == limit)
         .then(|| found.last().map(cursor_of))
@@ -188,7 +225,7 @@ pub async fn get(
     breaches: web::Data<Breaches>,
 ) -> Result<HttpResponse, Problem> {
     let id: Uuid = path.1.parse().map_err(|_| Problem::not_found())?;
-    Ok(HttpResponse::Ok().json(BreachView::from(breaches.get(&scope, id).await?)))
+    Ok(HttpResponse::Ok().json(BreachView::of(breaches.get(&scope, id).await?, Utc::now())))
 }
 
 /// Requests in one hour, category and action.

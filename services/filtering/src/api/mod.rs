@@ -3,6 +3,7 @@
 mod alerts;
 mod breaches;
 mod categories;
+mod life;
 mod logs;
 
 use utoipa::OpenApi;
@@ -18,6 +19,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(breaches::list)
         .service(breaches::get)
         .service(breaches::hours)
+        .service(life::triage)
+        .service(life::parents_informed)
+        .service(life::escalate)
+        .service(life::resolve)
         .service(categories::get)
         .service(categories::put_rules);
 }

@@ -15,6 +15,12 @@ pub enum FilteringError {
     /// Well-formed, but it cannot be read or a rule refuses it.
     #[error("{0}")]
     Refused(String),
+    /// Not in a state for this (triaged already, resolved, …).
+    #[error("{0}")]
+    Conflict(String),
+    /// The caller may see the record but not do this to it.
+    #[error("{0}")]
+    Forbidden(String),
     /// Someone else changed it between our read and our write.
     #[error("changed by someone else meanwhile")]
     Concurrent,
@@ -57,6 +63,8 @@ impl From<FilteringError> for Problem {
                 Problem::new(Kind::Validation, format!("{field}: {message}.")).with_error(field, message)
             }
             FilteringError::Refused(detail) => Problem::new(Kind::Unprocessable, detail),
+            FilteringError::Conflict(detail) => Problem::new(Kind::Conflict, detail),
+            FilteringError::Forbidden(detail) => Problem::new(Kind::Forbidden, detail),
             FilteringError::Concurrent => Problem::new(
                 Kind::Conflict,
                 "Someone else changed this at the same moment. Try again.",

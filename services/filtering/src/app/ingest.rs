@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,7 @@ use crate::domain::breaches::{self, Attribution, Feed};
 use crate::domain::categories::{Normaliser, check_rule};
 use crate::domain::feeds::{Format, LineParser, LocalClock};
 use crate::domain::ingest::{Refusal, Sighted, Tally};
+use crate::domain::life::Life;
 use crate::domain::upload::{Upload, UploadError};
 use crate::store::{BreachStore, GatherKey, MoreSightings, NewBreach};
 use trustsafe_events::filtering::CategoryRule;
@@ -265,6 +267,7 @@ impl Ingest {
             })
             .collect();
         let kept = self.store.latest_before(&mut tx, &scope.school_id, &keys).await?;
+        let now = Utc::now();
         let (mut new, mut more) = (Vec::new(), Vec::new());
         for (index, sighted) in tally.breaches.iter().enumerate() {
             let category = categories[index];
@@ -273,7 +276,7 @@ impl Ingest {
                 !illegal && breaches::continues(kept.first_seen.timestamp(), sighted.first_seen)
             });
             match continued {
-                Some(kept) => more.push(continue_breach(kept.clone(), sighted)),
+                Some(kept) => more.push(continue_breach(kept.clone(), sighted, now)),
                 None => {
                     let attribution = hashes[index]
                         .as_ref()
@@ -285,6 +288,7 @@ impl Ingest {
                         feed,
                         hashes[index].clone(),
                         attribution,
+                        now,
                     ));
                 }
             }
@@ -357,24 +361,30 @@ fn new_breach(
     feed: &Feed<'_>,
     account_hash: Option<String>,
     attribution: Option<Attribution>,
+    now: DateTime<Utc>,
 ) -> NewBreach {
     let id = Uuid::now_v7();
     let record = breaches::recorded(id, sighted, category, feed, account_hash, attribution);
+    let escalation = breaches::automatic_escalation(id, category, record.severity, sighted.first_seen);
     NewBreach {
-        escalation: breaches::automatic_escalation(id, category, record.severity, sighted.first_seen),
+        life: Life::recorded(&record, escalation.is_some(), now),
+        escalation,
         who: sighted.key.who.clone(),
         record,
     }
 }
 
-fn continue_breach(kept: crate::store::Continued, sighted: &Sighted) -> MoreSightings {
+fn continue_breach(kept: crate::store::Continued, sighted: &Sighted, now: DateTime<Utc>) -> MoreSightings {
     let severity = kept.severity.max(sighted.normalised.severity);
     let escalation = (!kept.escalated)
         .then(|| {
             breaches::automatic_escalation(kept.id, &kept.category, severity, kept.first_seen.timestamp())
         })
         .flatten();
+    let mut life = kept.life.clone();
+    life.seen_again(severity, escalation.is_some(), now);
     MoreSightings {
+        life,
         seen: BreachSeenAgain {
             breach_id: kept.id,
             count: sighted.count,

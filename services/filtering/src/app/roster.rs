@@ -68,8 +68,16 @@ impl Projection for RosterAccounts {
                     correlation_id: event.correlation_id,
                     causation_id: Some(event.event_id),
                 };
+                let mut breaches = self
+                    .store
+                    .unattributed(tx, school_id, &person.account_hashes)
+                    .await
+                    .map_err(failed)?;
+                for (_, _, life) in &mut breaches {
+                    life.attributed(person.kind, event.recorded_at);
+                }
                 self.store
-                    .attribute(tx, &context, school_id, attribution, &person.account_hashes)
+                    .attribute(tx, &context, attribution, &breaches)
                     .await
                     .map_err(|err| match err {
                         AppendError::Store(err) => failed(err),

@@ -89,6 +89,7 @@ pub fn automatic_escalation(
         severity,
         trigger: EscalationTrigger::Automatic,
         detected_at: time(first_seen),
+        restricted: None,
     })
 }
 

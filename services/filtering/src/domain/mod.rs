@@ -6,4 +6,5 @@ pub mod breaches;
 pub mod categories;
 pub mod feeds;
 pub mod ingest;
+pub mod life;
 pub mod upload;

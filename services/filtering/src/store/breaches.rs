@@ -16,6 +16,7 @@ use trustsafe_eventstore::{
 use uuid::Uuid;
 
 use crate::domain::breaches::Attribution;
+use crate::domain::life::Life;
 
 fn breach_stream(id: Uuid) -> String {
     format!("breach-{id}")
@@ -48,6 +49,7 @@ pub struct Continued {
     pub escalated: bool,
     pub category: String,
     pub first_seen: DateTime<Utc>,
+    pub life: Life,
 }
 
 /// What gathers sightings: who, host, category, and when the upload first saw them.
@@ -63,6 +65,7 @@ pub struct NewBreach {
     pub record: BreachRecorded,
     pub who: String,
     pub escalation: Option<BreachEscalated>,
+    pub life: Life,
 }
 
 /// More sightings for a kept breach.
@@ -70,6 +73,8 @@ pub struct MoreSightings {
     pub breach: Continued,
     pub seen: BreachSeenAgain,
     pub escalation: Option<BreachEscalated>,
+    /// Its life after them (the severity, the escalation).
+    pub life: Life,
 }
 
 /// A breach as the table holds it.
@@ -78,12 +83,16 @@ pub struct StoredBreach {
     pub id: Uuid,
     pub record: BreachRecorded,
     pub escalated: bool,
+    pub life: Life,
     pub version: i64,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct BreachFilter {
     pub category: Option<String>,
+    /// Only those past a deadline at this instant.
+    pub overdue_at: Option<DateTime<Utc>>,
+    pub include_resolved: bool,
     pub min_severity: Option<u8>,
     /// The last breach of the previous page.
     pub before: Option<(DateTime<Utc>, Uuid)>,
@@ -272,7 +281,7 @@ impl BreachStore {
             |field: for<'k> fn(&'k GatherKey<'_>) -> &'k str| keys.iter().map(field).collect::<Vec<_>>();
         let firsts: Vec<DateTime<Utc>> = keys.iter().map(|key| key.first_seen).collect();
         let rows = sqlx::query(
-            "SELECT key.n, b.id, b.version, b.severity, b.last_seen, b.escalated, b.category, b.first_seen
+            "SELECT key.n, b.id, b.version, b.severity, b.last_seen, b.escalated, b.category, b.first_seen, b.life
                FROM UNNEST($2::text[], $3::text[], $4::text[], $5::timestamptz[]) WITH ORDINALITY
                     AS key(who, host, category, first_seen, n)
                CROSS JOIN LATERAL (
@@ -299,6 +308,7 @@ impl BreachStore {
                 escalated: row.try_get("escalated")?,
                 category: row.try_get("category")?,
                 first_seen: row.try_get("first_seen")?,
+                life: life_of(&row)?,
             });
         }
         Ok(found)
@@ -340,13 +350,14 @@ impl BreachStore {
         let details = |breach: &NewBreach| breach.record.restricted.clone().unwrap_or_default();
         sqlx::query(
             "INSERT INTO breaches (id, school_id, who, host, category, severity, first_seen, last_seen, count,
-                                   account_hash, person_id, escalated, version, record)
+                                   account_hash, person_id, escalated, version, record, life, next_due)
              SELECT id, $1, who, host, category, severity, first_seen, last_seen, count, account_hash,
-                    person_id, escalated, CASE WHEN escalated THEN 2 ELSE 1 END, record
+                    person_id, escalated, CASE WHEN escalated THEN 2 ELSE 1 END, record, life, next_due
                FROM UNNEST($2::uuid[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::timestamptz[],
-                           $8::timestamptz[], $9::int[], $10::text[], $11::uuid[], $12::bool[], $13::jsonb[])
+                           $8::timestamptz[], $9::int[], $10::text[], $11::uuid[], $12::bool[], $13::jsonb[],
+                           $14::jsonb[], $15::timestamptz[])
                     AS new(id, who, host, category, severity, first_seen, last_seen, count, account_hash,
-                           person_id, escalated, record)",
+                           person_id, escalated, record, life, next_due)",
         )
         .bind(school_id)
         .bind(breaches.iter().map(|breach| breach.record.breach_id).collect::<Vec<_>>())
@@ -361,6 +372,8 @@ impl BreachStore {
         .bind(breaches.iter().map(|breach| details(breach).person_id).collect::<Vec<_>>())
         .bind(breaches.iter().map(|breach| breach.escalation.is_some()).collect::<Vec<_>>())
         .bind(breaches.iter().map(record).collect::<Vec<_>>())
+        .bind(breaches.iter().map(|breach| life_json(&breach.life)).collect::<Vec<_>>())
+        .bind(breaches.iter().map(|breach| breach.life.next_due()).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await
         .map_err(StoreError::from)?;
@@ -405,9 +418,11 @@ impl BreachStore {
                     version = b.version + 1 + more.escalates::int,
                     record = b.record || jsonb_build_object('count', b.count + more.count,
                                                            'last_seen', GREATEST(b.last_seen, more.last_seen),
-                                                           'severity', more.severity)
-               FROM UNNEST($1::uuid[], $2::int[], $3::timestamptz[], $4::smallint[], $5::bool[])
-                    AS more(id, count, last_seen, severity, escalates)
+                                                           'severity', more.severity),
+                    life = more.life, next_due = more.next_due
+               FROM UNNEST($1::uuid[], $2::int[], $3::timestamptz[], $4::smallint[], $5::bool[], $6::jsonb[],
+                           $7::timestamptz[])
+                    AS more(id, count, last_seen, severity, escalates, life, next_due)
               WHERE b.id = more.id",
         )
         .bind(more.iter().map(|more| more.breach.id).collect::<Vec<_>>())
@@ -423,9 +438,48 @@ impl BreachStore {
                 .map(|more| more.escalation.is_some())
                 .collect::<Vec<_>>(),
         )
+        .bind(more.iter().map(|more| life_json(&more.life)).collect::<Vec<_>>())
+        .bind(more.iter().map(|more| more.life.next_due()).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await
         .map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    /// Appends a life's events to a breach at `version` and keeps its row in step; a conflict when
+    /// someone else moved it first.
+    pub async fn save_life(
+        &self,
+        context: &AppendContext,
+        id: Uuid,
+        version: i64,
+        life: &Life,
+        events: &[NewEvent],
+    ) -> Result<(), AppendError> {
+        let mut tx = self.pool().begin().await.map_err(StoreError::from)?;
+        let appended = self
+            .events
+            .append_in(
+                &mut tx,
+                &breach_stream(id),
+                ExpectedVersion::Exactly(version),
+                context,
+                events,
+            )
+            .await?;
+        sqlx::query(
+            "UPDATE breaches SET life = $2, next_due = $3, resolved = $4, escalated = $5, version = $6 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(life_json(life))
+        .bind(life.next_due())
+        .bind(life.resolved_at.is_some())
+        .bind(life.escalated)
+        .bind(appended.last_version)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+        tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
 
@@ -464,11 +518,13 @@ impl BreachStore {
     ) -> Result<Vec<StoredBreach>, StoreError> {
         let (before_time, before_id) = filter.before.unzip();
         let rows = sqlx::query(
-            "SELECT id, record, escalated, version FROM breaches
+            "SELECT id, record, escalated, life, version FROM breaches
               WHERE school_id = $1
                 AND ($2::text IS NULL OR category = $2)
                 AND ($3::smallint IS NULL OR severity >= $3)
                 AND ($4::timestamptz IS NULL OR (first_seen, id) < ($4, $5))
+                AND ($7::timestamptz IS NULL OR next_due < $7)
+                AND ($8 OR NOT resolved)
               ORDER BY first_seen DESC, id DESC LIMIT $6",
         )
         .bind(school_id)
@@ -477,6 +533,8 @@ impl BreachStore {
         .bind(before_time)
         .bind(before_id)
         .bind(filter.limit)
+        .bind(filter.overdue_at)
+        .bind(filter.include_resolved)
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(stored).collect()
@@ -484,7 +542,7 @@ impl BreachStore {
 
     pub async fn get(&self, school_id: &str, id: Uuid) -> Result<Option<StoredBreach>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, record, escalated, version FROM breaches WHERE school_id = $1 AND id = $2",
+            "SELECT id, record, escalated, life, version FROM breaches WHERE school_id = $1 AND id = $2",
         )
         .bind(school_id)
         .bind(id)
@@ -518,6 +576,16 @@ fn stored(row: &sqlx::postgres::PgRow) -> Result<StoredBreach, StoreError> {
         record: serde_json::from_value(row.try_get("record")?)
             .map_err(|err| StoreError::Corrupt(format!("a breach's record: {err}")))?,
         escalated: row.try_get("escalated")?,
+        life: life_of(row)?,
         version: row.try_get("version")?,
     })
+}
+
+pub(super) fn life_of(row: &sqlx::postgres::PgRow) -> Result<Life, StoreError> {
+    serde_json::from_value(row.try_get("life")?)
+        .map_err(|err| StoreError::Corrupt(format!("a breach's life: {err}")))
+}
+
+pub(super) fn life_json(life: &Life) -> serde_json::Value {
+    serde_json::to_value(life).expect("a life serialises")
 }

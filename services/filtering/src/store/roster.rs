@@ -6,8 +6,9 @@ use trustsafe_events::filtering::{AttributedTo, BreachAttributed};
 use trustsafe_eventstore::{AppendContext, AppendError, EventStore, NewEvent, StoreError, StreamEvent};
 use uuid::Uuid;
 
-use super::breaches::kind_text;
+use super::breaches::{kind_text, life_json, life_of};
 use crate::domain::breaches::Attribution;
+use crate::domain::life::Life;
 
 #[derive(Clone)]
 pub struct RosterStore {
@@ -52,62 +53,83 @@ impl RosterStore {
         Ok(())
     }
 
-    /// Attributes the school's breaches recorded under these account hashes with no person yet.
-    /// Returns how many.
-    pub async fn attribute(
+    /// The school's breaches recorded under these account hashes with no person yet: (id, version, life).
+    pub async fn unattributed(
         &self,
         tx: &mut PgConnection,
-        context: &AppendContext,
         school_id: &str,
-        attribution: Attribution,
         hashes: &[String],
-    ) -> Result<usize, AppendError> {
+    ) -> Result<Vec<(Uuid, i64, Life)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, version FROM breaches
+            "SELECT id, version, life FROM breaches
               WHERE school_id = $1 AND account_hash = ANY($2) AND person_id IS NULL
               FOR UPDATE",
         )
         .bind(school_id)
         .bind(hashes)
         .fetch_all(&mut *tx)
-        .await
-        .map_err(StoreError::from)?;
-        if rows.is_empty() {
-            return Ok(0);
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("id")?, row.try_get("version")?, life_of(row)?)))
+            .collect()
+    }
+
+    /// Attributes these breaches (at their versions, with their lives after it) to the person.
+    pub async fn attribute(
+        &self,
+        tx: &mut PgConnection,
+        context: &AppendContext,
+        attribution: Attribution,
+        breaches: &[(Uuid, i64, Life)],
+    ) -> Result<(), AppendError> {
+        if breaches.is_empty() {
+            return Ok(());
         }
-        let mut ids = Vec::with_capacity(rows.len());
-        let mut appends = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let id: Uuid = row.try_get("id").map_err(StoreError::from)?;
-            let event = BreachAttributed {
-                breach_id: id,
-                involved: attribution.involved,
-                restricted: Some(AttributedTo {
-                    person_id: attribution.person_id,
-                }),
-            };
-            appends.push(StreamEvent {
+        let appends: Vec<StreamEvent> = breaches
+            .iter()
+            .map(|(id, version, _)| StreamEvent {
                 stream_id: format!("breach-{id}"),
-                expected: row.try_get("version").map_err(StoreError::from)?,
-                event: NewEvent::new(&event, chrono::Utc::now()),
-            });
-            ids.push(id);
-        }
+                expected: *version,
+                event: NewEvent::new(
+                    &BreachAttributed {
+                        breach_id: *id,
+                        involved: attribution.involved,
+                        restricted: Some(AttributedTo {
+                            person_id: attribution.person_id,
+                        }),
+                    },
+                    chrono::Utc::now(),
+                ),
+            })
+            .collect();
         self.events.append_each(tx, context, &appends).await?;
         let involved = serde_json::to_value(attribution.involved).expect("involved serialises");
         sqlx::query(
-            "UPDATE breaches
-                SET person_id = $2, version = version + 1,
-                    record = jsonb_set(record || jsonb_build_object('involved', $3::jsonb),
+            "UPDATE breaches b
+                SET person_id = $2, version = b.version + 1, life = new.life, next_due = new.next_due,
+                    record = jsonb_set(b.record || jsonb_build_object('involved', $3::jsonb),
                                        '{restricted,person_id}', to_jsonb($2::uuid))
-              WHERE id = ANY($1)",
+               FROM UNNEST($1::uuid[], $4::jsonb[], $5::timestamptz[]) AS new(id, life, next_due)
+              WHERE b.id = new.id",
         )
-        .bind(&ids)
+        .bind(breaches.iter().map(|(id, ..)| *id).collect::<Vec<_>>())
         .bind(attribution.person_id)
         .bind(involved)
+        .bind(
+            breaches
+                .iter()
+                .map(|(.., life)| life_json(life))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            breaches
+                .iter()
+                .map(|(.., life)| life.next_due())
+                .collect::<Vec<_>>(),
+        )
         .execute(&mut *tx)
         .await
         .map_err(StoreError::from)?;
-        Ok(ids.len())
+        Ok(())
     }
 }

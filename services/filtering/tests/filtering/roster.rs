@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::support::*;
 
-fn person_joins(app: &TestApp, person_id: Uuid, account: &str, year_group: i8) -> KafkaRecord {
+pub fn person_joins(app: &TestApp, person_id: Uuid, account: &str, year_group: i8) -> KafkaRecord {
     let person = PersonRecorded {
         person_id,
         kind: RosterKind::Pupil,

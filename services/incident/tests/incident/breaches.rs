@@ -24,6 +24,7 @@ fn escalation(
         severity,
         trigger,
         detected_at: Utc::now() - chrono::Duration::minutes(5),
+        restricted: None,
     };
     to_kafka(&Envelope {
         event_id: Uuid::now_v7(),

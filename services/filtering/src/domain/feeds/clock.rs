@@ -152,7 +152,9 @@ pub fn wall_clock(text: &str, clock: &mut LocalClock) -> Option<i64> {
 /// A time as an export writes it: RFC 3339 with its offset, else a wall-clock time in the zone.
 pub fn written_time(text: &str, clock: &mut LocalClock) -> Option<i64> {
     let text = text.trim();
-    let zoned = text.len() > 19 && (text.ends_with('Z') || text[19..].contains(['+', '-']));
+    let after_seconds = text.as_bytes().get(19..).unwrap_or_default();
+    let zoned = !after_seconds.is_empty()
+        && (text.ends_with('Z') || after_seconds.iter().any(|byte| matches!(byte, b'+' | b'-')));
     if zoned {
         return chrono::DateTime::parse_from_rfc3339(&text.replacen(' ', "T", 1))
             .ok()
@@ -269,6 +271,8 @@ mod tests {
             Some(utc("2026-06-30T08:14:02Z"))
         );
         assert_eq!(written_time("2026-06-30 09:14:02+99", &mut clock), None);
+        // Found by the parsers' property test: a multi-byte character across byte 19 is no panic.
+        assert_eq!(written_time("30/11/8?ᝯ𞀣ᝑ¥ⴻ`\"8$", &mut clock), None);
     }
 
     #[test]
