@@ -175,9 +175,18 @@ impl Upload {
         let mut pending = std::mem::take(&mut self.pending);
         let text = String::from_utf8_lossy(&pending);
         let outcome = match self.parser.parse(&text) {
-            Ok(Parsed::Line(line)) => Ok(self.tally.request(&line, &mut self.normaliser)),
-            Ok(Parsed::Skipped(_)) => Ok(self.tally.skipped()),
-            Ok(Parsed::Refused(reason)) => Ok(self.tally.refused(number, reason)),
+            Ok(Parsed::Line(line)) => {
+                self.tally.request(&line, &mut self.normaliser);
+                Ok(())
+            }
+            Ok(Parsed::Skipped(_)) => {
+                self.tally.skipped();
+                Ok(())
+            }
+            Ok(Parsed::Refused(reason)) => {
+                self.tally.refused(number, reason);
+                Ok(())
+            }
             Err(HeaderError(reason)) => Err(UploadError::Header(reason)),
         };
         drop(text);
