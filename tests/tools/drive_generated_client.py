@@ -132,8 +132,10 @@ def main(client_dir: str, base: str, tokens_file: str, document: str) -> int:
     rules = models.RulesDocument(rules=[models.RuleDocument(vendor="esports", category="gaming", severity=1)])
     call("filtering", "put_filter_category_rules", "raps", client=dsl, body=rules)
     call("filtering", "get_filter_categories", "raps", client=technician)
+    found = models.IncomingReport.from_dict({"what": "A pupil found a casino site", "when": datetime.datetime.now(datetime.timezone.utc).isoformat(), "url": "http://casino.example/", "where": "Laptop 12", "category": "Gambling", "by_learner": True})
+    call("filtering", "report_breach", "raps", client=staff, body=found)
     page = call("filtering", "list_breaches", "raps", client=dsl)
-    breach_id = page.breaches[0].id
+    breach_id = next(breach.id for breach in page.breaches if breach.user == "gen.pupil")
     # The roster learns gen.pupil's account from the log; the breach becomes theirs.
     for _ in range(300):
         breach = call("filtering", "get_breach", "raps", breach_id, client=technician)

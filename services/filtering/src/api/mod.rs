@@ -5,6 +5,7 @@ mod breaches;
 mod categories;
 mod life;
 mod logs;
+mod reports;
 
 use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -16,6 +17,7 @@ pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(logs::upload)
         .service(alerts::push)
+        .service(reports::report)
         .service(breaches::list)
         .service(breaches::get)
         .service(breaches::hours)

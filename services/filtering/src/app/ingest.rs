@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use trustsafe_auth::{Caller, SchoolRole, Scope};
 use trustsafe_events::filtering::{BreachSeenAgain, BreachSource};
 use trustsafe_eventstore::AppendContext;
@@ -97,6 +98,19 @@ pub struct Kept {
     recorded: u64,
     continued: u64,
     escalated: u64,
+    /// The new breaches, in the order found.
+    recorded_ids: Vec<Uuid>,
+}
+
+/// Anyone with a role at the school reports a breach (for themselves, or for a learner who told them).
+pub type ReporterScope = SchoolScope<trustsafe_servicekit::scope::policy::AnyRole>;
+
+/// A report taken: the breach it is.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReportAnswer {
+    pub breach_id: Uuid,
+    /// Escalated to a concern at once (severity 4 or more).
+    pub escalated: bool,
 }
 
 fn refused_lines(tally: &Tally) -> Vec<RefusedLine> {
@@ -108,6 +122,13 @@ fn refused_lines(tally: &Tally) -> Vec<RefusedLine> {
             reason: reason.clone(),
         })
         .collect()
+}
+
+/// Whose breaches are kept, and who is acting.
+struct Sender<'a> {
+    school_id: &'a str,
+    trust_id: &'a str,
+    context: AppendContext,
 }
 
 pub struct Ingest {
@@ -127,7 +148,7 @@ impl Ingest {
         format: Format,
         zone: Tz,
     ) -> Result<Upload, FilteringError> {
-        let rules = self.rules(scope).await?;
+        let rules = self.rules(&scope.school_id).await?;
         Ok(Upload::new(
             LineParser::new(format, LocalClock::new(zone)),
             Normaliser::new(&rules),
@@ -148,8 +169,13 @@ impl Ingest {
         };
         let tally = &upload.tally;
         let (report, repeated) = self
-            .keep(scope, &digest, &feed, tally, upload.normaliser(), |kept| {
-                UploadReport {
+            .keep(
+                &self.sender(scope),
+                &digest,
+                &feed,
+                tally,
+                upload.normaliser(),
+                |kept| UploadReport {
                     format,
                     bytes: upload.bytes,
                     lines_read: tally.lines_read,
@@ -162,8 +188,8 @@ impl Ingest {
                     breaches_continued: kept.continued,
                     breaches_escalated: kept.escalated,
                     repeated: false,
-                }
-            })
+                },
+            )
             .await?;
         Ok(UploadReport { repeated, ..report })
     }
@@ -176,7 +202,7 @@ impl Ingest {
         alerts: &[Alert],
         refusals: Vec<Refusal>,
     ) -> Result<AlertReport, FilteringError> {
-        let rules = self.rules(scope).await?;
+        let rules = self.rules(&scope.school_id).await?;
         let mut normaliser = Normaliser::new(&rules);
         let mut tally = Tally::default();
         for alert in alerts {
@@ -188,29 +214,77 @@ impl Ingest {
         };
         let read = (alerts.len() + refusals.len()) as u64;
         let (report, repeated) = self
-            .keep(scope, digest, &feed, &tally, &normaliser, |kept| AlertReport {
-                alerts_read: read,
-                alerts_refused: refusals.len() as u64,
-                refused: refusals
-                    .iter()
-                    .map(|Refusal { line, reason }| RefusedAlert {
-                        index: line - 1,
-                        reason: reason.clone(),
-                    })
-                    .collect(),
-                breaches_recorded: kept.recorded,
-                breaches_continued: kept.continued,
-                breaches_escalated: kept.escalated,
-                repeated: false,
+            .keep(&self.sender(scope), digest, &feed, &tally, &normaliser, |kept| {
+                AlertReport {
+                    alerts_read: read,
+                    alerts_refused: refusals.len() as u64,
+                    refused: refusals
+                        .iter()
+                        .map(|Refusal { line, reason }| RefusedAlert {
+                            index: line - 1,
+                            reason: reason.clone(),
+                        })
+                        .collect(),
+                    breaches_recorded: kept.recorded,
+                    breaches_continued: kept.continued,
+                    breaches_escalated: kept.escalated,
+                    repeated: false,
+                }
             })
             .await?;
         Ok(AlertReport { repeated, ..report })
     }
 
-    async fn rules(&self, scope: &SenderScope) -> Result<Vec<CategoryRule>, FilteringError> {
+    /// A person's report (`sighting` checked by `domain::reports`). The same report sent twice by the
+    /// same person is one breach.
+    pub async fn report(
+        &self,
+        scope: &ReporterScope,
+        sighting: &Alert,
+        by_learner: bool,
+        body: &str,
+    ) -> Result<ReportAnswer, FilteringError> {
+        let mut normaliser = Normaliser::new(&self.rules(&scope.school_id).await?);
+        let mut tally = Tally::default();
+        tally.request(&sighting.as_line(), &mut normaliser);
+        let feed = Feed {
+            source: BreachSource::Report,
+            name: if by_learner {
+                "learner_report"
+            } else {
+                "staff_report"
+            },
+        };
+        let digest: String = Sha256::digest(format!("{}\n{body}", scope.caller.subject).as_bytes())
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        let sender = Sender {
+            school_id: &scope.school_id,
+            trust_id: &scope.trust_id,
+            context: super::acting(
+                &self.pseudonyms,
+                &scope.caller,
+                &scope.trust_id,
+                &scope.school_id,
+                "staff",
+            ),
+        };
+        let (answer, _) = self
+            .keep(&sender, &digest, &feed, &tally, &normaliser, |kept| {
+                kept.recorded_ids.first().map(|&breach_id| ReportAnswer {
+                    breach_id,
+                    escalated: kept.escalated > 0,
+                })
+            })
+            .await?;
+        answer.ok_or_else(|| FilteringError::Refused("The report made no breach.".into()))
+    }
+
+    async fn rules(&self, school_id: &str) -> Result<Vec<CategoryRule>, FilteringError> {
         Ok(self
             .store
-            .rules(&scope.school_id)
+            .rules(school_id)
             .await?
             .iter()
             .filter_map(|rule| check_rule(rule).ok())
@@ -223,7 +297,7 @@ impl Ingest {
     /// once. A repeat answers the first answer, and `true`.
     async fn keep<R: Serialize + DeserializeOwned>(
         &self,
-        scope: &SenderScope,
+        sender: &Sender<'_>,
         digest: &str,
         feed: &Feed<'_>,
         tally: &Tally,
@@ -231,10 +305,10 @@ impl Ingest {
         make: impl FnOnce(Kept) -> R,
     ) -> Result<(R, bool), FilteringError> {
         let mut tx = self.store.pool().begin().await?;
-        self.store.lock_school(&mut tx, &scope.school_id).await?;
+        self.store.lock_school(&mut tx, sender.school_id).await?;
         if let Some(answer) = self
             .store
-            .earlier_upload(&mut tx, &scope.school_id, digest)
+            .earlier_upload(&mut tx, sender.school_id, digest)
             .await?
         {
             let earlier = serde_json::from_value(answer).map_err(|err| {
@@ -242,14 +316,14 @@ impl Ingest {
             })?;
             return Ok((earlier, true));
         }
-        let hasher = self.pseudonyms.account_hasher(&scope.trust_id);
+        let hasher = self.pseudonyms.account_hasher(sender.trust_id);
         let hashes: Vec<Option<String>> = tally
             .breaches
             .iter()
             .map(|sighted| sighted.user.as_deref().map(|user| hasher.hash(user)))
             .collect();
         let known: Vec<String> = hashes.iter().flatten().cloned().collect();
-        let accounts = self.store.accounts(&mut tx, &scope.school_id, &known).await?;
+        let accounts = self.store.accounts(&mut tx, sender.school_id, &known).await?;
         let categories: Vec<&str> = tally
             .breaches
             .iter()
@@ -266,14 +340,16 @@ impl Ingest {
                 first_seen: breaches::time(sighted.first_seen),
             })
             .collect();
-        let kept = self.store.latest_before(&mut tx, &scope.school_id, &keys).await?;
+        let kept = self.store.latest_before(&mut tx, sender.school_id, &keys).await?;
         let now = Utc::now();
         let (mut new, mut more) = (Vec::new(), Vec::new());
         for (index, sighted) in tally.breaches.iter().enumerate() {
             let category = categories[index];
             let illegal = normaliser.is_illegal(sighted.normalised);
+            // A person's report is a breach of its own, as illegal content always is.
+            let gathers = !illegal && feed.source != BreachSource::Report;
             let continued = kept[index].as_ref().filter(|kept| {
-                !illegal && breaches::continues(kept.first_seen.timestamp(), sighted.first_seen)
+                gathers && breaches::continues(kept.first_seen.timestamp(), sighted.first_seen)
             });
             match continued {
                 Some(kept) => more.push(continue_breach(kept.clone(), sighted, now)),
@@ -305,24 +381,33 @@ impl Ingest {
                 )
             })
             .collect();
-        let context = self.context(scope);
+        let context = &sender.context;
         self.store
-            .record_new(&mut tx, &context, &scope.school_id, &new)
+            .record_new(&mut tx, context, sender.school_id, &new)
             .await?;
-        self.store.record_more(&mut tx, &context, &more).await?;
-        self.store.add_hours(&mut tx, &scope.school_id, &hours).await?;
+        self.store.record_more(&mut tx, context, &more).await?;
+        self.store.add_hours(&mut tx, sender.school_id, &hours).await?;
         let answer = make(Kept {
             recorded: new.len() as u64,
             continued: more.len() as u64,
             escalated: (new.iter().filter(|breach| breach.escalation.is_some()).count()
                 + more.iter().filter(|more| more.escalation.is_some()).count()) as u64,
+            recorded_ids: new.iter().map(|breach| breach.record.breach_id).collect(),
         });
         let stored = serde_json::to_value(&answer).expect("an answer serialises");
         self.store
-            .save_upload(&mut tx, &scope.school_id, digest, feed.name, &stored)
+            .save_upload(&mut tx, sender.school_id, digest, feed.name, &stored)
             .await?;
         tx.commit().await?;
         Ok((answer, false))
+    }
+
+    fn sender<'a>(&self, scope: &'a SenderScope) -> Sender<'a> {
+        Sender {
+            school_id: &scope.school_id,
+            trust_id: &scope.trust_id,
+            context: self.context(scope),
+        }
     }
 
     fn context(&self, scope: &SenderScope) -> AppendContext {

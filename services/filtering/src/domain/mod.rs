@@ -7,4 +7,5 @@ pub mod categories;
 pub mod feeds;
 pub mod ingest;
 pub mod life;
+pub mod reports;
 pub mod upload;

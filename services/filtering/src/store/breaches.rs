@@ -266,7 +266,8 @@ impl BreachStore {
     }
 
     /// For each key, the kept breach of the same who, host and category whose first sighting is the
-    /// latest at or before the key's, if any (the domain decides whether it continues).
+    /// latest at or before the key's, if any (the domain decides whether it continues). A person's
+    /// report is never continued.
     pub async fn latest_before(
         &self,
         tx: &mut PgConnection,
@@ -288,6 +289,7 @@ impl BreachStore {
                    SELECT * FROM breaches b
                     WHERE b.school_id = $1 AND b.who = key.who AND b.host = key.host
                       AND b.category = key.category AND b.first_seen <= key.first_seen
+                      AND b.record->>'source' <> 'report'
                     ORDER BY b.first_seen DESC LIMIT 1
                ) b",
         )

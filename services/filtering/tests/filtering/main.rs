@@ -4,5 +4,6 @@ mod alerts;
 mod life;
 mod logs;
 mod reading;
+mod reports;
 mod roster;
 mod support;
