@@ -23,7 +23,7 @@ const SECRETS: [&str; 5] = [
 
 /// What a caller of the sweep may do at RAPS as its own business (the answer may be a success, or a
 /// refusal of what they sent, but never a secret): its staff read the roster's names, the policies,
-/// their own reports and loans; its governor reads the policies; its MIS syncs the roster and reads
+/// their own reports (of concerns and of breaches) and loans; its governor reads the policies; its MIS syncs the roster and reads
 /// standing and compliance; anyone at a school of the trust reads the trust's name.
 fn own_business(who: &str, method: &str, template: &str) -> bool {
     let staff = who == "another member of the school's staff";
@@ -37,7 +37,7 @@ fn own_business(who: &str, method: &str, template: &str) -> bool {
         return false;
     };
     match (method, path) {
-        ("get" | "post", "/incidents") => staff,
+        ("get" | "post", "/incidents") | ("post", "/breaches") => staff,
         ("get", "/aup" | "/aup/{audience}/versions") => staff || governor,
         ("get", "/people" | "/people/{person_id}" | "/loans" | "/devices/{device}/loans") => staff,
         ("post", "/agreements" | "/visitors" | "/devices/{device}/loans" | "/devices/{device}/return") => {

@@ -102,8 +102,20 @@ pub struct Kept {
     recorded_ids: Vec<Uuid>,
 }
 
-/// Anyone with a role at the school reports a breach (for themselves, or for a learner who told them).
-pub type ReporterScope = SchoolScope<trustsafe_servicekit::scope::policy::AnyRole>;
+/// Who reports a breach (for themselves, or for a learner who told them): the school's staff, in any
+/// of their roles, and the trust's safeguarding lead; not a governor, who works at no screen there.
+pub struct Reporters;
+
+impl SchoolPolicy for Reporters {
+    fn admits(caller: &Caller, school_id: &str, trust_id: &str) -> bool {
+        caller.has_trust_role(trust_id, trustsafe_auth::TrustRole::TrustSafeguardingLead)
+            || caller
+                .school_roles(school_id)
+                .any(|role| role != SchoolRole::Governor)
+    }
+}
+
+pub type ReporterScope = SchoolScope<Reporters>;
 
 /// A report taken: the breach it is.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
