@@ -149,7 +149,7 @@ fn read_with_the_sdk(brokers: &str, topics: &[String]) -> Value {
 /// (then loses it), borrows and returns a device, a visitor gets a Wi-Fi code, and the pupil leaves.
 /// RAPS's FortiGate sends a self-harm block by a pupil the roster does not know yet (it
 /// escalates to a concern at once), then more of it within the hour; the pupil joins the roster in
-/// [`aup_life`], and the breach is attributed to them. The DSL sets a category rule; a monitor
+/// [`aup_life`], and the breach is attributed to them. The DSL sets a category rule and a suppression; a monitor
 /// pushes an alert.
 async fn filtering_life(api: &Api) {
     let line = |ago: i64| {

@@ -61,6 +61,7 @@ pub fn catalog() -> Vec<EventKind> {
         kind::<filtering::BreachEscalated>(),
         kind::<filtering::BreachResolved>(),
         kind::<filtering::CategoryRulesSet>(),
+        kind::<filtering::SuppressionsSet>(),
         kind::<aup::PersonRecorded>(),
         kind::<aup::PersonRemoved>(),
         kind::<aup::AupPublished>(),

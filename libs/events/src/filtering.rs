@@ -302,3 +302,32 @@ impl Event for BreachResolved {
     const TOPIC: &'static str = topics::FILTERING;
     const SUMMARY: &'static str = "A filtering breach was resolved with an outcome.";
 }
+
+/// A host or phrase whose blocks only make noise: counted, not recorded as breaches. Never covers
+/// illegal content.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Suppression {
+    /// A host, and its subdomains (`ads.example` covers `x.ads.example`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Words in the address or a monitor's capture, lower-cased.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phrase: Option<String>,
+    /// Why it is noise.
+    pub reason: String,
+}
+
+/// A school's suppression rules were replaced by its safeguarding lead.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressionsSet {
+    pub rules: Vec<Suppression>,
+}
+
+impl Event for SuppressionsSet {
+    const TYPE: &'static str = "filtering.suppressions_set.v1";
+    const TOPIC: &'static str = topics::FILTERING;
+    const SUMMARY: &'static str =
+        "A school's suppression rules (hosts and phrases that only make noise) were replaced.";
+}

@@ -1,13 +1,13 @@
-//! `/api/v1/schools/{school_id}/filtering/categories`: the normalised categories and the school's own
-//! rules from vendors' words to them.
+//! `/api/v1/schools/{school_id}/filtering/categories` and `…/suppressions`: the normalised categories,
+//! the school's own rules from vendors' words to them, and what it suppresses as noise.
 
 use actix_web::{HttpRequest, HttpResponse, get, put, web};
 use serde::{Deserialize, Serialize};
-use trustsafe_events::filtering::CategoryRule;
-use trustsafe_problem::{Kind, Problem};
-use trustsafe_servicekit::body::json_object;
+use trustsafe_events::filtering::{CategoryRule, Suppression};
+use trustsafe_problem::Problem;
 use utoipa::ToSchema;
 
+use super::body;
 use crate::app::breaches::ReaderScope;
 use crate::app::categories::{Categories, LeadScope};
 use crate::domain::categories::STANDARD;
@@ -80,12 +80,7 @@ pub async fn put_rules(
     payload: web::Payload,
     categories: web::Data<Categories>,
 ) -> Result<HttpResponse, Problem> {
-    let body = json_object(&req, payload, 256 * 1024, false).await?;
-    let document: RulesDocument = serde_path_to_error::deserialize(body).map_err(|err| {
-        let field = err.path().to_string();
-        let message = err.into_inner().to_string();
-        Problem::new(Kind::Validation, format!("{field}: {message}.")).with_error(field, message)
-    })?;
+    let document: RulesDocument = body(&req, payload, 256 * 1024).await?;
     let rules: Vec<CategoryRule> = document
         .rules
         .into_iter()
@@ -98,5 +93,81 @@ pub async fn put_rules(
     let kept = categories.replace(&scope, &rules).await?;
     Ok(HttpResponse::Ok().json(RulesDocument {
         rules: kept.into_iter().map(RuleDocument::from).collect(),
+    }))
+}
+
+/// A suppression rule: a host (and its subdomains) or a phrase in the address or a monitor's capture,
+/// whose blocks only make noise, and why. It never covers illegal content.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressionDocument {
+    #[schema(example = "ads.example")]
+    pub host: Option<String>,
+    pub phrase: Option<String>,
+    #[schema(example = "Advert frames on every page")]
+    pub reason: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressionsDocument {
+    pub rules: Vec<SuppressionDocument>,
+}
+
+impl From<Suppression> for SuppressionDocument {
+    fn from(rule: Suppression) -> Self {
+        Self {
+            host: rule.host,
+            phrase: rule.phrase,
+            reason: rule.reason,
+        }
+    }
+}
+
+/// The school's suppression rules (those who read its breaches).
+#[utoipa::path(operation_id = "get_filter_suppressions", tag = "filtering",
+    params(("school_id" = String, Path)),
+    responses((status = 200, description = "The rules", body = SuppressionsDocument)))]
+#[get("/api/v1/schools/{school_id}/filtering/suppressions")]
+pub async fn get_suppressions(
+    scope: ReaderScope,
+    categories: web::Data<Categories>,
+) -> Result<HttpResponse, Problem> {
+    let rules = categories.suppressions(&scope).await?;
+    Ok(HttpResponse::Ok().json(SuppressionsDocument {
+        rules: rules.into_iter().map(SuppressionDocument::from).collect(),
+    }))
+}
+
+/// Replaces the school's suppression rules (its safeguarding leads): blocked or flagged requests they
+/// cover are counted from then on, not recorded as breaches; illegal content is recorded whatever they
+/// say. Each change is an event on the school's log.
+#[utoipa::path(operation_id = "put_filter_suppressions", tag = "filtering",
+    params(("school_id" = String, Path)),
+    request_body(content = SuppressionsDocument),
+    responses(
+        (status = 200, description = "The rules as kept (lower-cased)", body = SuppressionsDocument),
+        (status = 400, description = "A rule is malformed, has both or neither of host and phrase, or no reason", body = trustsafe_problem::ProblemDocument, content_type = "application/problem+json"),
+    ))]
+#[put("/api/v1/schools/{school_id}/filtering/suppressions")]
+pub async fn put_suppressions(
+    req: HttpRequest,
+    scope: LeadScope,
+    payload: web::Payload,
+    categories: web::Data<Categories>,
+) -> Result<HttpResponse, Problem> {
+    let document: SuppressionsDocument = body(&req, payload, 256 * 1024).await?;
+    let rules: Vec<Suppression> = document
+        .rules
+        .into_iter()
+        .map(|rule| Suppression {
+            host: rule.host,
+            phrase: rule.phrase,
+            reason: rule.reason,
+        })
+        .collect();
+    let kept = categories.replace_suppressions(&scope, &rules).await?;
+    Ok(HttpResponse::Ok().json(SuppressionsDocument {
+        rules: kept.into_iter().map(SuppressionDocument::from).collect(),
     }))
 }

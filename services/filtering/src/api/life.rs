@@ -5,11 +5,11 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::Utc;
 use serde::Deserialize;
 use trustsafe_events::filtering::Verdict;
-use trustsafe_problem::{Kind, Problem};
-use trustsafe_servicekit::body::json_object;
+use trustsafe_problem::Problem;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::body;
 use super::breaches::BreachView;
 use crate::app::breaches::{Breaches, ReaderScope};
 use crate::domain::life::{Command, Step};
@@ -43,19 +43,6 @@ pub struct ResolveDocument {
     pub outcome: String,
     /// When a pupil was involved and their parents were not told: why not.
     pub parents_not_informed_because: Option<String>,
-}
-
-/// The body as `T`, a problem naming the field otherwise.
-async fn body<T: serde::de::DeserializeOwned>(
-    req: &HttpRequest,
-    payload: web::Payload,
-) -> Result<T, Problem> {
-    let value = json_object(req, payload, 64 * 1024, false).await?;
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let field = err.path().to_string();
-        let message = err.into_inner().to_string();
-        Problem::new(Kind::Validation, format!("{field}: {message}.")).with_error(field, message)
-    })
 }
 
 async fn act(
@@ -97,7 +84,7 @@ pub async fn triage(
     breaches: web::Data<Breaches>,
 ) -> Result<HttpResponse, Problem> {
     may(&scope, &path.1, &breaches, Step::Triage).await?;
-    let document: TriageDocument = body(&req, payload).await?;
+    let document: TriageDocument = body(&req, payload, 64 * 1024).await?;
     let command = Command::Triage {
         verdict: document.verdict,
         note: document.note,
@@ -126,7 +113,7 @@ pub async fn parents_informed(
     breaches: web::Data<Breaches>,
 ) -> Result<HttpResponse, Problem> {
     may(&scope, &path.1, &breaches, Step::InformParents).await?;
-    let document: ParentsDocument = body(&req, payload).await?;
+    let document: ParentsDocument = body(&req, payload, 64 * 1024).await?;
     let command = Command::InformParents {
         how: document.how,
         note: document.note,
@@ -154,7 +141,7 @@ pub async fn escalate(
     breaches: web::Data<Breaches>,
 ) -> Result<HttpResponse, Problem> {
     may(&scope, &path.1, &breaches, Step::Escalate).await?;
-    let document: EscalateDocument = body(&req, payload).await?;
+    let document: EscalateDocument = body(&req, payload, 64 * 1024).await?;
     act(
         scope,
         &path.1,
@@ -187,7 +174,7 @@ pub async fn resolve(
     breaches: web::Data<Breaches>,
 ) -> Result<HttpResponse, Problem> {
     may(&scope, &path.1, &breaches, Step::Resolve).await?;
-    let document: ResolveDocument = body(&req, payload).await?;
+    let document: ResolveDocument = body(&req, payload, 64 * 1024).await?;
     let command = Command::Resolve {
         outcome: document.outcome,
         parents_not_informed_because: document.parents_not_informed_because,

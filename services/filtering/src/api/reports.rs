@@ -7,6 +7,7 @@ use chrono::Utc;
 use trustsafe_problem::{Kind, Problem};
 use trustsafe_servicekit::body::json_object;
 
+use super::typed;
 use crate::app::ingest::{Ingest, ReportAnswer, ReporterScope};
 use crate::domain::reports::{self, IncomingReport};
 
@@ -30,11 +31,7 @@ pub async fn report(
 ) -> Result<HttpResponse, Problem> {
     let body = json_object(&req, payload, 64 * 1024, false).await?;
     let text = body.to_string();
-    let incoming: IncomingReport = serde_path_to_error::deserialize(body).map_err(|err| {
-        let field = err.path().to_string();
-        let message = err.into_inner().to_string();
-        Problem::new(Kind::Validation, format!("{field}: {message}.")).with_error(field, message)
-    })?;
+    let incoming: IncomingReport = typed(body)?;
     let by_learner = incoming.by_learner;
     let sighting = reports::check(incoming, Utc::now()).map_err(|(field, message)| {
         Problem::new(Kind::Validation, format!("{field} {message}.")).with_error(field, message)

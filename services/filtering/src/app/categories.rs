@@ -1,9 +1,10 @@
-//! A school's own category rules: read by those who read its breaches, replaced by its safeguarding
-//! leads. Every rule is checked (`domain::categories::check_rule`); none may touch illegal content.
+//! A school's own category and suppression rules: read by those who read its breaches, replaced by
+//! its safeguarding leads. Every rule is checked (`domain::categories`, `domain::suppression`); none
+//! may touch illegal content.
 
 use std::sync::Arc;
 
-use trustsafe_events::filtering::{CategoryRule, CategoryRulesSet};
+use trustsafe_events::filtering::{CategoryRule, CategoryRulesSet, Suppression, SuppressionsSet};
 use trustsafe_servicekit::PseudonymKey;
 use trustsafe_servicekit::scope::SchoolScope;
 use trustsafe_servicekit::scope::policy::SafeguardingLeads;
@@ -11,6 +12,7 @@ use trustsafe_servicekit::scope::policy::SafeguardingLeads;
 use super::breaches::ReaderScope;
 use super::error::FilteringError;
 use crate::domain::categories::check_rule;
+use crate::domain::suppression;
 use crate::store::BreachStore;
 
 pub type LeadScope = SchoolScope<SafeguardingLeads>;
@@ -30,6 +32,51 @@ impl Categories {
 
     pub async fn rules(&self, scope: &ReaderScope) -> Result<Vec<CategoryRule>, FilteringError> {
         Ok(self.store.rules(&scope.school_id).await?)
+    }
+
+    pub async fn suppressions(&self, scope: &ReaderScope) -> Result<Vec<Suppression>, FilteringError> {
+        Ok(self.store.suppressions(&scope.school_id).await?)
+    }
+
+    /// Replaces the school's suppression rules with `rules`, each checked; the first fault refuses them all.
+    pub async fn replace_suppressions(
+        &self,
+        scope: &LeadScope,
+        rules: &[Suppression],
+    ) -> Result<Vec<Suppression>, FilteringError> {
+        if rules.len() > suppression::MAX_RULES {
+            return Err(FilteringError::Invalid {
+                field: "rules".into(),
+                message: format!("are at most {}", suppression::MAX_RULES),
+            });
+        }
+        let checked = rules
+            .iter()
+            .enumerate()
+            .map(|(index, rule)| {
+                suppression::check(rule).map_err(|(field, message)| FilteringError::Invalid {
+                    field: format!("rules[{index}].{field}"),
+                    message,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let context = super::acting(
+            &self.pseudonyms,
+            &scope.caller,
+            &scope.trust_id,
+            &scope.school_id,
+            "safeguarding_lead",
+        );
+        self.store
+            .set_suppressions(
+                &context,
+                &scope.school_id,
+                &SuppressionsSet {
+                    rules: checked.clone(),
+                },
+            )
+            .await?;
+        Ok(checked)
     }
 
     /// Replaces the school's rules with `rules`, each checked; the first fault refuses them all.

@@ -24,6 +24,7 @@ use crate::domain::categories::{Normaliser, check_rule};
 use crate::domain::feeds::{Format, LineParser, LocalClock};
 use crate::domain::ingest::{Refusal, Sighted, Tally};
 use crate::domain::life::Life;
+use crate::domain::suppression::{self, Suppressions};
 use crate::domain::upload::{Upload, UploadError};
 use crate::store::{BreachStore, GatherKey, MoreSightings, NewBreach};
 use trustsafe_events::filtering::CategoryRule;
@@ -60,6 +61,8 @@ pub struct UploadReport {
     /// Requests counted into the hourly figures alone (allowed, or supporting requests).
     pub lines_counted: u64,
     pub lines_refused: u64,
+    /// Blocked or flagged requests a suppression rule covers: counted, not breaches.
+    pub lines_suppressed: u64,
     /// The first 1,000 refused lines by number (all are counted in `lines_refused`).
     pub refused: Vec<RefusedLine>,
     pub breaches_recorded: u64,
@@ -84,6 +87,8 @@ pub struct RefusedAlert {
 pub struct AlertReport {
     pub alerts_read: u64,
     pub alerts_refused: u64,
+    /// Alerts a suppression rule covers: not breaches.
+    pub alerts_suppressed: u64,
     pub refused: Vec<RefusedAlert>,
     pub breaches_recorded: u64,
     pub breaches_continued: u64,
@@ -164,7 +169,8 @@ impl Ingest {
         Ok(Upload::new(
             LineParser::new(format, LocalClock::new(zone)),
             Normaliser::new(&rules),
-        ))
+        )
+        .suppressing(self.suppressions(&scope.school_id).await?))
     }
 
     /// The upload has been read to its end: keep what it found.
@@ -195,6 +201,7 @@ impl Ingest {
                     lines_in_breaches: tally.lines_in_breaches,
                     lines_counted: tally.lines_counted,
                     lines_refused: tally.lines_refused,
+                    lines_suppressed: tally.lines_suppressed,
                     refused: refused_lines(tally),
                     breaches_recorded: kept.recorded,
                     breaches_continued: kept.continued,
@@ -216,7 +223,7 @@ impl Ingest {
     ) -> Result<AlertReport, FilteringError> {
         let rules = self.rules(&scope.school_id).await?;
         let mut normaliser = Normaliser::new(&rules);
-        let mut tally = Tally::default();
+        let mut tally = Tally::suppressing(self.suppressions(&scope.school_id).await?);
         for alert in alerts {
             tally.request(&alert.as_line(), &mut normaliser);
         }
@@ -230,6 +237,7 @@ impl Ingest {
                 AlertReport {
                     alerts_read: read,
                     alerts_refused: refusals.len() as u64,
+                    alerts_suppressed: tally.lines_suppressed,
                     refused: refusals
                         .iter()
                         .map(|Refusal { line, reason }| RefusedAlert {
@@ -291,6 +299,17 @@ impl Ingest {
             })
             .await?;
         answer.ok_or_else(|| FilteringError::Refused("The report made no breach.".into()))
+    }
+
+    async fn suppressions(&self, school_id: &str) -> Result<Suppressions, FilteringError> {
+        let rules: Vec<_> = self
+            .store
+            .suppressions(school_id)
+            .await?
+            .iter()
+            .filter_map(|rule| suppression::check(rule).ok())
+            .collect();
+        Ok(Suppressions::new(&rules))
     }
 
     async fn rules(&self, school_id: &str) -> Result<Vec<CategoryRule>, FilteringError> {

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use super::categories::{Normalised, Normaliser};
 use super::feeds::{Action, LogLine};
+use super::suppression::Suppressions;
 
 /// How long after its first sighting a breach takes in more of the same.
 pub const WINDOW_SECONDS: i64 = 3600;
@@ -68,11 +69,14 @@ pub struct Tally {
     /// Lines only counted.
     pub lines_counted: u64,
     pub lines_refused: u64,
+    /// Blocked or flagged requests a suppression rule covers: counted, not breaches.
+    pub lines_suppressed: u64,
     /// The first [`REFUSALS_LISTED`] refused lines.
     pub refusals: Vec<Refusal>,
     pub hours: HashMap<HourKey, u64>,
     pub breaches: Vec<Sighted>,
     open: HashMap<BreachKey, usize>,
+    suppressions: Suppressions,
 }
 
 fn url_of(line: &LogLine<'_>) -> String {
@@ -84,6 +88,14 @@ fn url_of(line: &LogLine<'_>) -> String {
 }
 
 impl Tally {
+    /// A tally that counts what `suppressions` cover instead of recording it.
+    pub fn suppressing(suppressions: Suppressions) -> Self {
+        Self {
+            suppressions,
+            ..Self::default()
+        }
+    }
+
     pub fn skipped(&mut self) {
         self.lines_read += 1;
         self.lines_skipped += 1;
@@ -112,13 +124,17 @@ impl Tally {
             self.lines_counted += 1;
             return;
         }
+        let illegal = normaliser.is_illegal(normalised);
+        if self.suppressions.covers(line, illegal) {
+            self.lines_suppressed += 1;
+            return;
+        }
         self.lines_in_breaches += 1;
         let key = BreachKey {
             who: line.user.or(line.client).unwrap_or("").to_lowercase(),
             host: line.host.to_ascii_lowercase(),
             category: normalised.category,
         };
-        let illegal = normaliser.is_illegal(normalised);
         if !illegal && let Some(&index) = self.open.get(&key) {
             let breach = &mut self.breaches[index];
             if line.at < breach.first_seen + WINDOW_SECONDS {
@@ -286,6 +302,38 @@ mod tests {
         };
         assert_eq!(tally.hours.get(&uncategorised), Some(&2));
         assert_eq!(tally.hours.values().sum::<u64>(), 3);
+    }
+
+    #[test]
+    fn given_a_suppression_then_its_blocks_are_counted_but_illegal_content_still_recorded() {
+        let rule = |host: &str| trustsafe_events::filtering::Suppression {
+            host: Some(host.into()),
+            phrase: None,
+            reason: "noise".into(),
+        };
+        let suppressions = Suppressions::new(&[rule("ads.example"), rule("bad.example")]);
+        let (mut tally, mut normaliser) = (Tally::suppressing(suppressions), Normaliser::new(&[]));
+        tally.request(
+            &line(NINE, "a", "ads.example", "Advertising", Action::Blocked),
+            &mut normaliser,
+        );
+        tally.request(
+            &line(NINE, "a", "bad.example", "IWF", Action::Blocked),
+            &mut normaliser,
+        );
+        assert_eq!(
+            (
+                tally.lines_suppressed,
+                tally.lines_in_breaches,
+                tally.breaches.len()
+            ),
+            (1, 1, 1)
+        );
+        assert_eq!(
+            tally.hours.values().sum::<u64>(),
+            2,
+            "suppressed requests are still counted"
+        );
     }
 
     #[test]

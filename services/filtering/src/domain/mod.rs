@@ -8,4 +8,5 @@ pub mod feeds;
 pub mod ingest;
 pub mod life;
 pub mod reports;
+pub mod suppression;
 pub mod upload;

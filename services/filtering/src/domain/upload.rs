@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use super::categories::Normaliser;
 use super::feeds::{HeaderError, LineParser, Parsed};
 use super::ingest::Tally;
+use super::suppression::Suppressions;
 
 /// A line longer than this is refused (no filter writes one) rather than held.
 pub const MAX_LINE: usize = 64 * 1024;
@@ -64,6 +65,12 @@ impl Upload {
             bytes: 0,
             inflated: 0,
         }
+    }
+
+    /// The same reader, counting what `suppressions` cover instead of recording it.
+    pub fn suppressing(mut self, suppressions: Suppressions) -> Self {
+        self.tally = Tally::suppressing(suppressions);
+        self
     }
 
     pub fn normaliser(&self) -> &Normaliser {

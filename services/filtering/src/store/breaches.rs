@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool, Row};
 use trustsafe_events::aup::RosterKind;
 use trustsafe_events::filtering::{
-    BreachEscalated, BreachRecorded, BreachSeenAgain, CategoryRule, CategoryRulesSet, Involved,
+    BreachEscalated, BreachRecorded, BreachSeenAgain, CategoryRule, CategoryRulesSet, Involved, Suppression,
+    SuppressionsSet,
 };
 use trustsafe_eventstore::{
     AppendContext, AppendError, EventStore, ExpectedVersion, NewEvent, StoreError, StreamEvent,
@@ -230,6 +231,57 @@ impl BreachStore {
         .map_err(StoreError::from)?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
+    }
+
+    /// Replaces the school's suppression rules.
+    pub async fn set_suppressions(
+        &self,
+        context: &AppendContext,
+        school_id: &str,
+        rules: &SuppressionsSet,
+    ) -> Result<(), AppendError> {
+        let mut tx = self.pool().begin().await.map_err(StoreError::from)?;
+        self.events
+            .append_in(
+                &mut tx,
+                &format!("suppressions-{school_id}"),
+                ExpectedVersion::Any,
+                context,
+                &[NewEvent::new(rules, chrono::Utc::now())],
+            )
+            .await?;
+        sqlx::query("DELETE FROM suppressions WHERE school_id = $1")
+            .bind(school_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+        sqlx::query(
+            "INSERT INTO suppressions (school_id, position, host, phrase, reason)
+             SELECT $1, position, host, phrase, reason
+               FROM UNNEST($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS r(host, phrase, reason, position)",
+        )
+        .bind(school_id)
+        .bind(rules.rules.iter().map(|rule| rule.host.clone()).collect::<Vec<_>>())
+        .bind(rules.rules.iter().map(|rule| rule.phrase.clone()).collect::<Vec<_>>())
+        .bind(rules.rules.iter().map(|rule| rule.reason.clone()).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    pub async fn suppressions(&self, school_id: &str) -> Result<Vec<Suppression>, StoreError> {
+        let rows: Vec<(Option<String>, Option<String>, String)> = sqlx::query_as(
+            "SELECT host, phrase, reason FROM suppressions WHERE school_id = $1 ORDER BY position",
+        )
+        .bind(school_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(host, phrase, reason)| Suppression { host, phrase, reason })
+            .collect())
     }
 
     /// Who the roster says these account hashes are, at the school.

@@ -1,4 +1,4 @@
-//! Monitoring alerts pushed as JSON, and the school's own category rules.
+//! Monitoring alerts pushed as JSON, and the school's own category and suppression rules.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -181,6 +181,85 @@ async fn a_school_maps_its_vendors_words_but_never_illegal_content() {
     ] {
         problem(
             app.put(RULES, &who, &rules).await,
+            StatusCode::NOT_FOUND,
+            "not-found",
+        )
+        .await;
+    }
+    assert_eq!(app.stored().await, before);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_dsl_suppresses_noise_but_never_illegal_content() {
+    let app = TestApp::spawn().await;
+    let dsl = app.raps(SchoolRole::Dsl);
+    const SUPPRESSIONS: &str = "/api/v1/schools/raps/filtering/suppressions";
+    let rules = json!({"rules": [
+        {"host": "Ads.Example", "reason": "Advert frames on every page"},
+        {"host": "bad.example", "reason": "Trying to hide it"},
+        {"phrase": "tracking", "reason": "Analytics scripts"}
+    ]});
+    let kept: Value = app.put(SUPPRESSIONS, &dsl, &rules).await.json().await.unwrap();
+    assert_eq!(kept["rules"][0]["host"], "ads.example");
+    let read = app.json(SUPPRESSIONS, &app.raps(SchoolRole::Technician)).await;
+    assert_eq!(read["rules"].as_array().unwrap().len(), 3);
+
+    let (_, report) = app
+        .upload(
+            "squidguard",
+            &[
+                squidguard("2026-11-30 09:14:02", "pupil1", "ads.example", "advertising"),
+                squidguard("2026-11-30 09:14:03", "pupil1", "x.ads.example", "advertising"),
+                squidguard("2026-11-30 09:14:04", "pupil1", "bad.example", "IWF"),
+                squidguard("2026-11-30 09:14:05", "pupil1", "casino.example", "gambling"),
+            ],
+        )
+        .await;
+    assert_eq!(report["lines_suppressed"], 2, "{report}");
+    assert_eq!(
+        (
+            report["breaches_recorded"].clone(),
+            report["lines_in_breaches"].clone()
+        ),
+        (2.into(), 2.into())
+    );
+    let categories: Vec<Value> = app
+        .breaches()
+        .await
+        .iter()
+        .map(|breach| breach["category"].clone())
+        .collect();
+    assert!(
+        categories.contains(&json!("illegal")),
+        "illegal content is recorded whatever the rules say"
+    );
+
+    let before = app.stored().await;
+    for (bad, field) in [
+        (
+            json!({"rules": [{"host": "a.example", "phrase": "xyz", "reason": "r"}]}),
+            "rules[0].host",
+        ),
+        (json!({"rules": [{"reason": "r"}]}), "rules[0].host"),
+        (
+            json!({"rules": [{"host": "a.example", "reason": " "}]}),
+            "rules[0].reason",
+        ),
+        (json!({"rules": [{"host": "a.example"}]}), "rules[0]"),
+    ] {
+        let body = problem(
+            app.put(SUPPRESSIONS, &dsl, &bad).await,
+            StatusCode::BAD_REQUEST,
+            "validation",
+        )
+        .await;
+        let named = body["errors"].as_object().unwrap().keys().next().unwrap().clone();
+        assert!(named.starts_with(field), "{field}: {body}");
+    }
+    for who in [app.raps(SchoolRole::Technician), app.raps(SchoolRole::Staff)] {
+        problem(
+            app.put(SUPPRESSIONS, &who, &rules).await,
             StatusCode::NOT_FOUND,
             "not-found",
         )
