@@ -152,6 +152,7 @@ def main(client_dir: str, base: str, tokens_file: str, document: str) -> int:
     call("filtering", "breach_parents_informed", "raps", breach_id, client=dsl, body=models.ParentsDocument(how="phone"))
     call("filtering", "escalate_breach", "raps", breach_id, client=dsl, body=models.EscalateDocument(reason="Third time this week"))
     call("filtering", "resolve_breach", "raps", breach_id, client=dsl, body=models.ResolveDocument(outcome="Talked it through"))
+    call("reporting", "get_trust_filtering", "viking", client=lead)
     since = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)
     call("filtering", "filter_hours", "raps", client=technician, from_=since, want_model=False)
 

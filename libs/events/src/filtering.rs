@@ -90,6 +90,8 @@ pub struct BreachRecorded {
     /// Sightings gathered into this breach.
     #[schemars(range(min = 1))]
     pub count: u32,
+    /// When the DSL or technician is to have triaged it by.
+    pub triage_by: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub involved: Option<Involved>,
     /// Only in the filtering service's store.
@@ -115,6 +117,8 @@ pub struct BreachSeenAgain {
     /// The breach's severity now (the gravest sighting's).
     #[schemars(range(min = 1, max = 5))]
     pub severity: u8,
+    /// The triage deadline now (a graver sighting draws it in).
+    pub triage_by: DateTime<Utc>,
 }
 
 impl Event for BreachSeenAgain {
@@ -129,6 +133,9 @@ impl Event for BreachSeenAgain {
 pub struct BreachAttributed {
     pub breach_id: Uuid,
     pub involved: Involved,
+    /// When the parents are to be told by, if a pupil's breach already found genuine now owes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parents_by: Option<DateTime<Utc>>,
     /// Only in the filtering service's store: the person.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restricted: Option<AttributedTo>,
@@ -237,6 +244,9 @@ pub struct BreachTriaged {
     pub verdict: Verdict,
     /// Whether it was triaged by its deadline.
     pub on_time: bool,
+    /// When the parents of the pupil involved are to be told by (a genuine breach by a pupil).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parents_by: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restricted: Option<BreachNote>,
 }

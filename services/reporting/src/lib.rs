@@ -2,13 +2,14 @@
 //! lead's dashboards and pseudonymised case list.
 //!
 //! It owns the database `trustsafe_reporting` and reads `trustsafe.incident.v1` as the consumer group
-//! `reporting.concerns`. The log carries no names and no narrative, so neither does this service.
+//! `reporting.concerns` and `trustsafe.filtering.v1` as `reporting.breaches`. The log carries no names and no narrative, so neither does this service.
 
 mod api;
 mod app;
 pub mod domain;
 mod store;
 
+pub use app::breaches::BreachFacts;
 pub use app::projection::ReadModel;
 
 use std::sync::Arc;
@@ -26,7 +27,7 @@ pub static SERVICE: Service = Service {
     summary: "Figures across a trust's schools from the shared log, and the trust's pseudonymised case list.",
     document: api::ReportingApi::openapi,
     routes: api::routes,
-    consumers: &[ReadModel::NAME],
+    consumers: &[ReadModel::NAME, BreachFacts::NAME],
     // Its endpoints read; none takes a body.
     body_limit: 64 * 1024,
     start: |config| Box::pin(start(config)),
@@ -54,6 +55,11 @@ async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
     let pool = base.store.pool().clone();
     migrate(&pool).await?;
     base.run_consumer(consumer(pool.clone(), &config.log, config.pseudonyms.clone()));
+    base.run_consumer(Consumer::new(
+        pool.clone(),
+        Arc::new(BreachFacts),
+        ConsumerConfig::new(&config.log),
+    ));
     let pool = web::Data::new(pool);
     let pseudonyms = web::Data::from(config.pseudonyms.clone());
     base.serve(move |cfg| {

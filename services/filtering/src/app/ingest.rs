@@ -480,7 +480,7 @@ fn new_breach(
     now: DateTime<Utc>,
 ) -> NewBreach {
     let id = Uuid::now_v7();
-    let record = breaches::recorded(id, sighted, category, feed, account_hash, attribution);
+    let record = breaches::recorded(id, sighted, category, feed, account_hash, attribution, now);
     let escalation = breaches::automatic_escalation(id, category, record.severity, sighted.first_seen);
     NewBreach {
         life: Life::recorded(&record, escalation.is_some(), now),
@@ -500,13 +500,14 @@ fn continue_breach(kept: crate::store::Continued, sighted: &Sighted, now: DateTi
     let mut life = kept.life.clone();
     life.seen_again(severity, escalation.is_some(), now);
     MoreSightings {
-        life,
         seen: BreachSeenAgain {
             breach_id: kept.id,
             count: sighted.count,
             last_seen: breaches::time(sighted.last_seen).max(kept.last_seen),
             severity,
+            triage_by: life.triage_due,
         },
+        life,
         escalation,
         breach: kept,
     }

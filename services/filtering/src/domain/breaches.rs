@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::feeds::Action;
 use super::ingest::{Sighted, WINDOW_SECONDS};
+use super::life::triage_within;
 
 /// From this severity a breach becomes a concern at once (the incident service opens it).
 pub const AUTOMATIC_ESCALATION: u8 = 4;
@@ -39,7 +40,7 @@ pub struct Feed<'a> {
     pub name: &'a str,
 }
 
-/// The event that records a new breach.
+/// The event that records a new breach, at `recorded_at`.
 pub fn recorded(
     id: Uuid,
     sighted: &Sighted,
@@ -47,6 +48,7 @@ pub fn recorded(
     feed: &Feed<'_>,
     account_hash: Option<String>,
     attribution: Option<Attribution>,
+    recorded_at: DateTime<Utc>,
 ) -> BreachRecorded {
     BreachRecorded {
         breach_id: id,
@@ -63,6 +65,7 @@ pub fn recorded(
         first_seen: time(sighted.first_seen),
         last_seen: time(sighted.last_seen),
         count: sighted.count,
+        triage_by: recorded_at + triage_within(sighted.normalised.severity),
         involved: attribution.map(|found| found.involved),
         restricted: Some(BreachDetails {
             user: sighted.user.clone(),

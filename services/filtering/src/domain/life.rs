@@ -137,7 +137,7 @@ impl Command {
 }
 
 impl Life {
-    /// A breach just recorded (and escalated at once when `escalated`).
+    /// A breach just recorded at `recorded_at` (and escalated at once when `escalated`).
     pub fn recorded(record: &BreachRecorded, escalated: bool, recorded_at: DateTime<Utc>) -> Self {
         Self {
             breach_id: record.breach_id,
@@ -147,7 +147,7 @@ impl Life {
             pupil_involved: record
                 .involved
                 .is_some_and(|involved| involved.kind == RosterKind::Pupil),
-            triage_due: recorded_at + triage_within(record.severity),
+            triage_due: record.triage_by,
             verdict: None,
             triaged_at: None,
             parents_due: None,
@@ -212,10 +212,12 @@ impl Life {
                         "Illegal content (IWF list, unlawful terrorist content) is never over-blocked: its blocking cannot be switched off.".into(),
                     ));
                 }
+                let owes_parents = verdict == Verdict::Genuine && self.pupil_involved;
                 Ok(vec![LifeEvent::Triaged(BreachTriaged {
                     breach_id: id,
                     verdict,
                     on_time: now <= self.triage_due,
+                    parents_by: owes_parents.then(|| now + Duration::hours(PARENTS_WITHIN_HOURS)),
                     restricted: Some(BreachNote {
                         note: optional("note", note.as_deref())?,
                     }),
@@ -300,9 +302,7 @@ impl Life {
             LifeEvent::Triaged(triaged) => {
                 self.verdict = Some(triaged.verdict);
                 self.triaged_at = Some(at);
-                if triaged.verdict == Verdict::Genuine && self.pupil_involved {
-                    self.parents_due = Some(at + Duration::hours(PARENTS_WITHIN_HOURS));
-                }
+                self.parents_due = triaged.parents_by;
             }
             LifeEvent::ParentsInformed(_) => self.parents_informed_at = Some(at),
             LifeEvent::Escalated(_) => self.escalated = true,
@@ -343,6 +343,7 @@ mod tests {
             first_seen: at(0),
             last_seen: at(0),
             count: 1,
+            triage_by: at(0) + triage_within(severity),
             involved: pupil.then_some(Involved {
                 kind: RosterKind::Pupil,
                 year_group: Some(6),

@@ -87,13 +87,14 @@ impl RosterStore {
         }
         let appends: Vec<StreamEvent> = breaches
             .iter()
-            .map(|(id, version, _)| StreamEvent {
+            .map(|(id, version, life)| StreamEvent {
                 stream_id: format!("breach-{id}"),
                 expected: *version,
                 event: NewEvent::new(
                     &BreachAttributed {
                         breach_id: *id,
                         involved: attribution.involved,
+                        parents_by: life.parents_due,
                         restricted: Some(AttributedTo {
                             person_id: attribution.person_id,
                         }),

@@ -3,6 +3,7 @@
 mod cases;
 mod dashboards;
 mod figures;
+mod filtering;
 mod governors;
 mod policy_reviews;
 
@@ -18,7 +19,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(dashboards::school_dashboard)
         .service(cases::cases)
         .service(governors::governors_report)
-        .service(policy_reviews::list);
+        .service(policy_reviews::list)
+        .service(filtering::trust_filtering);
 }
 
 /// The document's tags and shared schemas; the paths come from [`routes`].

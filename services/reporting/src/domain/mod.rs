@@ -4,6 +4,7 @@
 
 pub mod acknowledgement;
 pub mod audience;
+pub mod breaches;
 pub mod cases;
 pub mod periods;
 pub mod policy_reviews;

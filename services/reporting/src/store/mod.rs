@@ -1,4 +1,5 @@
 //! The read model's SQL: what the projection writes, and what the figures and case list read.
 
+pub mod breaches;
 pub mod figures;
 pub mod projection;

@@ -1,0 +1,213 @@
+//! Filtering breaches from the shared log, counted for the trust's safeguarding lead without naming
+//! anyone: by school, category, severity and month; open and overdue; parents told in time.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use trustsafe_auth::{SchoolRole, TrustRole};
+use trustsafe_events::aup::RosterKind;
+use trustsafe_events::filtering::{
+    BreachAction, BreachParentsInformed, BreachRecorded, BreachResolved, BreachSource, BreachTriaged,
+    Involved, Verdict,
+};
+use trustsafe_events::{Actor, Envelope, Event, KafkaRecord, TraceContext, to_kafka, topics};
+use trustsafe_testkit::problem;
+use uuid::Uuid;
+
+use crate::support::*;
+
+/// A breach's events, in order, as the filtering service publishes them.
+struct Breach {
+    id: Uuid,
+    school: &'static str,
+    events: Vec<KafkaRecord>,
+}
+
+impl Breach {
+    fn recorded(
+        school: &'static str,
+        category: &str,
+        severity: u8,
+        first_seen: DateTime<Utc>,
+        triage_by: DateTime<Utc>,
+        pupil: bool,
+    ) -> Breach {
+        let id = Uuid::now_v7();
+        let mut breach = Breach {
+            id,
+            school,
+            events: Vec::new(),
+        };
+        breach.push(&BreachRecorded {
+            breach_id: id,
+            source: BreachSource::Log,
+            feed: Some("squid".into()),
+            category: category.into(),
+            severity,
+            vendor_category: None,
+            vendor_severity: None,
+            action: BreachAction::Blocked,
+            first_seen,
+            last_seen: first_seen,
+            count: 1,
+            triage_by,
+            involved: pupil.then_some(Involved {
+                kind: RosterKind::Pupil,
+                year_group: Some(6),
+            }),
+            restricted: None,
+        });
+        breach
+    }
+
+    fn push<E: Event>(&mut self, event: &E) {
+        self.events.push(to_kafka(&Envelope {
+            event_id: Uuid::now_v7(),
+            event_type: E::TYPE.into(),
+            source: "/trustsafe/filtering".into(),
+            stream_id: format!("breach-{}", self.id),
+            stream_version: self.events.len() as i64 + 1,
+            trust_id: "viking".into(),
+            school_id: Some(self.school.into()),
+            occurred_at: Utc::now(),
+            recorded_at: Utc::now(),
+            actor: Actor::person("someone", "dsl"),
+            correlation_id: Uuid::now_v7(),
+            causation_id: None,
+            trace: TraceContext::default(),
+            data: serde_json::to_value(event).unwrap(),
+        }));
+    }
+
+    fn triaged(mut self, parents_by: Option<DateTime<Utc>>) -> Self {
+        let id = self.id;
+        self.push(&BreachTriaged {
+            breach_id: id,
+            verdict: Verdict::Genuine,
+            on_time: true,
+            parents_by,
+            restricted: None,
+        });
+        self
+    }
+
+    fn parents_told(mut self) -> Self {
+        let id = self.id;
+        self.push(&BreachParentsInformed {
+            breach_id: id,
+            on_time: true,
+            restricted: None,
+        });
+        self
+    }
+
+    fn resolved(mut self) -> Self {
+        let id = self.id;
+        self.push(&BreachResolved {
+            breach_id: id,
+            parents_informed: true,
+            restricted: None,
+        });
+        self
+    }
+}
+
+async fn applied(app: &TestApp, events: i64) {
+    for _ in 0..300 {
+        let done: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM processed_events WHERE consumer = 'reporting.breaches'")
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
+        if done >= events {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the breaches were not applied within 30 s");
+}
+
+#[tokio::test]
+async fn the_trust_lead_sees_each_schools_breaches_and_what_is_overdue() {
+    let app = TestApp::spawn().await;
+    let now = Utc::now();
+    let hours = chrono::Duration::hours;
+    let breaches = [
+        // Told and resolved.
+        Breach::recorded("raps", "gambling", 2, now - hours(50), now - hours(26), true)
+            .triaged(Some(now + hours(2)))
+            .parents_told()
+            .resolved(),
+        // Genuine, a pupil's, parents not told and past the deadline.
+        Breach::recorded("raps", "self_harm", 4, now - hours(60), now - hours(56), true)
+            .triaged(Some(now - hours(1))),
+        // Never triaged, past the deadline.
+        Breach::recorded(
+            "chilton",
+            "pornography",
+            4,
+            now - hours(10),
+            now - hours(6),
+            false,
+        ),
+        // Open, in time.
+        Breach::recorded("chilton", "gaming", 1, now - hours(1), now + hours(23), false),
+    ];
+    let records: Vec<KafkaRecord> = breaches.iter().flat_map(|breach| breach.events.clone()).collect();
+    trustsafe_testkit::produce(app.broker.log(), topics::FILTERING, &records).await;
+    applied(&app, records.len() as i64).await;
+
+    let lead = app.trust_token("viking-lead", "viking", TrustRole::TrustSafeguardingLead);
+    let figures = app.json("/api/v1/trusts/viking/filtering", &lead).await;
+    let total = &figures["total"];
+    assert_eq!(total["by_category"]["gambling"], 1);
+    assert_eq!(total["by_severity"]["4"], 2);
+    assert_eq!(
+        (
+            total["open"].clone(),
+            total["overdue_triage"].clone(),
+            total["overdue_parents"].clone()
+        ),
+        (3.into(), 1.into(), 1.into())
+    );
+    assert_eq!(total["parents"]["owed"], 2);
+    assert_eq!(
+        (
+            total["parents"]["told_on_time"].clone(),
+            total["parents"]["not_yet_told"].clone()
+        ),
+        (1.into(), 1.into())
+    );
+    assert_eq!(figures["schools"]["chilton"]["overdue_triage"], 1);
+    assert_eq!(figures["schools"]["raps"]["overdue_parents"], 1);
+    assert_eq!(
+        figures["schools"]["ramsgate-free"]["open"], 0,
+        "every school of the trust is listed"
+    );
+    let text = figures.to_string();
+    assert!(!text.contains("someone"), "no one is named: {text}");
+
+    for token in [
+        app.trust_token("viking-governor", "viking", TrustRole::TrustGovernor),
+        app.trust_token("claremont-lead", "claremont", TrustRole::TrustSafeguardingLead),
+        app.school_token("raps-dsl", "raps", &[SchoolRole::Dsl]),
+    ] {
+        problem(
+            app.get("/api/v1/trusts/viking/filtering", &token).await,
+            StatusCode::NOT_FOUND,
+            "not-found",
+        )
+        .await;
+    }
+    for query in ["from=2026-13", "from=2026-11&to=2026-01", "term=2026-autumn"] {
+        problem(
+            app.get(&format!("/api/v1/trusts/viking/filtering?{query}"), &lead)
+                .await,
+            StatusCode::BAD_REQUEST,
+            "validation",
+        )
+        .await;
+    }
+    app.stop().await;
+}
