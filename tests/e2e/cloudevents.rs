@@ -152,6 +152,14 @@ fn read_with_the_sdk(brokers: &str, topics: &[String]) -> Value {
 /// [`aup_life`], and the breach is attributed to them. The DSL sets a category rule and a suppression; a monitor
 /// pushes an alert.
 async fn filtering_life(api: &Api) {
+    let noise = json!({"rules": [{"host": "ads.example", "reason": "Advert frames"}]});
+    api.send(
+        "PUT",
+        "/api/v1/schools/raps/filtering/suppressions",
+        "raps dsl",
+        noise,
+    )
+    .await;
     let line = |ago: i64| {
         let at = Utc::now() - chrono::Duration::seconds(ago);
         format!(
