@@ -87,7 +87,7 @@ impl BreachView {
             host: details.host,
             url: details.url,
             context: details.context,
-            escalated: stored.escalated,
+            escalated: life.escalated,
             status: match (life.resolved_at, life.verdict) {
                 (Some(_), _) => "resolved",
                 (None, Some(_)) => "triaged",

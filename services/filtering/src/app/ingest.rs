@@ -492,7 +492,7 @@ fn new_breach(
 
 fn continue_breach(kept: crate::store::Continued, sighted: &Sighted, now: DateTime<Utc>) -> MoreSightings {
     let severity = kept.severity.max(sighted.normalised.severity);
-    let escalation = (!kept.escalated)
+    let escalation = (!kept.life.escalated)
         .then(|| {
             breaches::automatic_escalation(kept.id, &kept.category, severity, kept.first_seen.timestamp())
         })

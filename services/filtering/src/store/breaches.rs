@@ -47,7 +47,6 @@ pub struct Continued {
     pub version: i64,
     pub severity: u8,
     pub last_seen: DateTime<Utc>,
-    pub escalated: bool,
     pub category: String,
     pub first_seen: DateTime<Utc>,
     pub life: Life,
@@ -83,7 +82,6 @@ pub struct MoreSightings {
 pub struct StoredBreach {
     pub id: Uuid,
     pub record: BreachRecorded,
-    pub escalated: bool,
     pub life: Life,
     pub version: i64,
 }
@@ -334,7 +332,7 @@ impl BreachStore {
             |field: for<'k> fn(&'k GatherKey<'_>) -> &'k str| keys.iter().map(field).collect::<Vec<_>>();
         let firsts: Vec<DateTime<Utc>> = keys.iter().map(|key| key.first_seen).collect();
         let rows = sqlx::query(
-            "SELECT key.n, b.id, b.version, b.severity, b.last_seen, b.escalated, b.category, b.first_seen, b.life
+            "SELECT key.n, b.id, b.version, b.severity, b.last_seen, b.category, b.first_seen, b.life
                FROM UNNEST($2::text[], $3::text[], $4::text[], $5::timestamptz[]) WITH ORDINALITY
                     AS key(who, host, category, first_seen, n)
                CROSS JOIN LATERAL (
@@ -359,7 +357,6 @@ impl BreachStore {
                 version: row.try_get("version")?,
                 severity: row.try_get::<i16, _>("severity")? as u8,
                 last_seen: row.try_get("last_seen")?,
-                escalated: row.try_get("escalated")?,
                 category: row.try_get("category")?,
                 first_seen: row.try_get("first_seen")?,
                 life: life_of(&row)?,
@@ -404,9 +401,9 @@ impl BreachStore {
         let details = |breach: &NewBreach| breach.record.restricted.clone().unwrap_or_default();
         sqlx::query(
             "INSERT INTO breaches (id, school_id, who, host, category, severity, first_seen, last_seen, count,
-                                   account_hash, person_id, escalated, version, record, life, next_due)
+                                   account_hash, person_id, version, record, life, next_due)
              SELECT id, $1, who, host, category, severity, first_seen, last_seen, count, account_hash,
-                    person_id, escalated, CASE WHEN escalated THEN 2 ELSE 1 END, record, life, next_due
+                    person_id, CASE WHEN escalated THEN 2 ELSE 1 END, record, life, next_due
                FROM UNNEST($2::uuid[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::timestamptz[],
                            $8::timestamptz[], $9::int[], $10::text[], $11::uuid[], $12::bool[], $13::jsonb[],
                            $14::jsonb[], $15::timestamptz[])
@@ -468,7 +465,7 @@ impl BreachStore {
         sqlx::query(
             "UPDATE breaches b
                 SET count = b.count + more.count, last_seen = GREATEST(b.last_seen, more.last_seen),
-                    severity = more.severity, escalated = b.escalated OR more.escalates,
+                    severity = more.severity,
                     version = b.version + 1 + more.escalates::int,
                     record = b.record || jsonb_build_object('count', b.count + more.count,
                                                            'last_seen', GREATEST(b.last_seen, more.last_seen),
@@ -522,13 +519,12 @@ impl BreachStore {
             )
             .await?;
         sqlx::query(
-            "UPDATE breaches SET life = $2, next_due = $3, resolved = $4, escalated = $5, version = $6 WHERE id = $1",
+            "UPDATE breaches SET life = $2, next_due = $3, resolved = $4, version = $5 WHERE id = $1",
         )
         .bind(id)
         .bind(life_json(life))
         .bind(life.next_due())
         .bind(life.resolved_at.is_some())
-        .bind(life.escalated)
         .bind(appended.last_version)
         .execute(&mut *tx)
         .await
@@ -572,7 +568,7 @@ impl BreachStore {
     ) -> Result<Vec<StoredBreach>, StoreError> {
         let (before_time, before_id) = filter.before.unzip();
         let rows = sqlx::query(
-            "SELECT id, record, escalated, life, version FROM breaches
+            "SELECT id, record, life, version FROM breaches
               WHERE school_id = $1
                 AND ($2::text IS NULL OR category = $2)
                 AND ($3::smallint IS NULL OR severity >= $3)
@@ -595,13 +591,12 @@ impl BreachStore {
     }
 
     pub async fn get(&self, school_id: &str, id: Uuid) -> Result<Option<StoredBreach>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, record, escalated, life, version FROM breaches WHERE school_id = $1 AND id = $2",
-        )
-        .bind(school_id)
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
+        let row =
+            sqlx::query("SELECT id, record, life, version FROM breaches WHERE school_id = $1 AND id = $2")
+                .bind(school_id)
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
         row.as_ref().map(stored).transpose()
     }
 
@@ -629,7 +624,6 @@ fn stored(row: &sqlx::postgres::PgRow) -> Result<StoredBreach, StoreError> {
         id: row.try_get("id")?,
         record: serde_json::from_value(row.try_get("record")?)
             .map_err(|err| StoreError::Corrupt(format!("a breach's record: {err}")))?,
-        escalated: row.try_get("escalated")?,
         life: life_of(row)?,
         version: row.try_get("version")?,
     })
