@@ -23,7 +23,8 @@ const SECRETS: [&str; 5] = [
 
 /// What a caller of the sweep may do at RAPS as its own business (the answer may be a success, or a
 /// refusal of what they sent, but never a secret): its staff read the roster's names, the policies,
-/// their own reports (of concerns and of breaches) and loans; its governor reads the policies; its MIS syncs the roster and reads
+/// their own reports (of concerns and of breaches) and loans; its governor reads the policies and the
+/// filtering duties (the change log, roles, checks, reviews); its MIS syncs the roster and reads
 /// standing and compliance; anyone at a school of the trust reads the trust's name.
 fn own_business(who: &str, method: &str, template: &str) -> bool {
     let staff = who == "another member of the school's staff";
@@ -44,6 +45,16 @@ fn own_business(who: &str, method: &str, template: &str) -> bool {
             staff
         }
         ("get", "/people/{person_id}/aup-status") => staff || mis,
+        (
+            "get",
+            "/filtering/changes"
+            | "/filtering/changes/{change_id}"
+            | "/filtering/roles"
+            | "/filtering/checks"
+            | "/filtering/reviews"
+            | "/filtering/reviews/{review_id}/document"
+            | "/filtering/duties",
+        ) => governor,
         ("put", "/people") | ("get", "/aup-compliance") => mis,
         _ => false,
     }
@@ -131,6 +142,34 @@ async fn no_operation_answers_another_schools_or_trusts_record() {
         .await
         .unwrap();
     let breach_id = breaches["breaches"][0]["id"].as_str().unwrap().to_owned();
+    // A filtering change and an annual review at RAPS, which its governor oversees.
+    let change: Value = client
+        .post(format!("{base}/api/v1/schools/raps/filtering/changes"))
+        .bearer_auth(token("raps technician"))
+        .json(&json!({"action": "unblock", "host": "museum.example", "reason": "History archive"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let change_id = change["id"].as_str().unwrap().to_owned();
+    let review: Value = client
+        .post(format!("{base}/api/v1/schools/raps/filtering/reviews"))
+        .bearer_auth(token("raps dsl"))
+        .json(&json!({
+            "reviewed_on": Utc::now().date_naive(),
+            "participants": {"senior_leader": "Ms Head", "dsl": "Ms Lead", "it_provider": "TalkStraight"},
+            "risk_profile": {"ages": "4-11", "send": "Few", "eal": "Some"},
+            "byod": "None", "ai": "Blocked for pupils", "provision": "Lightspeed"
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let review_id = review["id"].as_str().unwrap().to_owned();
 
     // Someone else on RAPS's staff (not the reporter), as the dev identity mints them.
     let other_staff = Command::new(env!("CARGO_BIN_EXE_trustsafe"))
@@ -184,6 +223,8 @@ async fn no_operation_answers_another_schools_or_trusts_record() {
             "{incident_id}",
             "{person_id}",
             "{breach_id}",
+            "{change_id}",
+            "{review_id}",
         ]
         .iter()
         .any(|p| template.contains(p))
@@ -197,6 +238,8 @@ async fn no_operation_answers_another_schools_or_trusts_record() {
             .replace("{step_id}", "secure_devices")
             .replace("{person_id}", &person_id)
             .replace("{breach_id}", &breach_id)
+            .replace("{change_id}", &change_id)
+            .replace("{review_id}", &review_id)
             .replace("{grant_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{device}", "iPad-1")
             .replace("{code}", "AAAA-BBBB-CC")

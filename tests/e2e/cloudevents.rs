@@ -78,6 +78,7 @@ async fn every_event_type_reads_with_the_cloudevents_sdk() {
     filtering_life(&api).await;
     aup_life(&api).await;
     breach_life(&api).await;
+    filtering_duties(&api).await;
     // The incident service opens a concern for it: two concerns at RAPS, all published.
     let deadline = Instant::now() + Duration::from_secs(30);
     while api
@@ -236,6 +237,54 @@ async fn breach_life(api: &Api) {
         &format!("{path}/resolve"),
         "raps dsl",
         json!({"outcome": "Talked it through"}),
+    )
+    .await;
+}
+
+/// RAPS runs its DfE filtering duties: a change proposed, assessed from both sides, decided by the
+/// trust's lead and applied; its roles named; a check logged; its annual review recorded.
+async fn filtering_duties(api: &Api) {
+    let changes = "/api/v1/schools/raps/filtering/changes";
+    let proposal = json!({"action": "unblock", "host": "museum.example", "reason": "History archive"});
+    let change = api.send("POST", changes, "raps technician", proposal).await;
+    let change = format!("{changes}/{}", change["id"].as_str().unwrap());
+    for (perspective, who) in [("educational", "raps dsl"), ("technical", "raps technician")] {
+        let assessment = json!({"perspective": perspective, "risk": "low"});
+        api.send("POST", &format!("{change}/assessments"), who, assessment)
+            .await;
+    }
+    let decision = json!({"approved": true});
+    api.send(
+        "POST",
+        &format!("{change}/decision"),
+        "viking trust_safeguarding_lead",
+        decision,
+    )
+    .await;
+    api.send("POST", &format!("{change}/applied"), "raps technician", json!({}))
+        .await;
+    let roles = json!({"senior_leader": "Ms Head", "governor": "Mr Governor", "dsl": "Ms Lead", "it_provider": "TalkStraight"});
+    api.send("PUT", "/api/v1/schools/raps/filtering/roles", "raps dsl", roles)
+        .await;
+    let check = json!({"checked_by": "TalkStraight", "what_tested": "testfiltering.com", "result": "passed"});
+    api.send(
+        "POST",
+        "/api/v1/schools/raps/filtering/checks",
+        "raps technician",
+        check,
+    )
+    .await;
+    let review = json!({
+        "reviewed_on": Utc::now().date_naive(),
+        "participants": {"senior_leader": "Ms Head", "dsl": "Ms Lead", "it_provider": "TalkStraight"},
+        "risk_profile": {"ages": "4-11", "send": "Few", "eal": "Some"},
+        "byod": "None", "ai": "Blocked for pupils", "provision": "Lightspeed"
+    });
+    api.send(
+        "POST",
+        "/api/v1/schools/raps/filtering/reviews",
+        "raps dsl",
+        review,
     )
     .await;
 }

@@ -153,6 +153,32 @@ def main(client_dir: str, base: str, tokens_file: str, document: str) -> int:
     call("filtering", "escalate_breach", "raps", breach_id, client=dsl, body=models.EscalateDocument(reason="Third time this week"))
     call("filtering", "resolve_breach", "raps", breach_id, client=dsl, body=models.ResolveDocument(outcome="Talked it through"))
     call("reporting", "get_trust_filtering", "viking", client=lead)
+    # The DfE duties: a change through its four steps, the roles, a check, the annual review and its document.
+    proposal = models.ProposalDocument(action="unblock", host="museum.example", reason="History archive")
+    change_id = call("filtering", "propose_filter_change", "raps", client=technician, body=proposal).id
+    for perspective, who in (("educational", dsl), ("technical", technician)):
+        assessment = models.AssessmentDocument(perspective=perspective, risk="low")
+        call("filtering", "assess_filter_change", "raps", change_id, client=who, body=assessment)
+    call("filtering", "decide_filter_change", "raps", change_id, client=lead, body=models.DecisionDocument(approved=True))
+    call("filtering", "apply_filter_change", "raps", change_id, client=technician, body=models.AppliedDocument())
+    call("filtering", "get_filter_change", "raps", change_id, client=governor)
+    call("filtering", "list_filter_changes", "raps", client=governor)
+    roles = models.RolesDocument(senior_leader="Ms Head", governor="Mr Governor", dsl="Ms Lead", it_provider="TalkStraight")
+    call("filtering", "put_filter_roles", "raps", client=dsl, body=roles)
+    call("filtering", "get_filter_roles", "raps", client=governor)
+    check = models.CheckDocument(checked_by="TalkStraight", what_tested="testfiltering.com", result="passed")
+    call("filtering", "log_filter_check", "raps", client=technician, body=check)
+    call("filtering", "list_filter_checks", "raps", client=governor)
+    review = models.ReviewDocument(
+        reviewed_on=datetime.date.today(),
+        participants=models.RolesDocument(senior_leader="Ms Head", dsl="Ms Lead", it_provider="TalkStraight"),
+        risk_profile=models.RiskProfileDocument(ages="4-11", send="Few", eal="Some"),
+        byod="None", ai="Blocked for pupils", provision="Lightspeed",
+    )
+    review_id = call("filtering", "record_filter_review", "raps", client=dsl, body=review).id
+    call("filtering", "list_filter_reviews", "raps", client=governor)
+    call("filtering", "get_filter_review_document", "raps", review_id, client=governor, want_model=False)
+    call("filtering", "get_filter_duties", "raps", client=governor)
     since = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)
     call("filtering", "filter_hours", "raps", client=technician, from_=since, want_model=False)
 

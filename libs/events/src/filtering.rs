@@ -11,6 +11,8 @@ use uuid::Uuid;
 use crate::aup::RosterKind;
 use crate::{Event, topics};
 
+pub mod duties;
+
 /// Where a breach came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -1,5 +1,6 @@
 //! The filtering service: filtering breaches from filters' logs, the filter's hourly figures, and the
-//! roster's accounts that say whose a breach is.
+//! roster's accounts that say whose a breach is; the DfE duties (the filtering-policy change log, named
+//! roles, checks and the annual review).
 //!
 //! It owns the database `trustsafe_filtering`: each breach's stream and the table kept in step with
 //! it. Its events reach `trustsafe.filtering.v1` through the outbox relay, carrying categories,
@@ -21,9 +22,11 @@ use utoipa::OpenApi;
 
 use crate::app::breaches::Breaches;
 use crate::app::categories::Categories;
+use crate::app::changes::Changes;
+use crate::app::duties::Duties;
 use crate::app::ingest::Ingest;
 use crate::app::roster::RosterAccounts;
-use crate::store::{BreachStore, RosterStore};
+use crate::store::{BreachStore, DutyStore, RosterStore};
 
 pub static SERVICE: Service = Service {
     name: "filtering",
@@ -46,11 +49,24 @@ async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
     let breaches = BreachStore::new(base.store.clone());
     let ingest = web::Data::new(Ingest::new(breaches.clone(), config.pseudonyms.clone()));
     let categories = web::Data::new(Categories::new(breaches.clone(), config.pseudonyms.clone()));
+    let duty_store = DutyStore::new(base.store.clone());
+    let changes = web::Data::new(Changes::new(
+        duty_store.clone(),
+        breaches.clone(),
+        config.pseudonyms.clone(),
+    ));
+    let duties = web::Data::new(Duties::new(
+        duty_store,
+        config.pseudonyms.clone(),
+        config.tenancy.clone(),
+    ));
     let reading = web::Data::new(Breaches::new(breaches, config.pseudonyms.clone()));
     base.serve(move |cfg| {
         cfg.app_data(ingest.clone())
             .app_data(reading.clone())
-            .app_data(categories.clone());
+            .app_data(categories.clone())
+            .app_data(changes.clone())
+            .app_data(duties.clone());
     })
     .await
 }

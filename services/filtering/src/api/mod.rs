@@ -3,6 +3,8 @@
 mod alerts;
 mod breaches;
 mod categories;
+mod changes;
+mod duties;
 mod life;
 mod logs;
 mod reports;
@@ -47,7 +49,21 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(categories::get)
         .service(categories::put_rules)
         .service(categories::get_suppressions)
-        .service(categories::put_suppressions);
+        .service(categories::put_suppressions)
+        .service(changes::list)
+        .service(changes::propose)
+        .service(changes::get)
+        .service(changes::assess)
+        .service(changes::decide)
+        .service(changes::applied)
+        .service(duties::get_roles)
+        .service(duties::put_roles)
+        .service(duties::list_checks)
+        .service(duties::log_check)
+        .service(duties::list_reviews)
+        .service(duties::record_review)
+        .service(duties::review_document)
+        .service(duties::status);
 }
 
 /// The document's tags and shared schemas; the paths come from [`routes`].

@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use trustsafe_auth::{Caller, SchoolRole};
+use trustsafe_events::filtering::Verdict;
+use trustsafe_events::filtering::duties::{ChangeAction, FilterChangeProposed};
 use trustsafe_eventstore::NewEvent;
 use trustsafe_servicekit::PseudonymKey;
 use trustsafe_servicekit::scope::policy::SafeguardingLeads;
@@ -11,7 +13,8 @@ use trustsafe_servicekit::scope::{SchoolPolicy, SchoolScope};
 use uuid::Uuid;
 
 use super::error::FilteringError;
-use crate::domain::life::{Command, LifeError, LifeEvent, Step};
+use crate::domain::changes::{self, Change, Known, Proposal};
+use crate::domain::life::{Command, LifeEvent, Step};
 use crate::store::{BreachFilter, BreachStore, StoredBreach};
 
 /// Who reads a school's breaches: those who lead its safeguarding (and the trust's lead), and its
@@ -68,14 +71,7 @@ impl Breaches {
         let breach = self.may(scope, id, command.step()).await?;
         let lead = is_lead(scope);
         let now = Utc::now();
-        let events = breach.life.handle(command, now).map_err(|err| match err {
-            LifeError::Invalid(field, message) => FilteringError::Invalid {
-                field: field.into(),
-                message,
-            },
-            LifeError::Conflict(detail) => FilteringError::Conflict(detail),
-            LifeError::Refused(detail) => FilteringError::Refused(detail),
-        })?;
+        let events = breach.life.handle(command, now)?;
         let mut life = breach.life.clone();
         let mut appended = Vec::with_capacity(events.len());
         for event in &events {
@@ -95,10 +91,64 @@ impl Breaches {
             &scope.school_id,
             role,
         );
+        let proposal = self.over_blocking_proposal(scope, &breach, &events, now).await?;
         self.store
-            .save_life(&context, id, breach.version, &life, &appended)
+            .save_life(
+                &context,
+                id,
+                breach.version,
+                &life,
+                &appended,
+                proposal.as_ref().map(|(proposed, change)| (proposed, change)),
+            )
             .await?;
         self.get(scope, id).await
+    }
+
+    /// A breach triaged as over-blocking proposes unblocking its host for the change log, unless the
+    /// school has seen illegal content there.
+    async fn over_blocking_proposal(
+        &self,
+        scope: &ReaderScope,
+        breach: &StoredBreach,
+        events: &[LifeEvent],
+        now: DateTime<Utc>,
+    ) -> Result<Option<(FilterChangeProposed, Change)>, FilteringError> {
+        let over_blocking = events.iter().any(
+            |event| matches!(event, LifeEvent::Triaged(triaged) if triaged.verdict == Verdict::OverBlocking),
+        );
+        let Some(host) = breach
+            .record
+            .restricted
+            .as_ref()
+            .map(|details| details.host.clone())
+        else {
+            return Ok(None);
+        };
+        if !over_blocking || host.is_empty() {
+            return Ok(None);
+        }
+        let known = Known {
+            illegal_at_host: self.store.illegal_at_host(&scope.school_id, &host).await?,
+        };
+        let proposal = Proposal {
+            action: ChangeAction::Unblock,
+            host: Some(host),
+            category: None,
+            reason: format!(
+                "A breach in {} was triaged as over-blocking.",
+                breach.record.category
+            ),
+            from_breach: Some(breach.id),
+        };
+        Ok(
+            changes::propose(proposal, known, Uuid::now_v7(), &scope.caller.subject)
+                .ok()
+                .map(|proposed| {
+                    let change = Change::proposed(&proposed, now);
+                    (proposed, change)
+                }),
+        )
     }
 
     pub async fn list(

@@ -4,6 +4,8 @@ use thiserror::Error;
 use trustsafe_eventstore::{AppendError, StoreError};
 use trustsafe_problem::{Kind, Problem};
 
+use crate::domain::refusal::Refusal;
+
 #[derive(Debug, Error)]
 pub enum FilteringError {
     /// Not there, or not this caller's to see: existence is not revealed.
@@ -39,6 +41,19 @@ impl From<AppendError> for FilteringError {
             }
             AppendError::Store(err) => FilteringError::Store(err),
             other => FilteringError::Store(StoreError::Corrupt(other.to_string())),
+        }
+    }
+}
+
+impl From<Refusal> for FilteringError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Invalid(field, message) => FilteringError::Invalid {
+                field: field.into(),
+                message,
+            },
+            Refusal::Conflict(detail) => FilteringError::Conflict(detail),
+            Refusal::Refused(detail) => FilteringError::Refused(detail),
         }
     }
 }

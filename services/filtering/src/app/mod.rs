@@ -3,7 +3,9 @@
 
 pub mod breaches;
 pub mod categories;
+pub mod changes;
 pub mod demo;
+pub mod duties;
 pub mod error;
 pub mod ingest;
 pub mod roster;

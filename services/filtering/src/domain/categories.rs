@@ -96,6 +96,16 @@ pub struct RuleError {
     pub message: String,
 }
 
+/// Whether `category` is written as a category is: a standard one or a school's own, in `a-z`, `0-9`
+/// and `_`, at most 40.
+pub fn is_category_name(category: &str) -> bool {
+    !category.is_empty()
+        && category.len() <= 40
+        && category
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_')
+}
+
 /// Checks a school's rule: a category is a standard one or a school's own (`a-z`, `0-9`, `_`); 5 is
 /// for illegal content alone; no rule may touch text that marks illegal content.
 pub fn check_rule(rule: &CategoryRule) -> Result<CategoryRule, RuleError> {
@@ -107,12 +117,7 @@ pub fn check_rule(rule: &CategoryRule) -> Result<CategoryRule, RuleError> {
         });
     }
     let category = rule.category.trim();
-    let own = !category.is_empty()
-        && category.len() <= 40
-        && category
-            .bytes()
-            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_');
-    if !own {
+    if !is_category_name(category) {
         return Err(RuleError {
             field: "category",
             message: "is a standard category or a school's own, in a-z, 0-9 and _ (at most 40)".into(),
@@ -142,7 +147,8 @@ pub fn check_rule(rule: &CategoryRule) -> Result<CategoryRule, RuleError> {
     })
 }
 
-fn illegal_marked(lower: &str) -> bool {
+/// Whether lower-cased text marks illegal content.
+pub fn illegal_marked(lower: &str) -> bool {
     ILLEGAL_MARKERS.iter().any(|marker| lower.contains(marker))
 }
 

@@ -14,6 +14,7 @@ use trustsafe_events::filtering::{
 use uuid::Uuid;
 
 use super::categories::ILLEGAL;
+use super::refusal::{Refusal, optional, text};
 
 /// How long the DSL and technician have to triage: grave breaches the same morning, others the next day.
 pub fn triage_within(severity: u8) -> Duration {
@@ -26,9 +27,6 @@ pub fn triage_within(severity: u8) -> Duration {
 
 /// How long after a genuine breach by a pupil is found the parents are to be told.
 pub const PARENTS_WITHIN_HOURS: i64 = 48;
-
-/// Longest texts, in characters.
-pub const NOTE_MAX: usize = 4000;
 
 /// Where a breach stands: kept beside its row, made only by [`Life::apply`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,39 +71,6 @@ pub enum LifeEvent {
     ParentsInformed(BreachParentsInformed),
     Escalated(BreachEscalated),
     Resolved(BreachResolved),
-}
-
-/// Why a command is refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LifeError {
-    /// A field is wrong: (field, message).
-    Invalid(&'static str, String),
-    /// Not in a state for this.
-    Conflict(String),
-    /// A rule refuses it.
-    Refused(String),
-}
-
-fn text(field: &'static str, value: &str, required: bool) -> Result<Option<String>, LifeError> {
-    let value = value.trim();
-    if value.is_empty() {
-        return if required {
-            Err(LifeError::Invalid(field, "is required".into()))
-        } else {
-            Ok(None)
-        };
-    }
-    if value.chars().count() > NOTE_MAX || value.contains('\0') {
-        return Err(LifeError::Invalid(
-            field,
-            format!("is at most {NOTE_MAX} characters, without NUL"),
-        ));
-    }
-    Ok(Some(value.to_owned()))
-}
-
-fn optional(field: &'static str, value: Option<&str>) -> Result<Option<String>, LifeError> {
-    value.map_or(Ok(None), |value| text(field, value, false))
 }
 
 /// What a command does, before its body is read.
@@ -197,18 +162,18 @@ impl Life {
     }
 
     /// The events `command` makes at `now`, or why it may not.
-    pub fn handle(&self, command: Command, now: DateTime<Utc>) -> Result<Vec<LifeEvent>, LifeError> {
+    pub fn handle(&self, command: Command, now: DateTime<Utc>) -> Result<Vec<LifeEvent>, Refusal> {
         if self.resolved_at.is_some() {
-            return Err(LifeError::Conflict("The breach is resolved.".into()));
+            return Err(Refusal::Conflict("The breach is resolved.".into()));
         }
         let id = self.breach_id;
         match command {
             Command::Triage { verdict, note } => {
                 if self.verdict.is_some() {
-                    return Err(LifeError::Conflict("The breach is triaged already.".into()));
+                    return Err(Refusal::Conflict("The breach is triaged already.".into()));
                 }
                 if verdict == Verdict::OverBlocking && self.category == ILLEGAL {
-                    return Err(LifeError::Refused(
+                    return Err(Refusal::Refused(
                         "Illegal content (IWF list, unlawful terrorist content) is never over-blocked: its blocking cannot be switched off.".into(),
                     ));
                 }
@@ -226,17 +191,17 @@ impl Life {
             Command::InformParents { how, note } => {
                 let how = text("how", &how, true)?.unwrap_or_default();
                 if !self.pupil_involved {
-                    return Err(LifeError::Refused(
+                    return Err(Refusal::Refused(
                         "No pupil on the roster is involved in this breach.".into(),
                     ));
                 }
                 if self.verdict != Some(Verdict::Genuine) {
-                    return Err(LifeError::Conflict(
+                    return Err(Refusal::Conflict(
                         "Parents are told of a breach triaged as genuine.".into(),
                     ));
                 }
                 if self.parents_informed_at.is_some() {
-                    return Err(LifeError::Conflict("The parents were told already.".into()));
+                    return Err(Refusal::Conflict("The parents were told already.".into()));
                 }
                 Ok(vec![LifeEvent::ParentsInformed(BreachParentsInformed {
                     breach_id: id,
@@ -250,10 +215,10 @@ impl Life {
             Command::Escalate { reason } => {
                 let reason = text("reason", &reason, true)?;
                 if self.escalated {
-                    return Err(LifeError::Conflict("The breach is a concern already.".into()));
+                    return Err(Refusal::Conflict("The breach is a concern already.".into()));
                 }
                 if self.verdict == Some(Verdict::FalsePositive) {
-                    return Err(LifeError::Conflict("A false positive is not a concern.".into()));
+                    return Err(Refusal::Conflict("A false positive is not a concern.".into()));
                 }
                 Ok(vec![LifeEvent::Escalated(BreachEscalated {
                     breach_id: id,
@@ -274,13 +239,11 @@ impl Life {
                     parents_not_informed_because.as_deref(),
                 )?;
                 if self.verdict.is_none() {
-                    return Err(LifeError::Conflict(
-                        "Triage the breach before resolving it.".into(),
-                    ));
+                    return Err(Refusal::Conflict("Triage the breach before resolving it.".into()));
                 }
                 let parents_owed = self.parents_due.is_some() && self.parents_informed_at.is_none();
                 if parents_owed && because.is_none() {
-                    return Err(LifeError::Refused(
+                    return Err(Refusal::Refused(
                         "A pupil was involved: tell their parents or carers first, or give parents_not_informed_because.".into(),
                     ));
                 }
@@ -354,7 +317,7 @@ mod tests {
     }
 
     /// Applies what `command` makes at `hours`; the events.
-    fn when(life: &mut Life, command: Command, hours: i64) -> Result<Vec<LifeEvent>, LifeError> {
+    fn when(life: &mut Life, command: Command, hours: i64) -> Result<Vec<LifeEvent>, Refusal> {
         let events = life.handle(command, at(hours))?;
         for event in &events {
             life.apply(event, at(hours));
@@ -390,14 +353,14 @@ mod tests {
         assert_eq!(life.overdue(at(50)), ["parents_informed"]);
         assert!(matches!(
             when(&mut life, resolve(None), 2),
-            Err(LifeError::Refused(_))
+            Err(Refusal::Refused(_))
         ));
         let told = when(&mut life, tell(), 50).unwrap();
         assert!(matches!(&told[0], LifeEvent::ParentsInformed(event) if !event.on_time));
         let resolved = when(&mut life, resolve(None), 51).unwrap();
         assert!(matches!(&resolved[0], LifeEvent::Resolved(event) if event.parents_informed));
         assert!(life.overdue(at(100)).is_empty());
-        assert!(matches!(when(&mut life, tell(), 52), Err(LifeError::Conflict(_))));
+        assert!(matches!(when(&mut life, tell(), 52), Err(Refusal::Conflict(_))));
     }
 
     #[test]
@@ -439,7 +402,7 @@ mod tests {
     fn given_no_pupil_then_no_parents_are_owed() {
         let mut life = given("gambling", 2, false);
         when(&mut life, triage(Verdict::Genuine), 1).unwrap();
-        assert!(matches!(when(&mut life, tell(), 2), Err(LifeError::Refused(_))));
+        assert!(matches!(when(&mut life, tell(), 2), Err(Refusal::Refused(_))));
         when(&mut life, resolve(None), 2).unwrap();
     }
 
@@ -456,12 +419,12 @@ mod tests {
         let mut life = given("illegal", 5, false);
         assert!(matches!(
             when(&mut life, triage(Verdict::OverBlocking), 1),
-            Err(LifeError::Refused(_))
+            Err(Refusal::Refused(_))
         ));
         when(&mut life, triage(Verdict::Genuine), 1).unwrap();
         assert!(matches!(
             when(&mut life, triage(Verdict::FalsePositive), 1),
-            Err(LifeError::Conflict(_))
+            Err(Refusal::Conflict(_))
         ));
         let mut escalated = given("gambling", 2, false);
         when(
@@ -480,7 +443,7 @@ mod tests {
                 },
                 1
             ),
-            Err(LifeError::Conflict(_))
+            Err(Refusal::Conflict(_))
         ));
     }
 
@@ -489,12 +452,12 @@ mod tests {
         let mut life = given("pornography", 3, false);
         assert!(matches!(
             when(&mut life, resolve(None), 1),
-            Err(LifeError::Conflict(_))
+            Err(Refusal::Conflict(_))
         ));
         when(&mut life, triage(Verdict::FalsePositive), 1).unwrap();
         assert!(matches!(
             when(&mut life, Command::Escalate { reason: "x".into() }, 1),
-            Err(LifeError::Conflict(_))
+            Err(Refusal::Conflict(_))
         ));
         let empty = Command::Resolve {
             outcome: "  ".into(),
@@ -502,11 +465,11 @@ mod tests {
         };
         assert_eq!(
             when(&mut life, empty, 2),
-            Err(LifeError::Invalid("outcome", "is required".into()))
+            Err(Refusal::Invalid("outcome", "is required".into()))
         );
         assert!(matches!(
             when(&mut life, Command::Escalate { reason: "".into() }, 1),
-            Err(LifeError::Invalid("reason", _))
+            Err(Refusal::Invalid("reason", _))
         ));
     }
 }

@@ -4,9 +4,13 @@
 pub mod alerts;
 pub mod breaches;
 pub mod categories;
+pub mod changes;
+pub mod duties;
 pub mod feeds;
 pub mod ingest;
+pub mod inspection;
 pub mod life;
+pub mod refusal;
 pub mod reports;
 pub mod suppression;
 pub mod upload;

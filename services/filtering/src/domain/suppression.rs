@@ -19,6 +19,17 @@ pub struct Suppressions {
     phrases: Vec<String>,
 }
 
+/// Whether `host` (lower-cased) is a host name with a dot in it: what a rule or a filtering change names.
+pub fn is_host_name(host: &str) -> bool {
+    host.len() <= 253
+        && host.contains('.')
+        && host
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'.' || byte == b'-')
+        && !host.starts_with('.')
+        && !host.ends_with('.')
+}
+
 /// Checks one rule: a host or a phrase (one of them), lower-cased, and a reason.
 pub fn check(rule: &Suppression) -> Result<Suppression, RuleFault> {
     let clean = |value: &Option<String>| {
@@ -34,14 +45,7 @@ pub fn check(rule: &Suppression) -> Result<Suppression, RuleFault> {
             return Err(("host", "give a host or a phrase, not both".into()));
         }
         (Some(host), None) => {
-            let fits = host.len() <= 253
-                && host.contains('.')
-                && host
-                    .bytes()
-                    .all(|byte| byte.is_ascii_alphanumeric() || byte == b'.' || byte == b'-')
-                && !host.starts_with('.')
-                && !host.ends_with('.');
-            if !fits {
+            if !is_host_name(host) {
                 return Err(("host", "is a host name such as ads.example".into()));
             }
         }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool, Row};
 use trustsafe_events::aup::RosterKind;
+use trustsafe_events::filtering::duties::FilterChangeProposed;
 use trustsafe_events::filtering::{
     BreachEscalated, BreachRecorded, BreachSeenAgain, CategoryRule, CategoryRulesSet, Involved, Suppression,
     SuppressionsSet,
@@ -17,6 +18,7 @@ use trustsafe_eventstore::{
 use uuid::Uuid;
 
 use crate::domain::breaches::Attribution;
+use crate::domain::changes::Change;
 use crate::domain::life::Life;
 
 fn breach_stream(id: Uuid) -> String {
@@ -497,8 +499,23 @@ impl BreachStore {
         Ok(())
     }
 
-    /// Appends a life's events to a breach at `version` and keeps its row in step; a conflict when
-    /// someone else moved it first.
+    /// Whether a breach at the school found illegal content at `host`, a subdomain of it, or a domain it
+    /// is under.
+    pub async fn illegal_at_host(&self, school_id: &str, host: &str) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM breaches WHERE school_id = $1 AND severity = 5
+                              AND (host = $2 OR right(host, length($2) + 1) = '.' || $2
+                                   OR right($2, length(host) + 1) = '.' || host))",
+        )
+        .bind(school_id)
+        .bind(host)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// Appends a life's events to a breach at `version` and keeps its row in step (and starts the
+    /// change an over-blocking verdict proposes, when there is one); a conflict when someone else moved
+    /// it first.
     pub async fn save_life(
         &self,
         context: &AppendContext,
@@ -506,8 +523,13 @@ impl BreachStore {
         version: i64,
         life: &Life,
         events: &[NewEvent],
+        proposal: Option<(&FilterChangeProposed, &Change)>,
     ) -> Result<(), AppendError> {
         let mut tx = self.pool().begin().await.map_err(StoreError::from)?;
+        if let Some((proposed, change)) = proposal {
+            let school_id = context.school_id.as_deref().unwrap_or_default();
+            super::duties::insert_change(&self.events, &mut tx, context, school_id, proposed, change).await?;
+        }
         let appended = self
             .events
             .append_in(

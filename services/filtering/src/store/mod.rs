@@ -2,9 +2,11 @@
 //! with them in the same transaction (see `migrations/`).
 
 mod breaches;
+mod duties;
 mod roster;
 
 pub use breaches::{BreachFilter, BreachStore, Continued, GatherKey, MoreSightings, NewBreach, StoredBreach};
+pub use duties::{DutyStore, StoredChange};
 pub use roster::RosterStore;
 
 /// Creates or upgrades the service's own tables (the event store's are migrated by the host).
