@@ -198,6 +198,8 @@ pub struct CheckDetails {
 pub struct FilterCheckLogged {
     pub check_id: Uuid,
     pub checked_at: DateTime<Utc>,
+    /// When the next check is due (a term on).
+    pub next_check_by: DateTime<Utc>,
     pub result: CheckResult,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restricted: Option<CheckDetails>,

@@ -348,7 +348,7 @@ pub struct DutiesView {
     #[schema(value_type = Vec<String>)]
     pub roles_missing: Vec<DutyRole>,
     pub last_check_at: Option<DateTime<Utc>>,
-    /// No check logged within a term (120 days).
+    /// Never checked, or the latest check is more than a term (120 days) ago.
     pub check_due: bool,
     pub last_reviewed_on: Option<NaiveDate>,
     pub next_review_by: Option<NaiveDate>,

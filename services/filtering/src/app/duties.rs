@@ -163,7 +163,9 @@ impl Duties {
         let last_review = self.store.reviews(&scope.school_id, None).await?;
         Ok(duties::status(
             &named,
-            last_check.first().map(|check| check.checked_at),
+            last_check
+                .first()
+                .map(|check| (check.checked_at, check.next_check_by)),
             last_review
                 .first()
                 .map(|review| (review.reviewed_on, review.next_review_by)),

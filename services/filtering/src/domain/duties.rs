@@ -88,6 +88,7 @@ pub fn log_check(
     Ok(FilterCheckLogged {
         check_id,
         checked_at,
+        next_check_by: checked_at + Duration::days(CHECK_WITHIN_DAYS),
         result: entry.result,
         restricted: Some(CheckDetails {
             checked_by,
@@ -178,7 +179,7 @@ pub fn check_review(entry: ReviewEntry, today: NaiveDate) -> Result<(ReviewRecor
 pub struct DutyStatus {
     pub roles_missing: Vec<DutyRole>,
     pub last_check_at: Option<DateTime<Utc>>,
-    /// No check within a term.
+    /// Never checked, or no check within a term.
     pub check_due: bool,
     pub last_reviewed_on: Option<NaiveDate>,
     pub next_review_by: Option<NaiveDate>,
@@ -186,10 +187,11 @@ pub struct DutyStatus {
     pub review_overdue: bool,
 }
 
-/// The school's standing at `now`, from what it has named, checked and reviewed.
+/// The school's standing at `now`, from what it has named, its latest check (when, and when the next
+/// is due) and its latest review (when, and when the next is due).
 pub fn status(
     named: &[DutyRole],
-    last_check_at: Option<DateTime<Utc>>,
+    last_check: Option<(DateTime<Utc>, DateTime<Utc>)>,
     last_review: Option<(NaiveDate, NaiveDate)>,
     now: DateTime<Utc>,
 ) -> DutyStatus {
@@ -204,8 +206,8 @@ pub fn status(
     .collect();
     DutyStatus {
         roles_missing,
-        last_check_at,
-        check_due: last_check_at.is_none_or(|at| now - at > Duration::days(CHECK_WITHIN_DAYS)),
+        last_check_at: last_check.map(|(at, _)| at),
+        check_due: last_check.is_none_or(|(_, due)| now > due),
         last_reviewed_on: last_review.map(|(on, _)| on),
         next_review_by: last_review.map(|(_, by)| by),
         review_overdue: last_review.is_none_or(|(_, by)| now.date_naive() > by),
@@ -315,6 +317,16 @@ mod tests {
         ));
     }
 
+    /// A check at `at`, as logged: when, and when the next is due.
+    fn checked(at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+        let entry = CheckEntry {
+            checked_at: Some(at),
+            ..check(CheckResult::Passed, None)
+        };
+        let logged = log_check(entry, Uuid::now_v7(), now()).unwrap();
+        (logged.checked_at, logged.next_check_by)
+    }
+
     #[test]
     fn the_standing_flags_missing_roles_a_check_due_and_an_overdue_review() {
         let fresh = status(
@@ -324,14 +336,14 @@ mod tests {
                 DutyRole::Dsl,
                 DutyRole::ItProvider,
             ],
-            Some(now() - Duration::days(30)),
+            Some(checked(now() - Duration::days(30))),
             Some((day(2026, 10, 1), day(2027, 10, 1))),
             now(),
         );
         assert!(fresh.roles_missing.is_empty() && !fresh.check_due && !fresh.review_overdue);
         let stale = status(
             &[DutyRole::Dsl],
-            Some(now() - Duration::days(CHECK_WITHIN_DAYS + 1)),
+            Some(checked(now() - Duration::days(CHECK_WITHIN_DAYS + 1))),
             Some((day(2025, 10, 1), day(2026, 10, 1))),
             now(),
         );

@@ -12,8 +12,9 @@ use trustsafe_servicekit::query::query;
 use trustsafe_servicekit::{Tenancy, TrustScope};
 use utoipa::ToSchema;
 
-use crate::app::breaches::breach_figures;
+use crate::app::breaches::{breach_figures, duty_standing};
 use crate::domain::breaches::BreachFigures;
+use crate::domain::filtering_duties::DutyStanding;
 use crate::domain::periods::months;
 
 #[derive(Deserialize)]
@@ -76,6 +77,37 @@ impl From<BreachFigures> for BreachFiguresView {
     }
 }
 
+/// Where a school stands with its DfE filtering and monitoring duties, now.
+#[derive(Serialize, ToSchema)]
+pub struct DutyStandingView {
+    /// senior_leader, governor, dsl, it_provider: not yet named.
+    pub roles_missing: Vec<String>,
+    pub last_check_at: Option<chrono::DateTime<Utc>>,
+    /// Never checked, or the latest check is more than a term ago.
+    pub check_due: bool,
+    pub last_reviewed_on: Option<chrono::NaiveDate>,
+    pub next_review_by: Option<chrono::NaiveDate>,
+    /// overdue, current or not_recorded
+    #[schema(example = "current")]
+    pub review: String,
+    /// Filtering-policy changes proposed and not yet decided, or approved and not yet applied.
+    pub changes_awaiting: i64,
+}
+
+impl From<DutyStanding> for DutyStandingView {
+    fn from(standing: DutyStanding) -> Self {
+        Self {
+            roles_missing: standing.roles_missing.into_iter().map(String::from).collect(),
+            last_check_at: standing.last_check_at,
+            check_due: standing.check_due,
+            last_reviewed_on: standing.last_reviewed_on,
+            next_review_by: standing.next_review_by,
+            review: standing.review.to_owned(),
+            changes_awaiting: standing.changes_awaiting,
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct TrustFilteringView {
     /// The first and last days of the period.
@@ -83,10 +115,13 @@ pub struct TrustFilteringView {
     pub to: chrono::NaiveDate,
     pub schools: BTreeMap<String, BreachFiguresView>,
     pub total: BreachFiguresView,
+    /// Each school's filtering and monitoring duties: roles, checks, the annual review, changes.
+    pub duties: BTreeMap<String, DutyStandingView>,
 }
 
 /// Filtering breaches at each of the trust's schools and in total, for its safeguarding lead: by
-/// category, severity and month; open and overdue now; parents told in time. No one is named.
+/// category, severity and month; open and overdue now; parents told in time; and where each school
+/// stands with its filtering duties (roles, checks, the annual review, changes awaiting). No one is named.
 #[utoipa::path(operation_id = "get_trust_filtering", tag = "reporting",
     params(("trust_id" = String, Path),
            ("from" = Option<String>, Query, description = "The first month, YYYY-MM; by default eleven months before to"),
@@ -109,6 +144,7 @@ pub async fn trust_filtering(
     )?;
     let schools = tenancy.school_ids(&scope.trust_id);
     let (per_school, total) = breach_figures(&pool, &schools, days).await?;
+    let duties = duty_standing(&pool, &schools).await?;
     Ok(HttpResponse::Ok().json(TrustFilteringView {
         from: days.0,
         to: days.1,
@@ -117,5 +153,9 @@ pub async fn trust_filtering(
             .map(|(school, figures)| (school, figures.into()))
             .collect(),
         total: total.into(),
+        duties: duties
+            .into_iter()
+            .map(|(school, standing)| (school, standing.into()))
+            .collect(),
     }))
 }

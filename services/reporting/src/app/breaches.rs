@@ -1,9 +1,14 @@
-//! Filtering breaches: the read model fed from `trustsafe.filtering.v1` (consumer group
-//! `reporting.breaches`), and the trust lead's figures read from it.
+//! Filtering breaches and the schools' filtering duties: the read model fed from
+//! `trustsafe.filtering.v1` (consumer group `reporting.breaches`), and the trust lead's figures read
+//! from it.
 
 use chrono::Utc;
 use sqlx::{PgConnection, PgPool};
 use trustsafe_events::aup::RosterKind;
+use trustsafe_events::filtering::duties::{
+    DutyRole, DutyRolesNamed, FilterChangeApplied, FilterChangeDecided, FilterChangeProposed,
+    FilterCheckLogged, FilteringReviewRecorded,
+};
 use trustsafe_events::filtering::{
     BreachAttributed, BreachEscalated, BreachParentsInformed, BreachRecorded, BreachResolved,
     BreachSeenAgain, BreachSource, BreachTriaged, Verdict,
@@ -14,8 +19,10 @@ use trustsafe_problem::Problem;
 
 use super::unavailable;
 use crate::domain::breaches::{BreachFigures, figures};
+use crate::domain::filtering_duties::{DutyStanding, standing};
 use crate::domain::periods::Days;
 use crate::store::breaches::{self as store, Moment, NewBreach};
+use crate::store::filtering_duties as duties;
 
 pub struct BreachFacts;
 
@@ -115,14 +122,83 @@ impl Projection for BreachFacts {
                 store::happened(tx, resolved.breach_id, Moment::Resolved, event.occurred_at).await?;
             }
             // Category and suppression rules change no figure.
-            _ => {}
+            _ => apply_duty(tx, event).await?,
         }
         Ok(())
     }
 
     async fn reset(&self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-        store::reset(tx).await
+        store::reset(tx).await?;
+        duties::reset(tx).await
     }
+}
+
+/// A school's filtering duty: roles named, a check, a review, a change's step.
+async fn apply_duty(tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
+    let Some(school_id) = event.school_id.as_deref() else {
+        return Ok(());
+    };
+    let trust_id = event.trust_id.as_str();
+    match event.event_type.as_str() {
+        DutyRolesNamed::TYPE => {
+            let named: DutyRolesNamed = event.decode()?;
+            let named: Vec<String> = named.named.iter().map(role_name).collect();
+            duties::roles_named(tx, trust_id, school_id, &named).await?;
+        }
+        FilterCheckLogged::TYPE => {
+            let check: FilterCheckLogged = event.decode()?;
+            duties::checked(tx, trust_id, school_id, check.checked_at, check.next_check_by).await?;
+        }
+        FilteringReviewRecorded::TYPE => {
+            let review: FilteringReviewRecorded = event.decode()?;
+            duties::reviewed(tx, trust_id, school_id, review.reviewed_on, review.next_review_by).await?;
+        }
+        FilterChangeProposed::TYPE => {
+            let proposed: FilterChangeProposed = event.decode()?;
+            duties::change(tx, school_id, proposed.change_id, "proposed").await?;
+        }
+        FilterChangeDecided::TYPE => {
+            let decided: FilterChangeDecided = event.decode()?;
+            let state = if decided.approved { "approved" } else { "rejected" };
+            duties::change(tx, school_id, decided.change_id, state).await?;
+        }
+        FilterChangeApplied::TYPE => {
+            let applied: FilterChangeApplied = event.decode()?;
+            duties::change(tx, school_id, applied.change_id, "applied").await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn role_name(role: &DutyRole) -> String {
+    match role {
+        DutyRole::SeniorLeader => "senior_leader",
+        DutyRole::Governor => "governor",
+        DutyRole::Dsl => "dsl",
+        DutyRole::ItProvider => "it_provider",
+    }
+    .to_owned()
+}
+
+/// Where each of `schools` stands with its filtering duties, now.
+pub async fn duty_standing(
+    pool: &PgPool,
+    schools: &[String],
+) -> Result<std::collections::BTreeMap<String, DutyStanding>, Problem> {
+    let facts = duties::facts(pool, schools).await.map_err(unavailable)?;
+    let now = Utc::now();
+    Ok(schools
+        .iter()
+        .map(|school| {
+            let fact = facts
+                .iter()
+                .find(|fact| &fact.school_id == school)
+                .cloned()
+                .unwrap_or_default();
+            (school.clone(), standing(&fact, now))
+        })
+        .collect())
 }
 
 /// The schools' filtering figures for `days`, per school and in total.

@@ -6,6 +6,7 @@ pub mod acknowledgement;
 pub mod audience;
 pub mod breaches;
 pub mod cases;
+pub mod filtering_duties;
 pub mod periods;
 pub mod policy_reviews;
 pub mod suppression;

@@ -2,4 +2,5 @@
 
 pub mod breaches;
 pub mod figures;
+pub mod filtering_duties;
 pub mod projection;

@@ -211,3 +211,123 @@ async fn the_trust_lead_sees_each_schools_breaches_and_what_is_overdue() {
     }
     app.stop().await;
 }
+
+/// One event of a school's filtering duties, as the filtering service publishes it.
+fn duty<E: Event>(school: &str, stream: &str, version: i64, event: &E) -> KafkaRecord {
+    to_kafka(&Envelope {
+        event_id: Uuid::now_v7(),
+        event_type: E::TYPE.into(),
+        source: "/trustsafe/filtering".into(),
+        stream_id: stream.into(),
+        stream_version: version,
+        trust_id: "viking".into(),
+        school_id: Some(school.into()),
+        occurred_at: Utc::now(),
+        recorded_at: Utc::now(),
+        actor: Actor::person("someone", "dsl"),
+        correlation_id: Uuid::now_v7(),
+        causation_id: None,
+        trace: TraceContext::default(),
+        data: serde_json::to_value(event).unwrap(),
+    })
+}
+
+#[tokio::test]
+async fn the_trust_lead_sees_where_each_school_stands_with_its_filtering_duties() {
+    use trustsafe_events::filtering::duties::{
+        ChangeAction, CheckResult, DutyRole, DutyRolesNamed, FilterChangeDecided, FilterChangeProposed,
+        FilterCheckLogged, FilteringReviewRecorded,
+    };
+    let app = TestApp::spawn().await;
+    let now = Utc::now();
+    let days = chrono::Duration::days;
+    let today = now.date_naive();
+    let (kept, refused) = (Uuid::now_v7(), Uuid::now_v7());
+    let change = |id: Uuid| FilterChangeProposed {
+        change_id: id,
+        action: ChangeAction::Unblock,
+        host: Some("museum.example".into()),
+        category: None,
+        from_breach: None,
+        restricted: None,
+    };
+    let check = |at: DateTime<Utc>| FilterCheckLogged {
+        check_id: Uuid::now_v7(),
+        checked_at: at,
+        next_check_by: at + days(120),
+        result: CheckResult::Passed,
+        restricted: None,
+    };
+    let records = [
+        duty(
+            "raps",
+            "duty-roles-raps",
+            1,
+            &DutyRolesNamed {
+                named: vec![DutyRole::SeniorLeader, DutyRole::Dsl, DutyRole::ItProvider],
+                restricted: None,
+            },
+        ),
+        // The later check stands, whichever arrives first.
+        duty("raps", "filter-checks-raps", 1, &check(now - days(5))),
+        duty("raps", "filter-checks-raps", 2, &check(now - days(200))),
+        duty(
+            "raps",
+            "filter-reviews-raps",
+            1,
+            &FilteringReviewRecorded {
+                review_id: Uuid::now_v7(),
+                reviewed_on: today - days(30),
+                next_review_by: today + days(335),
+                checks_considered: vec![],
+                changes_considered: vec![],
+                restricted: None,
+            },
+        ),
+        duty("raps", &format!("filter-change-{kept}"), 1, &change(kept)),
+        duty(
+            "chilton",
+            &format!("filter-change-{refused}"),
+            1,
+            &change(refused),
+        ),
+        duty(
+            "chilton",
+            &format!("filter-change-{refused}"),
+            2,
+            &FilterChangeDecided {
+                change_id: refused,
+                approved: false,
+                restricted: None,
+            },
+        ),
+        duty("chilton", "filter-checks-chilton", 1, &check(now - days(130))),
+    ];
+    trustsafe_testkit::produce(app.broker.log(), topics::FILTERING, &records).await;
+    applied(&app, records.len() as i64).await;
+
+    let lead = app.trust_token("viking-lead", "viking", TrustRole::TrustSafeguardingLead);
+    let figures = app.json("/api/v1/trusts/viking/filtering", &lead).await;
+    let raps = &figures["duties"]["raps"];
+    assert_eq!(raps["roles_missing"], serde_json::json!(["governor"]));
+    assert_eq!(
+        (raps["check_due"].clone(), raps["review"].clone()),
+        (false.into(), "current".into())
+    );
+    assert_eq!(raps["changes_awaiting"], 1);
+    let chilton = &figures["duties"]["chilton"];
+    assert_eq!(
+        (chilton["check_due"].clone(), chilton["review"].clone()),
+        (true.into(), "not_recorded".into())
+    );
+    assert_eq!(chilton["changes_awaiting"], 0, "a rejected change awaits nothing");
+    let free = &figures["duties"]["ramsgate-free"];
+    assert_eq!(
+        (
+            free["check_due"].clone(),
+            free["roles_missing"].as_array().unwrap().len()
+        ),
+        (true.into(), 4)
+    );
+    app.stop().await;
+}
