@@ -85,14 +85,19 @@ pub async fn run(args: DevArgs) -> Result<()> {
         }
     };
     let demo_history = if args.no_demo_history {
-        (0, 0)
+        DemoHistory::default()
     } else {
-        // Through the incident and aup services' own cores; their relays publish it.
+        // Through the incident, aup and filtering services' own cores; their relays publish it.
         let seeding = async {
-            let concerns =
-                trustsafe_incident::demo::seed_history(&platform.incident, chrono::Utc::now()).await?;
-            let agreements = trustsafe_aup::demo::seed(&platform.aup, chrono::Utc::now()).await?;
-            anyhow::Ok((concerns, agreements))
+            let now = chrono::Utc::now();
+            let concerns = trustsafe_incident::demo::seed_history(&platform.incident, now).await?;
+            let agreements = trustsafe_aup::demo::seed(&platform.aup, now).await?;
+            let breaches = trustsafe_filtering::demo_history::seed(&platform.filtering, now).await?;
+            anyhow::Ok(DemoHistory {
+                concerns,
+                agreements,
+                breaches,
+            })
         };
         tokio::select! {
             written = seeding => written.context("writing the demo history")?,
@@ -111,12 +116,21 @@ pub async fn run(args: DevArgs) -> Result<()> {
     Ok(())
 }
 
+/// What the demo history wrote on this start (nothing where it was written before).
+#[derive(Default)]
+struct DemoHistory {
+    concerns: usize,
+    agreements: usize,
+    breaches: usize,
+}
+
 /// Everything `trustsafe dev` runs.
 struct Platform {
     stack: Stack,
     tenancy: Arc<Tenancy>,
     incident: HostConfig,
     aup: HostConfig,
+    filtering: HostConfig,
     services: Vec<trustsafe_servicekit::RunningService>,
     gateway: trustsafe_gateway::RunningGateway,
     demo_tokens: Vec<(String, String)>,
@@ -178,15 +192,16 @@ async fn start(args: &DevArgs) -> Result<Platform> {
         services.push((service.start)(&config).await?);
         configs.insert(service.name, config);
     }
-    // The demo history is written through these two services' cores.
+    // The demo history is written through these three services' cores.
     let mut config_of = |name: &str| {
         configs
             .remove(name)
             .with_context(|| format!("the {name} service is not in the registry"))
     };
-    let (incident, aup) = (
+    let (incident, aup, filtering) = (
         config_of(trustsafe_incident::SERVICE.name)?,
         config_of(trustsafe_aup::SERVICE.name)?,
+        config_of(trustsafe_filtering::SERVICE.name)?,
     );
 
     // The front door, routing each school resource to the service that owns it.
@@ -216,6 +231,7 @@ async fn start(args: &DevArgs) -> Result<Platform> {
         tenancy,
         incident,
         aup,
+        filtering,
         services,
         gateway,
         demo_tokens,
@@ -239,7 +255,7 @@ impl Platform {
         self.stack.stop().await;
     }
 
-    fn describe(&self, args: &DevArgs, (demo_history, demo_agreements): (usize, usize)) {
+    fn describe(&self, args: &DevArgs, demo: DemoHistory) {
         let Self {
             stack,
             tenancy,
@@ -306,14 +322,22 @@ impl Platform {
             "more: trustsafe token --data-dir {} --school raps --role dsl",
             args.stack.data_dir.display()
         );
-        if demo_history > 0 {
+        if demo.concerns > 0 {
             println!(
-                "demo history: {demo_history} concerns over the last twelve months (--no-demo-history to skip)"
+                "demo history: {} concerns over the last twelve months (--no-demo-history to skip)",
+                demo.concerns
             );
         }
-        if demo_agreements > 0 {
+        if demo.agreements > 0 {
             println!(
-                "demo roster: {demo_agreements} acceptable-use answers from made-up pupils, parents and staff at every school"
+                "demo roster: {} acceptable-use answers from made-up pupils, parents and staff at every school",
+                demo.agreements
+            );
+        }
+        if demo.breaches > 0 {
+            println!(
+                "demo filtering: {} breaches from a made-up school day's log each month, in each school's provider's format",
+                demo.breaches
             );
         }
         println!("Ctrl-C stops everything.");

@@ -76,6 +76,18 @@ try {
   }
   assert.ok(!text.includes('Claremont'), 'another trust never appears');
 
+  step("the filtering panel draws the year's breaches by month and school, and each school's duties");
+  const filtering = await api('/api/v1/trusts/viking/filtering', 'viking trust_safeguarding_lead');
+  const [byMonth] = await chartsIn(page, 'section[data-filtering="viking"]');
+  assert.equal(byMonth.id, 'filtering-viking-by-month');
+  assert.ok(byMonth.inked > 0.02, `the filtering chart is drawn (${byMonth.inked})`);
+  assert.deepEqual(byMonth.datasets.map(dataset => dataset.label), trust.schools.map(school => school.name));
+  assert.equal(sum(byMonth.datasets.flatMap(dataset => dataset.data)), sum(Object.values(filtering.total.by_month)));
+  assert.ok(sum(Object.values(filtering.total.by_month)) > 0, 'the demo history has breaches');
+  const duties = await page.$$eval('section[data-filtering="viking"] table.duties tbody tr', rows => rows.map(row => row.cells[0].textContent));
+  assert.deepEqual(duties, trust.schools.map(school => school.name));
+  assert.match(await page.textContent('section[data-filtering="viking"] table.duties'), /a check is due|never/);
+
   step('the overdue list is the API\'s, pseudonymised');
   const overdue = await api('/api/v1/trusts/viking/cases?overdue=true&limit=50', 'viking trust_safeguarding_lead');
   const rows = await page.$$eval('section[data-trust="viking"] table.cases tbody tr',
@@ -131,6 +143,7 @@ try {
     `${sum(totals.filter(n => typeof n === 'number'))}${totals.some(n => typeof n !== 'number') ? '+' : ''}`,
     'a total that leaves out counts under five says so');
   assert.equal(await page.locator('table.cases').count(), 0);
+  assert.equal(await page.locator('section[data-filtering]').count(), 0, 'filtering is the trust lead\'s');
   assert.equal(await page.locator('table.schools button').count(), 0);
 
   step('signed out, a DSL pastes their token and sees their school only');

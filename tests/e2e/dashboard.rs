@@ -32,17 +32,20 @@ fn install_playwright() {
     assert!(status.success(), "npm ci in {}", dir.display());
 }
 
-/// How many concerns `trustsafe dev` says it wrote, once it has said so.
-async fn demo_history(stdout: &Path, dev: &mut Dev) -> i64 {
+/// How many concerns and breaches `trustsafe dev` says it wrote, once it has said so.
+async fn demo_history(stdout: &Path, dev: &mut Dev) -> (i64, i64) {
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
         let printed = std::fs::read_to_string(stdout).unwrap_or_default();
-        if let Some(count) = printed
-            .lines()
-            .find_map(|line| line.strip_prefix("demo history: "))
-            .and_then(|rest| rest.split_whitespace().next())
-        {
-            return count.parse().unwrap();
+        let count = |prefix: &str| {
+            printed
+                .lines()
+                .find_map(|line| line.strip_prefix(prefix))
+                .and_then(|rest| rest.split_whitespace().next())
+                .map(|count| count.parse::<i64>().unwrap())
+        };
+        if let (Some(concerns), Some(breaches)) = (count("demo history: "), count("demo filtering: ")) {
+            return (concerns, breaches);
         }
         if let Some(status) = dev.child().try_wait().unwrap() {
             panic!("trustsafe dev exited ({status}):\n{printed}");
@@ -80,10 +83,14 @@ async fn the_dashboard_in_a_real_browser() {
     let mut dev =
         start_dev_with_demo_history(&data_dir, &ports, std::fs::File::create(&stdout_path).unwrap());
     wait_ready(&ports, &mut dev).await;
-    let written = demo_history(&stdout_path, &mut dev).await;
+    let (written, breaches_written) = demo_history(&stdout_path, &mut dev).await;
     assert!(written > 150, "a year across four schools: {written}");
+    assert!(
+        breaches_written > 100,
+        "a year of filtering across four schools: {breaches_written}"
+    );
 
-    // Reporting has caught up when both trusts' dashboards count every concern written.
+    // Reporting has caught up when both trusts' dashboards count every concern and breach written.
     let base = format!("http://127.0.0.1:{}", ports.http);
     let client = reqwest::Client::new();
     let get = |path: String, token: Option<String>| {
@@ -108,18 +115,31 @@ async fn the_dashboard_in_a_real_browser() {
     };
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let mut counted = 0;
+        let (mut counted, mut breaches_counted) = (0, 0);
         for trust in ["viking", "claremont"] {
             let lead = token(&format!("{trust} trust_safeguarding_lead"));
-            let dashboard = get(format!("/api/v1/trusts/{trust}/dashboard"), Some(lead)).await;
+            let dashboard = get(format!("/api/v1/trusts/{trust}/dashboard"), Some(lead.clone())).await;
             counted += concerns(&dashboard);
+            // Every breach, whenever first seen (the demo's year may start before the default period).
+            let filtering = get(
+                format!("/api/v1/trusts/{trust}/filtering?from=2000-01"),
+                Some(lead),
+            )
+            .await;
+            breaches_counted += filtering["total"]["by_category"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|n| n.as_i64().unwrap())
+                .sum::<i64>();
         }
-        if counted == written {
+        if counted == written && breaches_counted == breaches_written {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "reporting counted {counted} of {written} concerns after two minutes"
+            "reporting counted {counted} of {written} concerns and {breaches_counted} of \
+             {breaches_written} breaches after two minutes"
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }

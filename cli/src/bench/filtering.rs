@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use chrono::NaiveDate;
 use trustsafe_auth::SchoolRole;
-use trustsafe_filtering::app::demo::day_log;
+use trustsafe_filtering::app::demo::{BLOCKED, day_log};
 use trustsafe_filtering::domain::categories::Normaliser;
 use trustsafe_filtering::domain::feeds::{Format, LineParser, LocalClock, Parsed};
 use trustsafe_filtering::domain::upload::Upload;
@@ -61,6 +61,7 @@ pub async fn run(args: FilteringArgs) -> Result<()> {
             args.pupils,
             args.per_pupil,
             args.blocked_per_mille,
+            &BLOCKED,
             1,
         );
         let lines = memchr::memchr_iter(b'\n', &log).count();
@@ -179,6 +180,7 @@ async fn upload(app: &BenchApp, args: &FilteringArgs, day: NaiveDate) -> Result<
             args.pupils,
             args.per_pupil,
             args.blocked_per_mille,
+            &BLOCKED,
             seed,
         );
         let lines = memchr::memchr_iter(b'\n', &log).count();

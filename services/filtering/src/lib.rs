@@ -10,6 +10,7 @@
 
 mod api;
 pub mod app;
+pub use app::demo_history;
 pub mod domain;
 mod store;
 

@@ -164,6 +164,7 @@ async function trustView(trustId, lead) {
   section.append(el('div', { className: 'charts' }, bySchool, monthly, open), schoolTable(dashboard, lead));
   if (lead) section.append(await overdueList(trustId, dashboard));
   views.append(section);
+  if (lead) await filteringView(trustId, dashboard);
 
   const categories = [...new Set(dashboard.schools.flatMap(s => Object.keys(s.figures.concerns_by_category)))].sort();
   draw(bySchoolCanvas, 'bar', dashboard.schools.map(s => s.name),
@@ -174,6 +175,56 @@ async function trustView(trustId, lead) {
     })), true);
   trend(monthlyCanvas, dashboard, dashboard.total);
   ages(openCanvas, dashboard.total);
+}
+
+/** Filtering breaches across the trust's schools, and where each school stands with its DfE duties
+ * (the trust's safeguarding lead alone). */
+async function filteringView(trustId, dashboard) {
+  const filtering = await api(`/api/v1/trusts/${encodeURIComponent(trustId)}/filtering${periodQuery()}`);
+  const schools = dashboard.schools.filter(s => filtering.schools[s.school_id]);
+  const section = el('section', { className: 'view' });
+  section.dataset.filtering = trustId;
+  const t = filtering.total;
+  const tile = (value, text, alert = false) =>
+    el('div', { className: alert ? 'tile alert' : 'tile' }, el('div', { className: 'value', textContent: String(value) }),
+      el('div', { className: 'label', textContent: text }));
+  const [monthly, monthlyCanvas] = figure(`filtering-${trustId}-by-month`, 'Filtering breaches each month, by school');
+  monthly.className = 'wide';
+  section.append(
+    el('h2', { textContent: 'Filtering' }),
+    el('p', { className: 'period', textContent: `${filtering.from} to ${filtering.to} · breaches first seen in the period; open and overdue now` }),
+    el('div', { className: 'tiles' },
+      tile(total(Object.values(t.by_category)), 'breaches in the period'),
+      tile(t.escalated, 'escalated to a concern'),
+      tile(t.open, 'open now'),
+      tile(t.overdue_triage, 'triage overdue', t.overdue_triage !== 0),
+      tile(t.overdue_parents, 'parents not told in time', t.overdue_parents !== 0)),
+    el('div', { className: 'charts' }, monthly),
+    dutiesTable(schools, filtering.duties));
+  views.append(section);
+  const months = monthsBetween(filtering.from.slice(0, 7), filtering.to.slice(0, 7));
+  draw(monthlyCanvas, 'bar', months, schools.map((school, n) => ({
+    label: school.name,
+    data: months.map(m => filtering.schools[school.school_id].by_month[m] ?? 0),
+    backgroundColor: PALETTE[n % PALETTE.length],
+  })), true);
+}
+
+function dutiesTable(schools, duties) {
+  const head = ['School', 'Roles not named', 'Last check', 'Annual review', 'Changes awaiting'];
+  const rows = schools.map(({ school_id, name }) => {
+    const duty = duties[school_id];
+    const check = duty.last_check_at ? duty.last_check_at.slice(0, 10) : 'never';
+    const review = { current: `due by ${duty.next_review_by}`, overdue: `overdue since ${duty.next_review_by}`, not_recorded: 'not recorded' }[duty.review];
+    return el('tr', {},
+      el('td', { textContent: name }),
+      el('td', { className: duty.roles_missing.length ? 'flag' : '', textContent: duty.roles_missing.map(label).join(', ') || 'none' }),
+      el('td', { className: duty.check_due ? 'flag' : '', textContent: duty.check_due ? `${check}: a check is due` : check }),
+      el('td', { className: duty.review === 'current' ? '' : 'flag', textContent: review }),
+      el('td', { textContent: String(duty.changes_awaiting) }));
+  });
+  return el('table', { className: 'duties' }, el('thead', {}, el('tr', {}, ...head.map(text => el('th', { textContent: text })))),
+    el('tbody', {}, ...rows));
 }
 
 function schoolTable(dashboard, lead) {

@@ -68,9 +68,19 @@ impl Breaches {
         id: Uuid,
         command: Command,
     ) -> Result<StoredBreach, FilteringError> {
+        self.act_at(scope, id, command, Utc::now()).await
+    }
+
+    /// [`Breaches::act`] as at `now` (the demo history's past).
+    pub async fn act_at(
+        &self,
+        scope: &ReaderScope,
+        id: Uuid,
+        command: Command,
+        now: DateTime<Utc>,
+    ) -> Result<StoredBreach, FilteringError> {
         let breach = self.may(scope, id, command.step()).await?;
         let lead = is_lead(scope);
-        let now = Utc::now();
         let events = breach.life.handle(command, now)?;
         let mut life = breach.life.clone();
         let mut appended = Vec::with_capacity(events.len());

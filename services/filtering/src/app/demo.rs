@@ -24,8 +24,9 @@ const ALLOWED: [&str; 12] = [
     "timestables.example",
 ];
 
-/// (host, the category a filter logs it in)
-const BLOCKED: [(&str, &str); 8] = [
+/// What a filter blocks: (host, the category a filter logs it in); the last three are grave (severity
+/// 4: escalated to a concern at once).
+pub const BLOCKED: [(&str, &str); 8] = [
     ("casino.example", "Gambling"),
     ("slots.example", "Gambling"),
     ("games.example", "Games"),
@@ -47,14 +48,19 @@ struct Request {
     bytes: u32,
 }
 
+/// The everyday blocks of [`BLOCKED`]: gambling, games, social networking.
+pub const EVERYDAY: &[(&str, &str)] = BLOCKED.split_at(4).0;
+
 /// A school day's log: `pupils` pupils, each making `per_pupil` requests between 08:30 and 15:30
-/// London time, `blocked_per_mille` of them blocked. The same seed makes the same bytes.
+/// London time, `blocked_per_mille` of them blocked, in one of `blocks` (say [`BLOCKED`]). The same
+/// seed makes the same bytes.
 pub fn day_log(
     format: Format,
     day: NaiveDate,
     pupils: usize,
     per_pupil: usize,
     blocked_per_mille: u32,
+    blocks: &[(&'static str, &'static str)],
     seed: u64,
 ) -> Vec<u8> {
     let mut random = StdRng::seed_from_u64(seed);
@@ -67,7 +73,7 @@ pub fn day_log(
         .map(|n| {
             let blocked = random.random_range(0..1000) < blocked_per_mille;
             let (host, category) = if blocked {
-                BLOCKED[random.random_range(0..BLOCKED.len())]
+                blocks[random.random_range(0..blocks.len())]
             } else {
                 (ALLOWED[random.random_range(0..ALLOWED.len())], "Education")
             };
@@ -182,8 +188,10 @@ fn line(format: Format, request: &Request) -> String {
         Format::SmoothwallCsv => format!(
             "{},{user},{ip},Pupils,{code},{url},\"{category}\",{}",
             local.format("%d/%m/%Y %H:%M:%S"),
-            if blocked {
+            if blocked && BLOCKED[5..].iter().any(|(_, grave)| *grave == category) {
                 4
+            } else if blocked {
+                3
             } else if bytes < 2000 {
                 1
             } else {
@@ -211,7 +219,7 @@ mod tests {
     fn every_generated_line_of_every_format_is_read_and_the_blocks_become_breaches() {
         let day = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
         for format in Format::ALL {
-            let log = day_log(format, day, 40, 20, 50, 7);
+            let log = day_log(format, day, 40, 20, 50, &BLOCKED, 7);
             let mut upload = Upload::new(
                 LineParser::new(format, LocalClock::london()),
                 Normaliser::new(&[]),

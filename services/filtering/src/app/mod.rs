@@ -5,6 +5,7 @@ pub mod breaches;
 pub mod categories;
 pub mod changes;
 pub mod demo;
+pub mod demo_history;
 pub mod duties;
 pub mod error;
 pub mod ingest;
