@@ -87,6 +87,8 @@ try {
   const duties = await page.$$eval('section[data-filtering="viking"] table.duties tbody tr', rows => rows.map(row => row.cells[0].textContent));
   assert.deepEqual(duties, trust.schools.map(school => school.name));
   assert.match(await page.textContent('section[data-filtering="viking"] table.duties'), /a check is due|never/);
+  assert.match(await page.textContent('section[data-filtering="viking"] .patterns h3'),
+    new RegExp(`\\(${filtering.patterns.length}\\)`), 'the patterns are the API\'s');
 
   step('the overdue list is the API\'s, pseudonymised');
   const overdue = await api('/api/v1/trusts/viking/cases?overdue=true&limit=50', 'viking trust_safeguarding_lead');

@@ -96,6 +96,10 @@ pub struct BreachRecorded {
     pub triage_by: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub involved: Option<Involved>,
+    /// The host's keyed hash within the trust (128 bits, hex): the same host at two of its schools has
+    /// the same key, and the log never names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_key: Option<String>,
     /// Only in the filtering service's store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restricted: Option<BreachDetails>,

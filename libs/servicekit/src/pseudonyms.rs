@@ -30,6 +30,9 @@ pub enum Purpose {
     /// A directory account name (what a web filter logs), so the roster and the filtering service
     /// can match a user name without the log carrying it.
     Account,
+    /// A host a filter blocked, so reporting can see the same host at two schools of a trust
+    /// without the log naming it.
+    Host,
 }
 
 impl Purpose {
@@ -39,6 +42,7 @@ impl Purpose {
             Purpose::Actor => b"trustsafe actor pseudonym v1",
             Purpose::Alleged => b"trustsafe alleged pseudonym v1",
             Purpose::Account => b"trustsafe account hash v1",
+            Purpose::Host => b"trustsafe host key v1",
         }
     }
 }
@@ -108,9 +112,16 @@ impl PseudonymKey {
 
     /// Hashes a trust's account names with the key derived once (a roster of thousands hashes
     /// thousands of names).
-    pub fn account_hasher(&self, trust_id: &str) -> AccountHasher {
-        AccountHasher {
+    pub fn account_hasher(&self, trust_id: &str) -> NameHasher {
+        NameHasher {
             keyed: self.keyed(Purpose::Account, trust_id),
+        }
+    }
+
+    /// Keys a trust's blocked hosts (`www.Casino.example` and `www.casino.example` are one host).
+    pub fn host_hasher(&self, trust_id: &str) -> NameHasher {
+        NameHasher {
+            keyed: self.keyed(Purpose::Host, trust_id),
         }
     }
 
@@ -126,15 +137,16 @@ impl PseudonymKey {
     }
 }
 
-/// [`PseudonymKey::account_hash`] for one trust, its key derived once.
-pub struct AccountHasher {
+/// Keyed hashes of names (accounts, hosts) for one trust and purpose, the key derived once.
+pub struct NameHasher {
     keyed: Hmac<Sha256>,
 }
 
-impl AccountHasher {
-    pub fn hash(&self, account: &str) -> String {
+impl NameHasher {
+    /// The name trimmed and lower-cased, hashed: 128 bits in hex.
+    pub fn hash(&self, name: &str) -> String {
         let mut mac = self.keyed.clone();
-        mac.update(account.trim().to_lowercase().as_bytes());
+        mac.update(name.trim().to_lowercase().as_bytes());
         let mac = mac.finalize().into_bytes();
         mac[..16].iter().map(|byte| format!("{byte:02x}")).collect()
     }
@@ -154,6 +166,24 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_host_has_one_key_in_a_trust_apart_from_an_account_of_the_same_name() {
+        let key = PseudonymKey::generate();
+        let hosts = key.host_hasher("viking");
+        assert_eq!(
+            hosts.hash("WWW.Casino.example "),
+            hosts.hash("www.casino.example")
+        );
+        assert_ne!(
+            hosts.hash("casino.example"),
+            key.account_hash("viking", "casino.example")
+        );
+        assert_ne!(
+            hosts.hash("casino.example"),
+            key.host_hasher("claremont").hash("casino.example")
+        );
+    }
 
     #[test]
     fn pseudonyms_depend_on_the_secret_the_trust_and_the_purpose() {

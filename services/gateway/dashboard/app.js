@@ -200,7 +200,8 @@ async function filteringView(trustId, dashboard) {
       tile(t.overdue_triage, 'triage overdue', t.overdue_triage !== 0),
       tile(t.overdue_parents, 'parents not told in time', t.overdue_parents !== 0)),
     el('div', { className: 'charts' }, monthly),
-    dutiesTable(schools, filtering.duties));
+    dutiesTable(schools, filtering.duties),
+    patternList(filtering.patterns, Object.fromEntries(schools.map(s => [s.school_id, s.name]))));
   views.append(section);
   const months = monthsBetween(filtering.from.slice(0, 7), filtering.to.slice(0, 7));
   draw(monthlyCanvas, 'bar', months, schools.map((school, n) => ({
@@ -208,6 +209,24 @@ async function filteringView(trustId, dashboard) {
     data: months.map(m => filtering.schools[school.school_id].by_month[m] ?? 0),
     backgroundColor: PALETTE[n % PALETTE.length],
   })), true);
+}
+
+/** The same blocked host (by the start of its key) or alert category at two schools within a week. */
+function patternList(patterns, names) {
+  const box = el('div', { className: 'patterns' }, el('h3', { textContent: `Seen at more than one school (${patterns.length})` }));
+  if (patterns.length === 0) {
+    box.append(el('p', { className: 'note', textContent: 'No host or alert category was seen at two schools within a week.' }));
+    return box;
+  }
+  box.append(el('p', { className: 'note', textContent: 'Nobody is named, nor the host: each school’s DSL finds the reference beside the breach.' }));
+  const head = ['Seen', 'Reference', 'Category', 'Schools', 'Breaches'];
+  const rows = patterns.map(p => el('tr', {},
+    ...[`${p.first_seen.slice(0, 10)} to ${p.last_seen.slice(0, 10)}`, p.kind === 'host' ? `host ${p.reference}` : `alerts: ${label(p.reference)}`,
+      label(p.category), p.schools.map(id => names[id] ?? id).join(', '), String(p.breaches)]
+      .map(text => el('td', { textContent: text }))));
+  box.append(el('table', { className: 'patterns' }, el('thead', {}, el('tr', {}, ...head.map(text => el('th', { textContent: text })))),
+    el('tbody', {}, ...rows)));
+  return box;
 }
 
 function dutiesTable(schools, duties) {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use trustsafe_events::aup::{PersonRecorded, PersonRemoved, RosterKind};
 use trustsafe_events::{Actor, Envelope};
 use trustsafe_eventstore::{AppendContext, NewEvent};
-use trustsafe_servicekit::pseudonyms::AccountHasher;
+use trustsafe_servicekit::pseudonyms::NameHasher;
 use trustsafe_servicekit::scope::policy::{AnyRole, MisIntegration};
 use trustsafe_servicekit::{PseudonymKey, Purpose, SchoolScope};
 use uuid::Uuid;
@@ -305,7 +305,7 @@ impl Roster {
 
     /// The event that records `person` as `id`: account names hashed, children's ids resolved.
     fn record(
-        accounts: &AccountHasher,
+        accounts: &NameHasher,
         id: Uuid,
         person: Person,
         pupils: &HashMap<String, Uuid>,

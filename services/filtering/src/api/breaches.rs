@@ -42,6 +42,8 @@ pub struct BreachView {
     pub year_group: Option<i8>,
     pub client: Option<String>,
     pub host: String,
+    /// The start of the host's key, as the trust lead's cross-school patterns name it.
+    pub pattern_reference: Option<String>,
     pub url: String,
     pub context: Option<String>,
     /// Escalated to a concern (at once at severity 4 or more).
@@ -85,6 +87,7 @@ impl BreachView {
             year_group: record.involved.and_then(|involved| involved.year_group),
             client: details.client,
             host: details.host,
+            pattern_reference: record.host_key.map(|key| key.chars().take(12).collect()),
             url: details.url,
             context: details.context,
             escalated: life.escalated,

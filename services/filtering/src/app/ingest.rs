@@ -348,6 +348,7 @@ impl Ingest {
             return Ok((earlier, true));
         }
         let hasher = self.pseudonyms.account_hasher(sender.trust_id);
+        let hosts = self.pseudonyms.host_hasher(sender.trust_id);
         let hashes: Vec<Option<String>> = tally
             .breaches
             .iter()
@@ -389,11 +390,12 @@ impl Ingest {
                         .as_ref()
                         .and_then(|hash| accounts.get(hash))
                         .copied();
+                    let host_key = (!sighted.key.host.is_empty()).then(|| hosts.hash(&sighted.key.host));
                     new.push(new_breach(
                         sighted,
                         category,
                         feed,
-                        hashes[index].clone(),
+                        (hashes[index].clone(), host_key),
                         attribution,
                         now,
                     ));
@@ -475,12 +477,21 @@ fn new_breach(
     sighted: &Sighted,
     category: &str,
     feed: &Feed<'_>,
-    account_hash: Option<String>,
+    (account_hash, host_key): (Option<String>, Option<String>),
     attribution: Option<Attribution>,
     now: DateTime<Utc>,
 ) -> NewBreach {
     let id = Uuid::now_v7();
-    let record = breaches::recorded(id, sighted, category, feed, account_hash, attribution, now);
+    let record = breaches::recorded(
+        id,
+        sighted,
+        category,
+        feed,
+        account_hash,
+        host_key,
+        attribution,
+        now,
+    );
     let escalation = breaches::automatic_escalation(id, category, record.severity, sighted.first_seen);
     NewBreach {
         life: Life::recorded(&record, escalation.is_some(), now),

@@ -47,6 +47,7 @@ pub fn recorded(
     category: &str,
     feed: &Feed<'_>,
     account_hash: Option<String>,
+    host_key: Option<String>,
     attribution: Option<Attribution>,
     recorded_at: DateTime<Utc>,
 ) -> BreachRecorded {
@@ -67,6 +68,7 @@ pub fn recorded(
         count: sighted.count,
         triage_by: recorded_at + triage_within(sighted.normalised.severity),
         involved: attribution.map(|found| found.involved),
+        host_key,
         restricted: Some(BreachDetails {
             user: sighted.user.clone(),
             account_hash,

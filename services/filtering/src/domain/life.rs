@@ -311,6 +311,7 @@ mod tests {
                 kind: RosterKind::Pupil,
                 year_group: Some(6),
             }),
+            host_key: None,
             restricted: None,
         };
         Life::recorded(&record, false, at(0))

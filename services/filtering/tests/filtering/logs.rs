@@ -330,3 +330,59 @@ async fn uploads_that_cannot_be_read_are_refused_whole_and_change_nothing() {
     assert_eq!(app.stored().await, before);
     app.stop().await;
 }
+
+/// The log keys a breach's host within the trust, never naming it: the same host at two schools has
+/// one key (so reporting can see a pattern), another host another, and the DSL sees its start.
+#[tokio::test]
+async fn the_same_host_at_two_schools_has_one_key_on_the_log() {
+    let app = TestApp::spawn().await;
+    let lines = |host: &str| {
+        vec![
+            squid(NINE, "pupil1", &format!("http://{host}/a"), true),
+            squid(NINE + 60, "pupil2", "http://other.example/b", true),
+        ]
+        .join("\n")
+    };
+    assert_eq!(
+        app.upload("squid", &[lines("WWW.Casino.example")]).await.0,
+        StatusCode::OK
+    );
+    let chilton = app.school_token("chilton-technician", "chilton", &[SchoolRole::Technician]);
+    let sent = app
+        .client
+        .post(app.url("/api/v1/schools/chilton/filtering/logs?format=squid"))
+        .bearer_auth(&chilton)
+        .body(lines("www.casino.example"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::OK);
+    let keys: Vec<(String, String)> = sqlx::query_as(
+        "SELECT b.school_id, e.data->>'host_key' FROM events e JOIN breaches b ON e.stream_id = 'breach-' || b.id
+          WHERE e.event_type = 'filtering.breach_recorded.v1' AND b.host = 'www.casino.example' ORDER BY 1",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert_eq!(
+        keys[0].1, keys[1].1,
+        "one host, one key across the trust's schools"
+    );
+    assert_eq!(keys[0].1.len(), 32);
+    let other: String = sqlx::query_scalar(
+        "SELECT record->>'host_key' FROM breaches WHERE host = 'other.example' AND school_id = 'raps'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_ne!(other, keys[0].1);
+    let shown = app
+        .breaches()
+        .await
+        .into_iter()
+        .find(|breach| breach["host"] == "www.casino.example")
+        .unwrap();
+    assert_eq!(shown["pattern_reference"], keys[0].1[..12]);
+    app.stop().await;
+}

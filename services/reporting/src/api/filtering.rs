@@ -12,9 +12,10 @@ use trustsafe_servicekit::query::query;
 use trustsafe_servicekit::{Tenancy, TrustScope};
 use utoipa::ToSchema;
 
-use crate::app::breaches::{breach_figures, duty_standing};
+use crate::app::breaches::{breach_figures, cross_school_patterns, duty_standing};
 use crate::domain::breaches::BreachFigures;
 use crate::domain::filtering_duties::DutyStanding;
+use crate::domain::patterns::{Pattern, PatternKey};
 use crate::domain::periods::months;
 
 #[derive(Deserialize)]
@@ -108,6 +109,42 @@ impl From<DutyStanding> for DutyStandingView {
     }
 }
 
+/// The same blocked host, or the same category of monitoring alert, at two or more schools within a
+/// week. Nobody is named, and nor is the host: its reference is the start of its key, which each
+/// school's DSL finds beside the breach.
+#[derive(Serialize, ToSchema)]
+pub struct PatternView {
+    /// host or alert_category
+    #[schema(example = "host")]
+    pub kind: String,
+    /// A host's key, shortened, or the alert category.
+    #[schema(example = "3fa9c2d1e07b")]
+    pub reference: String,
+    pub category: String,
+    pub schools: Vec<String>,
+    pub first_seen: chrono::DateTime<Utc>,
+    pub last_seen: chrono::DateTime<Utc>,
+    pub breaches: usize,
+}
+
+impl From<Pattern> for PatternView {
+    fn from(pattern: Pattern) -> Self {
+        let (kind, reference) = match pattern.key {
+            PatternKey::Host(key) => ("host", key.chars().take(12).collect()),
+            PatternKey::AlertCategory(category) => ("alert_category", category),
+        };
+        Self {
+            kind: kind.to_owned(),
+            reference,
+            category: pattern.category,
+            schools: pattern.schools.into_iter().collect(),
+            first_seen: pattern.first_seen,
+            last_seen: pattern.last_seen,
+            breaches: pattern.breaches,
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct TrustFilteringView {
     /// The first and last days of the period.
@@ -117,11 +154,14 @@ pub struct TrustFilteringView {
     pub total: BreachFiguresView,
     /// Each school's filtering and monitoring duties: roles, checks, the annual review, changes.
     pub duties: BTreeMap<String, DutyStandingView>,
+    /// The same host or alert category at two schools within a week, in the period; newest first.
+    pub patterns: Vec<PatternView>,
 }
 
 /// Filtering breaches at each of the trust's schools and in total, for its safeguarding lead: by
 /// category, severity and month; open and overdue now; parents told in time; and where each school
-/// stands with its filtering duties (roles, checks, the annual review, changes awaiting). No one is named.
+/// stands with its filtering duties (roles, checks, the annual review, changes awaiting); the same host
+/// or alert category at two schools within a week. No one is named.
 #[utoipa::path(operation_id = "get_trust_filtering", tag = "reporting",
     params(("trust_id" = String, Path),
            ("from" = Option<String>, Query, description = "The first month, YYYY-MM; by default eleven months before to"),
@@ -145,6 +185,7 @@ pub async fn trust_filtering(
     let schools = tenancy.school_ids(&scope.trust_id);
     let (per_school, total) = breach_figures(&pool, &schools, days).await?;
     let duties = duty_standing(&pool, &schools).await?;
+    let patterns = cross_school_patterns(&pool, &schools, days).await?;
     Ok(HttpResponse::Ok().json(TrustFilteringView {
         from: days.0,
         to: days.1,
@@ -157,5 +198,6 @@ pub async fn trust_filtering(
             .into_iter()
             .map(|(school, standing)| (school, standing.into()))
             .collect(),
+        patterns: patterns.into_iter().map(PatternView::from).collect(),
     }))
 }

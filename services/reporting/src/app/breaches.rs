@@ -20,6 +20,7 @@ use trustsafe_problem::Problem;
 use super::unavailable;
 use crate::domain::breaches::{BreachFigures, figures};
 use crate::domain::filtering_duties::{DutyStanding, standing};
+use crate::domain::patterns::{Pattern, patterns};
 use crate::domain::periods::Days;
 use crate::store::breaches::{self as store, Moment, NewBreach};
 use crate::store::filtering_duties as duties;
@@ -77,6 +78,7 @@ impl Projection for BreachFacts {
                         .is_some_and(|involved| involved.kind == RosterKind::Pupil),
                     year_group: recorded.involved.and_then(|involved| involved.year_group),
                     triage_by: recorded.triage_by,
+                    host_key: recorded.host_key.as_deref(),
                 };
                 store::insert(tx, &breach).await?;
             }
@@ -179,6 +181,20 @@ fn role_name(role: &DutyRole) -> String {
         DutyRole::ItProvider => "it_provider",
     }
     .to_owned()
+}
+
+/// The same host or alert category at two of `schools` within a week, seen in `days`.
+pub async fn cross_school_patterns(
+    pool: &PgPool,
+    schools: &[String],
+    days: Days,
+) -> Result<Vec<Pattern>, Problem> {
+    let sightings = store::sightings(pool, schools, days).await.map_err(unavailable)?;
+    let (from, to) = days;
+    Ok(patterns(sightings)
+        .into_iter()
+        .filter(|pattern| pattern.last_seen.date_naive() >= from && pattern.first_seen.date_naive() <= to)
+        .collect())
 }
 
 /// Where each of `schools` stands with its filtering duties, now.

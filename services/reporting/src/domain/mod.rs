@@ -7,6 +7,7 @@ pub mod audience;
 pub mod breaches;
 pub mod cases;
 pub mod filtering_duties;
+pub mod patterns;
 pub mod periods;
 pub mod policy_reviews;
 pub mod suppression;

@@ -6,6 +6,7 @@ use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
 use crate::domain::breaches::BreachFact;
+use crate::domain::patterns::{PatternKey, Sighting};
 
 /// A breach as first recorded.
 pub struct NewBreach<'a> {
@@ -20,13 +21,14 @@ pub struct NewBreach<'a> {
     pub pupil: bool,
     pub year_group: Option<i8>,
     pub triage_by: DateTime<Utc>,
+    pub host_key: Option<&'a str>,
 }
 
 pub async fn insert(tx: &mut PgConnection, breach: &NewBreach<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO breaches (breach_id, trust_id, school_id, category, severity, source, first_seen,
-                               recorded_at, pupil, year_group, triage_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
+                               recorded_at, pupil, year_group, triage_by, host_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
     )
     .bind(breach.breach_id)
     .bind(breach.trust_id)
@@ -39,6 +41,7 @@ pub async fn insert(tx: &mut PgConnection, breach: &NewBreach<'_>) -> Result<(),
     .bind(breach.pupil)
     .bind(breach.year_group.map(i16::from))
     .bind(breach.triage_by)
+    .bind(breach.host_key)
     .execute(tx)
     .await?;
     Ok(())
@@ -174,4 +177,39 @@ pub async fn facts(
         in_period.iter().map(fact).collect::<Result<_, _>>()?,
         open.iter().map(fact).collect::<Result<_, _>>()?,
     ))
+}
+
+/// What patterns are found among: the schools' blocked hosts (by key) and monitoring alerts first seen
+/// within `days` (and a week either side, so a pair across the period's edge is seen).
+pub async fn sightings(
+    pool: &PgPool,
+    schools: &[String],
+    days: (NaiveDate, NaiveDate),
+) -> Result<Vec<Sighting>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT host_key, source, school_id, category, first_seen FROM breaches
+          WHERE school_id = ANY($1) AND (host_key IS NOT NULL OR source = 'alert')
+            AND first_seen >= $2::date - 7 AND first_seen < $3::date + 8",
+    )
+    .bind(schools)
+    .bind(days.0)
+    .bind(days.1)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let category: String = row.try_get("category")?;
+            let source: String = row.try_get("source")?;
+            let key = match row.try_get::<Option<String>, _>("host_key")? {
+                Some(key) if source != "alert" => PatternKey::Host(key),
+                _ => PatternKey::AlertCategory(category.clone()),
+            };
+            Ok(Sighting {
+                key,
+                school_id: row.try_get("school_id")?,
+                category,
+                first_seen: row.try_get("first_seen")?,
+            })
+        })
+        .collect()
 }

@@ -56,9 +56,20 @@ impl Breach {
                 kind: RosterKind::Pupil,
                 year_group: Some(6),
             }),
+            host_key: None,
             restricted: None,
         });
         breach
+    }
+
+    /// The recorded event's host key and source, changed.
+    fn keyed(mut self, host_key: Option<&str>, source: BreachSource) -> Self {
+        let record = &mut self.events[0];
+        let mut envelope = trustsafe_events::from_kafka(record).unwrap();
+        envelope.data["host_key"] = host_key.map_or(serde_json::Value::Null, Into::into);
+        envelope.data["source"] = serde_json::to_value(source).unwrap();
+        *record = to_kafka(&envelope);
+        self
     }
 
     fn push<E: Event>(&mut self, event: &E) {
@@ -329,5 +340,55 @@ async fn the_trust_lead_sees_where_each_school_stands_with_its_filtering_duties(
         ),
         (true.into(), 4)
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_host_or_alert_at_two_schools_within_a_week_is_shown_without_naming_it() {
+    let app = TestApp::spawn().await;
+    let now = Utc::now();
+    let days = chrono::Duration::days;
+    let due = now + days(1);
+    let breaches = [
+        Breach::recorded("raps", "gambling", 2, now - days(3), due, true)
+            .keyed(Some("aaaabbbbccccdddd"), BreachSource::Log),
+        Breach::recorded("chilton", "gambling", 2, now - days(1), due, false)
+            .keyed(Some("aaaabbbbccccdddd"), BreachSource::Log),
+        // The same host at a third school, but weeks before: not part of it.
+        Breach::recorded("ramsgate-free", "gambling", 2, now - days(40), due, false)
+            .keyed(Some("aaaabbbbccccdddd"), BreachSource::Log),
+        // Another host at one school only.
+        Breach::recorded("raps", "gaming", 1, now - days(2), due, false)
+            .keyed(Some("eeeeffff00001111"), BreachSource::Log),
+        // A monitoring alert in one category at two schools.
+        Breach::recorded("raps", "self_harm", 3, now - days(2), due, true).keyed(None, BreachSource::Alert),
+        Breach::recorded("ramsgate-free", "self_harm", 3, now - days(2), due, true)
+            .keyed(None, BreachSource::Alert),
+    ];
+    let records: Vec<KafkaRecord> = breaches.iter().flat_map(|breach| breach.events.clone()).collect();
+    trustsafe_testkit::produce(app.broker.log(), topics::FILTERING, &records).await;
+    applied(&app, records.len() as i64).await;
+
+    let lead = app.trust_token("viking-lead", "viking", TrustRole::TrustSafeguardingLead);
+    let figures = app
+        .json("/api/v1/trusts/viking/filtering?from=2000-01", &lead)
+        .await;
+    let patterns = figures["patterns"].as_array().unwrap();
+    assert_eq!(patterns.len(), 2, "{patterns:?}");
+    let host = patterns.iter().find(|p| p["kind"] == "host").unwrap();
+    assert_eq!(host["reference"], "aaaabbbbcccc");
+    assert_eq!(host["schools"], serde_json::json!(["chilton", "raps"]));
+    assert_eq!(
+        (host["breaches"].clone(), host["category"].clone()),
+        (2.into(), "gambling".into())
+    );
+    let alert = patterns.iter().find(|p| p["kind"] == "alert_category").unwrap();
+    assert_eq!(alert["reference"], "self_harm");
+    assert_eq!(alert["schools"], serde_json::json!(["ramsgate-free", "raps"]));
+    // A period that ends before them shows none.
+    let before = app
+        .json("/api/v1/trusts/viking/filtering?from=2000-01&to=2001-01", &lead)
+        .await;
+    assert!(before["patterns"].as_array().unwrap().is_empty());
     app.stop().await;
 }
