@@ -1,7 +1,7 @@
-//! The consumer kit: read topics as a consumer group and apply each event to a projection with its
-//! effect, its dedup row and its checkpoint in one database transaction. The Kafka offset is stored
-//! only after that commit, so a crash between the two redelivers an event whose dedup row already
-//! exists: the effect happens exactly once.
+//! The consumer kit: read topics as a consumer group and apply events to a projection, each with its
+//! effect and its dedup row, in batches (what has already arrived when one does) of one database
+//! transaction with their checkpoints. The Kafka offsets are stored only after that commit, so a crash
+//! between the two redelivers events whose dedup rows already exist: each effect happens exactly once.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -82,6 +82,17 @@ impl ConsumerConfig {
     }
 }
 
+/// The most records applied in one transaction: those already fetched when the first arrives.
+const MAX_BATCH: usize = 500;
+
+/// A record as read, and where from (its topic as the contract names it).
+pub struct Read {
+    pub record: KafkaRecord,
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+}
+
 /// How a record ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -156,28 +167,30 @@ impl<P: Projection> Consumer<P> {
                 message = consumer.recv() => message,
                 _ = shutdown.cancelled() => break,
             };
-            let message = match message {
-                Ok(message) => message,
+            let mut batch = match message {
+                Ok(message) => vec![self.read(&message)],
                 Err(err) => {
                     warn!(%err, consumer = self.projection.name(), "consume error");
                     continue;
                 }
             };
-            let (topic, partition, offset) = (
-                self.config.log.contract_topic(message.topic()).to_owned(),
-                message.partition(),
-                message.offset(),
-            );
-            let record = kafka::record_of(&message);
-            drop(message);
-            if self
-                .handle_until_done(&record, &topic, partition, offset, &shutdown)
-                .await
-                .is_none()
-            {
+            // What else is already here joins the same transaction.
+            while batch.len() < MAX_BATCH {
+                match consumer.recv().now_or_never() {
+                    Some(Ok(message)) => batch.push(self.read(&message)),
+                    Some(Err(err)) => {
+                        warn!(%err, consumer = self.projection.name(), "consume error");
+                        break;
+                    }
+                    None => break,
+                }
+            }
+            if self.handle_until_done(&batch, &shutdown).await.is_none() {
                 break;
             }
-            consumer.store_offset(&self.config.log.topic(&topic), partition, offset)?;
+            for read in &batch {
+                consumer.store_offset(&self.config.log.topic(&read.topic), read.partition, read.offset)?;
+            }
         }
         // Commit what was stored so a restart does not redeliver it (it would be deduplicated anyway).
         // Async: a blocking commit would stall this runtime thread for as long as the broker is away.
@@ -188,20 +201,25 @@ impl<P: Projection> Consumer<P> {
         Ok(())
     }
 
-    /// Handles a record, retrying while the database is away. None when shut down first.
-    async fn handle_until_done(
-        &self,
-        record: &KafkaRecord,
-        topic: &str,
-        partition: i32,
-        offset: i64,
-        shutdown: &CancellationToken,
-    ) -> Option<Outcome> {
+    /// A record as read, with where it was read from.
+    fn read<M: Message>(&self, message: &M) -> Read {
+        Read {
+            record: kafka::record_of(message),
+            topic: self.config.log.contract_topic(message.topic()).to_owned(),
+            partition: message.partition(),
+            offset: message.offset(),
+        }
+    }
+
+    /// Handles a batch, retrying while the database is away. None when shut down first.
+    async fn handle_until_done(&self, batch: &[Read], shutdown: &CancellationToken) -> Option<Vec<Outcome>> {
         loop {
-            match self.handle(record, topic, partition, offset).await {
-                Ok(outcome) => return Some(outcome),
+            match self.handle(batch).await {
+                Ok(outcomes) => return Some(outcomes),
                 Err(err) => {
-                    warn!(%err, consumer = self.projection.name(), topic, partition, offset, "will retry");
+                    let first = &batch[0];
+                    warn!(%err, consumer = self.projection.name(), topic = first.topic, partition = first.partition,
+                          offset = first.offset, records = batch.len(), "will retry");
                     tokio::select! {
                         _ = tokio::time::sleep(self.config.retry_backoff) => {}
                         _ = shutdown.cancelled() => return None,
@@ -211,104 +229,102 @@ impl<P: Projection> Consumer<P> {
         }
     }
 
-    /// Applies one record exactly once, or parks it when it cannot be read or applied.
-    pub async fn handle(
-        &self,
-        record: &KafkaRecord,
-        topic: &str,
-        partition: i32,
-        offset: i64,
-    ) -> Result<Outcome, sqlx::Error> {
+    /// Applies each record of `batch` exactly once, or parks it when it cannot be read or applied, in
+    /// one transaction with the checkpoints: all of it happens, or none of it and the batch is retried.
+    pub async fn handle(&self, batch: &[Read]) -> Result<Vec<Outcome>, sqlx::Error> {
         let name = self.projection.name();
-        let envelope = from_kafka(record).and_then(|envelope| match kind_of(&envelope.event_type) {
-            Some(_) => Ok(envelope),
-            None => Err(DecodeError::UnknownType(envelope.event_type)),
-        });
-        let outcome = match envelope {
-            Err(err) => {
-                self.park(record, topic, partition, offset, &err.to_string())
-                    .await?
-            }
-            Ok(envelope) => {
-                let span = info_span!("consume", consumer = name, event_type = %envelope.event_type,
-                                      event_id = %envelope.event_id);
-                trustsafe_telemetry::continue_trace(
-                    &span,
-                    record
-                        .headers
-                        .iter()
-                        .filter_map(|(key, value)| Some((key.as_str(), std::str::from_utf8(value).ok()?))),
-                );
-                self.apply(&envelope, record, topic, partition, offset)
-                    .instrument(span)
-                    .await?
-            }
-        };
-        metrics::CONSUMED
-            .with_label_values(&[name, outcome.label()])
-            .inc();
-        Ok(outcome)
+        let mut tx = self.pool.begin().await?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for read in batch {
+            let envelope =
+                from_kafka(&read.record).and_then(|envelope| match kind_of(&envelope.event_type) {
+                    Some(_) => Ok(envelope),
+                    None => Err(DecodeError::UnknownType(envelope.event_type)),
+                });
+            let outcome = match envelope {
+                Err(err) => self.park(&mut tx, read, &err.to_string()).await?,
+                Ok(envelope) => {
+                    let span = info_span!("consume", consumer = name, event_type = %envelope.event_type,
+                                          event_id = %envelope.event_id);
+                    trustsafe_telemetry::continue_trace(
+                        &span,
+                        read.record.headers.iter().filter_map(|(key, value)| {
+                            Some((key.as_str(), std::str::from_utf8(value).ok()?))
+                        }),
+                    );
+                    self.apply(&mut tx, &envelope, read).instrument(span).await?
+                }
+            };
+            outcomes.push(outcome);
+        }
+        let mut last: HashMap<(&str, i32), i64> = HashMap::new();
+        for read in batch {
+            let offset = last.entry((&read.topic, read.partition)).or_insert(read.offset);
+            *offset = (*offset).max(read.offset);
+        }
+        for ((topic, partition), offset) in last {
+            checkpoint(&mut tx, name, topic, partition, offset).await?;
+        }
+        tx.commit().await?;
+        for outcome in &outcomes {
+            metrics::CONSUMED
+                .with_label_values(&[name, outcome.label()])
+                .inc();
+        }
+        Ok(outcomes)
     }
 
+    /// One record's dedup row and effect, inside a savepoint of the batch's transaction: a record the
+    /// projection rejects is undone alone and parked.
     async fn apply(
         &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
         envelope: &Envelope,
-        record: &KafkaRecord,
-        topic: &str,
-        partition: i32,
-        offset: i64,
+        read: &Read,
     ) -> Result<Outcome, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut savepoint = sqlx::Connection::begin(&mut **tx).await?;
         let fresh = sqlx::query(
             "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         )
         .bind(self.projection.name())
         .bind(envelope.event_id)
-        .execute(&mut *tx)
+        .execute(&mut *savepoint)
         .await?
         .rows_affected()
             == 1;
-        if fresh {
-            // A projection that panics on a record (a fault of ours that input reached) parks that
-            // record like one it rejected: the partition, and every school's events behind it, go on.
-            let applied = AssertUnwindSafe(self.projection.apply(&mut tx, envelope))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|panic| {
-                    let what = panic
-                        .downcast_ref::<&str>()
-                        .map(|text| (*text).to_owned())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_default();
-                    Err(HandlerError::Reject(format!("the projection panicked: {what}")))
-                });
-            match applied {
-                Ok(()) => {}
-                Err(HandlerError::Reject(reason)) => {
-                    drop(tx);
-                    return self.park(record, topic, partition, offset, &reason).await;
-                }
-                Err(HandlerError::Database(err)) => return Err(err),
-            }
+        if !fresh {
+            savepoint.commit().await?;
+            return Ok(Outcome::Duplicate);
         }
-        checkpoint(&mut tx, self.projection.name(), topic, partition, offset).await?;
-        tx.commit().await?;
-        Ok(if fresh {
-            Outcome::Applied
-        } else {
-            Outcome::Duplicate
-        })
+        // A projection that panics on a record (a fault of ours that input reached) parks that
+        // record like one it rejected: the partition, and every school's events behind it, go on.
+        let applied = AssertUnwindSafe(self.projection.apply(&mut savepoint, envelope))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|text| (*text).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Err(HandlerError::Reject(format!("the projection panicked: {what}")))
+            });
+        match applied {
+            Ok(()) => {
+                savepoint.commit().await?;
+                Ok(Outcome::Applied)
+            }
+            Err(HandlerError::Reject(reason)) => {
+                savepoint.rollback().await?;
+                self.park(tx, read, &reason).await
+            }
+            Err(HandlerError::Database(err)) => Err(err),
+        }
     }
 
     /// Keeps an unreadable record, and why, for someone to look at; the partition moves on.
-    async fn park(
-        &self,
-        record: &KafkaRecord,
-        topic: &str,
-        partition: i32,
-        offset: i64,
-        error: &str,
-    ) -> Result<Outcome, sqlx::Error> {
+    async fn park(&self, tx: &mut PgConnection, read: &Read, error: &str) -> Result<Outcome, sqlx::Error> {
+        let (record, topic, partition, offset) = (&read.record, &read.topic, read.partition, read.offset);
         warn!(
             consumer = self.projection.name(),
             topic, partition, offset, error, "parking a poison record"
@@ -318,7 +334,6 @@ impl<P: Projection> Consumer<P> {
             .iter()
             .map(|(key, value)| (key.clone(), String::from_utf8_lossy(value).into_owned().into()))
             .collect();
-        let mut tx = self.pool.begin().await?;
         sqlx::query(
             r#"INSERT INTO dead_letters (consumer, topic, partition, "offset", record_key, headers, payload, error)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"#,
@@ -331,10 +346,8 @@ impl<P: Projection> Consumer<P> {
         .bind(serde_json::Value::Object(headers))
         .bind(&record.value)
         .bind(error)
-        .execute(&mut *tx)
+        .execute(tx)
         .await?;
-        checkpoint(&mut tx, self.projection.name(), topic, partition, offset).await?;
-        tx.commit().await?;
         Ok(Outcome::Parked)
     }
 
@@ -390,20 +403,25 @@ impl<P: Projection> Consumer<P> {
             }
             consumer.assign(&assignment)?;
             while !open.is_empty() {
-                let message = match consumer.recv().await {
-                    Err(KafkaError::PartitionEOF(partition)) => {
-                        open.remove(&partition);
-                        continue;
+                let mut batch = Vec::new();
+                let mut next = Some(consumer.recv().await);
+                while let Some(message) = next.take() {
+                    match message {
+                        Err(KafkaError::PartitionEOF(partition)) => {
+                            open.remove(&partition);
+                            break;
+                        }
+                        other => batch.push(self.read(&other?)),
                     }
-                    other => other?,
-                };
-                let (partition, offset) = (message.partition(), message.offset());
-                let record = kafka::record_of(&message);
-                drop(message);
-                let contract_topic = self.config.log.contract_topic(topic);
-                self.handle_until_done(&record, contract_topic, partition, offset, &never)
-                    .await;
-                done += 1;
+                    if batch.len() < MAX_BATCH {
+                        next = consumer.recv().now_or_never();
+                    }
+                }
+                if batch.is_empty() {
+                    continue;
+                }
+                self.handle_until_done(&batch, &never).await;
+                done += batch.len() as u64;
                 total = total.max(done);
                 progress(RebuildProgress { done, total });
             }
