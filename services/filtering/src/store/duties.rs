@@ -90,6 +90,28 @@ impl DutyStore {
         self.events.pool()
     }
 
+    /// A transaction that has appended `event` to the school's `stream` (one writer's: any version),
+    /// for the row kept in step with it.
+    async fn begin_with<E: trustsafe_events::Event>(
+        &self,
+        stream: &str,
+        context: &AppendContext,
+        event: &E,
+        now: DateTime<Utc>,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, AppendError> {
+        let mut tx = self.pool().begin().await.map_err(StoreError::from)?;
+        self.events
+            .append_in(
+                &mut tx,
+                stream,
+                ExpectedVersion::Any,
+                context,
+                &[NewEvent::new(event, now)],
+            )
+            .await?;
+        Ok(tx)
+    }
+
     pub async fn propose(
         &self,
         context: &AppendContext,
@@ -182,15 +204,8 @@ impl DutyStore {
         check: &FilterCheckLogged,
         now: DateTime<Utc>,
     ) -> Result<(), AppendError> {
-        let mut tx = self.pool().begin().await.map_err(StoreError::from)?;
-        self.events
-            .append_in(
-                &mut tx,
-                &format!("filter-checks-{school_id}"),
-                ExpectedVersion::Any,
-                context,
-                &[NewEvent::new(check, now)],
-            )
+        let mut tx = self
+            .begin_with(&format!("filter-checks-{school_id}"), context, check, now)
             .await?;
         sqlx::query(
             "INSERT INTO filter_checks (check_id, school_id, checked_at, logged_at, record)
@@ -290,15 +305,8 @@ impl DutyStore {
         review: &FilteringReviewRecorded,
         now: DateTime<Utc>,
     ) -> Result<(), AppendError> {
-        let mut tx = self.pool().begin().await.map_err(StoreError::from)?;
-        self.events
-            .append_in(
-                &mut tx,
-                &format!("filter-reviews-{school_id}"),
-                ExpectedVersion::Any,
-                context,
-                &[NewEvent::new(review, now)],
-            )
+        let mut tx = self
+            .begin_with(&format!("filter-reviews-{school_id}"), context, review, now)
             .await?;
         sqlx::query(
             "INSERT INTO filter_reviews (review_id, school_id, reviewed_on, next_review_by, recorded_at, record)
@@ -343,15 +351,8 @@ impl DutyStore {
         named: &DutyRolesNamed,
         now: DateTime<Utc>,
     ) -> Result<(), AppendError> {
-        let mut tx = self.pool().begin().await.map_err(StoreError::from)?;
-        self.events
-            .append_in(
-                &mut tx,
-                &format!("duty-roles-{school_id}"),
-                ExpectedVersion::Any,
-                context,
-                &[NewEvent::new(named, now)],
-            )
+        let mut tx = self
+            .begin_with(&format!("duty-roles-{school_id}"), context, named, now)
             .await?;
         sqlx::query(
             "INSERT INTO duty_roles (school_id, holders, named_at) VALUES ($1, $2, $3)
