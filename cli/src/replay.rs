@@ -1,5 +1,6 @@
-//! `trustsafe replay reporting`: empties the reporting read model and rebuilds it from offset zero of
-//! the shared log, with progress. Run it while `trustsafe dev` (or the reporting service) is stopped.
+//! `trustsafe replay reporting`: empties the reporting read models (concerns; breaches and duties) and
+//! rebuilds each from offset zero of the shared log, with progress. Run it while `trustsafe dev` (or
+//! the reporting service) is stopped.
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -54,6 +55,22 @@ async fn replay(stack: &Stack, data_dir: &std::path::Path) -> Result<()> {
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "reporting rebuilt from {events} events in {seconds:.1} s ({:.0} events/s)",
+        events as f64 / seconds.max(1e-6)
+    );
+    bar.reset();
+    bar.set_message("reporting's breaches and duties");
+    let started = std::time::Instant::now();
+    let events = trustsafe_reporting::breach_consumer(pool.clone(), &stack.log)
+        .rebuild(|progress| {
+            bar.set_length(progress.total);
+            bar.set_position(progress.done);
+        })
+        .await
+        .context("replaying reporting's breaches and duties")?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "reporting's breaches and duties rebuilt from {events} events in {seconds:.1} s ({:.0} events/s)",
         events as f64 / seconds.max(1e-6)
     );
     pool.close().await;

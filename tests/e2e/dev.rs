@@ -310,6 +310,10 @@ async fn dev_runs_everything_stops_on_ctrl_c_and_finds_its_data_again() {
         String::from_utf8_lossy(&replay.stderr)
     );
     assert!(printed.contains("reporting rebuilt from 1 events"), "{printed}");
+    assert!(
+        printed.contains("reporting's breaches and duties rebuilt from 0 events"),
+        "{printed}"
+    );
     let _ = std::fs::remove_dir_all(&data_dir);
 }
 

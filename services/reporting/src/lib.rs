@@ -50,16 +50,17 @@ pub fn consumer(pool: PgPool, log: &SharedLog, pseudonyms: Arc<PseudonymKey>) ->
     Consumer::new(pool, Arc::new(ReadModel { pseudonyms }), ConsumerConfig::new(log))
 }
 
+/// The consumer of `trustsafe.filtering.v1` (`reporting.breaches`): breaches and the schools' duties.
+pub fn breach_consumer(pool: PgPool, log: &SharedLog) -> Consumer<BreachFacts> {
+    Consumer::new(pool, Arc::new(BreachFacts), ConsumerConfig::new(log))
+}
+
 async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
     let mut base = ServiceBase::connect(&SERVICE, config).await?;
     let pool = base.store.pool().clone();
     migrate(&pool).await?;
     base.run_consumer(consumer(pool.clone(), &config.log, config.pseudonyms.clone()));
-    base.run_consumer(Consumer::new(
-        pool.clone(),
-        Arc::new(BreachFacts),
-        ConsumerConfig::new(&config.log),
-    ));
+    base.run_consumer(breach_consumer(pool.clone(), &config.log));
     let pool = web::Data::new(pool);
     let pseudonyms = web::Data::from(config.pseudonyms.clone());
     base.serve(move |cfg| {
