@@ -94,13 +94,7 @@ impl Breaches {
             });
         }
         let role = if lead { "safeguarding_lead" } else { "technician" };
-        let context = super::acting(
-            &self.pseudonyms,
-            &scope.caller,
-            &scope.trust_id,
-            &scope.school_id,
-            role,
-        );
+        let context = super::acting(&self.pseudonyms, scope, role);
         let proposal = self.over_blocking_proposal(scope, &breach, &events, now).await?;
         self.store
             .save_life(

@@ -60,13 +60,7 @@ impl Categories {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let context = super::acting(
-            &self.pseudonyms,
-            &scope.caller,
-            &scope.trust_id,
-            &scope.school_id,
-            "safeguarding_lead",
-        );
+        let context = super::acting(&self.pseudonyms, scope, "safeguarding_lead");
         self.store
             .set_suppressions(
                 &context,
@@ -105,13 +99,7 @@ impl Categories {
             }
             checked.push(rule);
         }
-        let context = super::acting(
-            &self.pseudonyms,
-            &scope.caller,
-            &scope.trust_id,
-            &scope.school_id,
-            "safeguarding_lead",
-        );
+        let context = super::acting(&self.pseudonyms, scope, "safeguarding_lead");
         self.store
             .set_rules(
                 &context,

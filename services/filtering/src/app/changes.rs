@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use trustsafe_auth::{Caller, SchoolRole, TrustRole};
+use trustsafe_events::filtering::duties::Perspective;
 use trustsafe_eventstore::NewEvent;
 use trustsafe_servicekit::PseudonymKey;
 use trustsafe_servicekit::scope::policy::SafeguardingLeads;
@@ -83,13 +84,7 @@ impl Changes {
         } else {
             "technician"
         };
-        let context = super::acting(
-            &self.pseudonyms,
-            &scope.caller,
-            &scope.trust_id,
-            &scope.school_id,
-            role,
-        );
+        let context = super::acting(&self.pseudonyms, scope, role);
         self.duties
             .propose(&context, &scope.school_id, &proposed, &change)
             .await?;
@@ -117,8 +112,8 @@ impl Changes {
             Command::Decide { .. } => "leadership",
             Command::Apply { .. } => "technician",
             Command::Assess { perspective, .. } => match perspective {
-                trustsafe_events::filtering::duties::Perspective::Educational => "safeguarding_lead",
-                trustsafe_events::filtering::duties::Perspective::Technical => "technician",
+                Perspective::Educational => "safeguarding_lead",
+                Perspective::Technical => "technician",
             },
         };
         let event = change.handle(command, &scope.caller.subject)?;
@@ -129,13 +124,7 @@ impl Changes {
             ChangeEvent::Decided(event) => NewEvent::new(event, now),
             ChangeEvent::Applied(event) => NewEvent::new(event, now),
         };
-        let context = super::acting(
-            &self.pseudonyms,
-            &scope.caller,
-            &scope.trust_id,
-            &scope.school_id,
-            role,
-        );
+        let context = super::acting(&self.pseudonyms, scope, role);
         self.duties.save_change(&context, version, &change, new).await?;
         Ok(change)
     }

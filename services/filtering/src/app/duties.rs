@@ -43,13 +43,7 @@ impl Duties {
     ) -> Result<(RoleHolders, DateTime<Utc>), FilteringError> {
         let named = duties::name_roles(holders)?;
         let now = Utc::now();
-        let context = super::acting(
-            &self.pseudonyms,
-            &scope.caller,
-            &scope.trust_id,
-            &scope.school_id,
-            "safeguarding_lead",
-        );
+        let context = super::acting(&self.pseudonyms, scope, "safeguarding_lead");
         self.store
             .name_roles(&context, &scope.school_id, &named, now)
             .await?;
@@ -71,13 +65,7 @@ impl Duties {
     ) -> Result<FilterCheckLogged, FilteringError> {
         let now = Utc::now();
         let check = duties::log_check(entry, Uuid::now_v7(), now)?;
-        let context = super::acting(
-            &self.pseudonyms,
-            &scope.caller,
-            &scope.trust_id,
-            &scope.school_id,
-            "checker",
-        );
+        let context = super::acting(&self.pseudonyms, scope, "checker");
         self.store
             .log_check(&context, &scope.school_id, &check, now)
             .await?;
@@ -110,13 +98,7 @@ impl Duties {
             changes_considered,
             restricted: Some(record),
         };
-        let context = super::acting(
-            &self.pseudonyms,
-            &scope.caller,
-            &scope.trust_id,
-            &scope.school_id,
-            "safeguarding_lead",
-        );
+        let context = super::acting(&self.pseudonyms, scope, "safeguarding_lead");
         self.store
             .record_review(&context, &scope.school_id, &review, now)
             .await?;

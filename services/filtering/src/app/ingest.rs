@@ -282,13 +282,7 @@ impl Ingest {
         let sender = Sender {
             school_id: &scope.school_id,
             trust_id: &scope.trust_id,
-            context: super::acting(
-                &self.pseudonyms,
-                &scope.caller,
-                &scope.trust_id,
-                &scope.school_id,
-                "staff",
-            ),
+            context: super::acting(&self.pseudonyms, scope, "staff"),
         };
         let (answer, _) = self
             .keep(&sender, &digest, &feed, &tally, &normaliser, |kept| {
@@ -452,13 +446,7 @@ impl Ingest {
         } else {
             "filter_feed"
         };
-        super::acting(
-            &self.pseudonyms,
-            &scope.caller,
-            &scope.trust_id,
-            &scope.school_id,
-            role,
-        )
+        super::acting(&self.pseudonyms, scope, role)
     }
 }
 

@@ -11,23 +11,17 @@ pub mod error;
 pub mod ingest;
 pub mod roster;
 
-use trustsafe_auth::Caller;
 use trustsafe_events::Actor;
 use trustsafe_eventstore::AppendContext;
-use trustsafe_servicekit::{PseudonymKey, Purpose};
+use trustsafe_servicekit::{PseudonymKey, Purpose, SchoolScope};
 
-/// Who is acting, for the events they cause: the log names them by a keyed hash within the trust.
-fn acting(
-    pseudonyms: &PseudonymKey,
-    caller: &Caller,
-    trust_id: &str,
-    school_id: &str,
-    role: &str,
-) -> AppendContext {
-    let pseudonym = pseudonyms.pseudonym(Purpose::Actor, trust_id, caller.subject.as_bytes());
+/// Who is acting in `scope`, for the events they cause: the log names them by a keyed hash within the trust.
+fn acting<P>(pseudonyms: &PseudonymKey, scope: &SchoolScope<P>, role: &str) -> AppendContext {
+    let caller = &scope.caller;
+    let pseudonym = pseudonyms.pseudonym(Purpose::Actor, &scope.trust_id, caller.subject.as_bytes());
     AppendContext {
-        trust_id: trust_id.to_owned(),
-        school_id: Some(school_id.to_owned()),
+        trust_id: scope.trust_id.clone(),
+        school_id: Some(scope.school_id.clone()),
         actor: Actor::person(caller.subject.clone(), role).with_pseudonym(pseudonym),
         correlation_id: uuid::Uuid::now_v7(),
         causation_id: None,

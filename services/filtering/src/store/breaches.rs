@@ -183,17 +183,14 @@ impl BreachStore {
         school_id: &str,
         rules: &CategoryRulesSet,
     ) -> Result<(), AppendError> {
-        let mut tx = self.pool().begin().await.map_err(StoreError::from)?;
-        let stream = format!("categories-{school_id}");
-        self.events
-            .append_in(
-                &mut tx,
-                &stream,
-                ExpectedVersion::Any,
-                context,
-                &[NewEvent::new(rules, chrono::Utc::now())],
-            )
-            .await?;
+        let mut tx = super::begin_with(
+            &self.events,
+            &format!("categories-{school_id}"),
+            context,
+            rules,
+            chrono::Utc::now(),
+        )
+        .await?;
         sqlx::query("DELETE FROM category_rules WHERE school_id = $1")
             .bind(school_id)
             .execute(&mut *tx)
@@ -240,16 +237,14 @@ impl BreachStore {
         school_id: &str,
         rules: &SuppressionsSet,
     ) -> Result<(), AppendError> {
-        let mut tx = self.pool().begin().await.map_err(StoreError::from)?;
-        self.events
-            .append_in(
-                &mut tx,
-                &format!("suppressions-{school_id}"),
-                ExpectedVersion::Any,
-                context,
-                &[NewEvent::new(rules, chrono::Utc::now())],
-            )
-            .await?;
+        let mut tx = super::begin_with(
+            &self.events,
+            &format!("suppressions-{school_id}"),
+            context,
+            rules,
+            chrono::Utc::now(),
+        )
+        .await?;
         sqlx::query("DELETE FROM suppressions WHERE school_id = $1")
             .bind(school_id)
             .execute(&mut *tx)

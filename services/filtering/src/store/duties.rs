@@ -90,28 +90,6 @@ impl DutyStore {
         self.events.pool()
     }
 
-    /// A transaction that has appended `event` to the school's `stream` (one writer's: any version),
-    /// for the row kept in step with it.
-    async fn begin_with<E: trustsafe_events::Event>(
-        &self,
-        stream: &str,
-        context: &AppendContext,
-        event: &E,
-        now: DateTime<Utc>,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, AppendError> {
-        let mut tx = self.pool().begin().await.map_err(StoreError::from)?;
-        self.events
-            .append_in(
-                &mut tx,
-                stream,
-                ExpectedVersion::Any,
-                context,
-                &[NewEvent::new(event, now)],
-            )
-            .await?;
-        Ok(tx)
-    }
-
     pub async fn propose(
         &self,
         context: &AppendContext,
@@ -204,9 +182,14 @@ impl DutyStore {
         check: &FilterCheckLogged,
         now: DateTime<Utc>,
     ) -> Result<(), AppendError> {
-        let mut tx = self
-            .begin_with(&format!("filter-checks-{school_id}"), context, check, now)
-            .await?;
+        let mut tx = super::begin_with(
+            &self.events,
+            &format!("filter-checks-{school_id}"),
+            context,
+            check,
+            now,
+        )
+        .await?;
         sqlx::query(
             "INSERT INTO filter_checks (check_id, school_id, checked_at, logged_at, record)
              VALUES ($1, $2, $3, $4, $5)",
@@ -305,9 +288,14 @@ impl DutyStore {
         review: &FilteringReviewRecorded,
         now: DateTime<Utc>,
     ) -> Result<(), AppendError> {
-        let mut tx = self
-            .begin_with(&format!("filter-reviews-{school_id}"), context, review, now)
-            .await?;
+        let mut tx = super::begin_with(
+            &self.events,
+            &format!("filter-reviews-{school_id}"),
+            context,
+            review,
+            now,
+        )
+        .await?;
         sqlx::query(
             "INSERT INTO filter_reviews (review_id, school_id, reviewed_on, next_review_by, recorded_at, record)
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -351,9 +339,14 @@ impl DutyStore {
         named: &DutyRolesNamed,
         now: DateTime<Utc>,
     ) -> Result<(), AppendError> {
-        let mut tx = self
-            .begin_with(&format!("duty-roles-{school_id}"), context, named, now)
-            .await?;
+        let mut tx = super::begin_with(
+            &self.events,
+            &format!("duty-roles-{school_id}"),
+            context,
+            named,
+            now,
+        )
+        .await?;
         sqlx::query(
             "INSERT INTO duty_roles (school_id, holders, named_at) VALUES ($1, $2, $3)
              ON CONFLICT (school_id) DO UPDATE SET holders = EXCLUDED.holders, named_at = EXCLUDED.named_at",

@@ -16,3 +16,29 @@ pub async fn migrate(pool: &sqlx::PgPool) -> Result<(), trustsafe_eventstore::St
     migrator.run(pool).await?;
     Ok(())
 }
+
+/// A transaction that has appended `event` to `stream` (a school's, with one writer: any version), for
+/// the rows kept in step with it.
+async fn begin_with<E: trustsafe_events::Event>(
+    events: &trustsafe_eventstore::EventStore,
+    stream: &str,
+    context: &trustsafe_eventstore::AppendContext,
+    event: &E,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, trustsafe_eventstore::AppendError> {
+    let mut tx = events
+        .pool()
+        .begin()
+        .await
+        .map_err(trustsafe_eventstore::StoreError::from)?;
+    events
+        .append_in(
+            &mut tx,
+            stream,
+            trustsafe_eventstore::ExpectedVersion::Any,
+            context,
+            &[trustsafe_eventstore::NewEvent::new(event, now)],
+        )
+        .await?;
+    Ok(tx)
+}
