@@ -108,14 +108,20 @@ pub fn shared_log(brokers: String) -> Result<SharedLog> {
     }
 }
 
-/// Creates the platform's topics that do not exist yet (`TRUSTSAFE_TOPIC_PARTITIONS`, `…_REPLICATION`).
+/// Creates the platform's topics that do not exist yet and checks those that do
+/// (`TRUSTSAFE_TOPIC_PARTITIONS`; `TRUSTSAFE_TOPIC_REPLICATION`, else three or every broker).
 pub async fn create_topics(log: &SharedLog) -> Result<()> {
-    let partitions = env_number("TRUSTSAFE_TOPIC_PARTITIONS", 3)?;
-    let replication = env_number("TRUSTSAFE_TOPIC_REPLICATION", 1)?;
-    kafka::ensure_topics(log, &topics::ALL, partitions, replication)
+    let settings = kafka::TopicSettings {
+        partitions: env_number("TRUSTSAFE_TOPIC_PARTITIONS", 3)?,
+        replication: match std::env::var("TRUSTSAFE_TOPIC_REPLICATION") {
+            Ok(_) => Some(env_number("TRUSTSAFE_TOPIC_REPLICATION", 1)?),
+            Err(_) => None,
+        },
+    };
+    kafka::ensure_topics(log, &topics::ALL, settings)
         .await
         .map_err(anyhow::Error::msg)
-        .context("creating the topics")
+        .context("the platform's topics")
 }
 
 fn env_number(name: &str, default: i32) -> Result<i32> {

@@ -5,7 +5,7 @@ use std::time::Duration;
 use rdkafka::ClientConfig;
 use rdkafka::ClientContext;
 use rdkafka::Message;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::ConsumerContext;
 use rdkafka::error::KafkaError;
@@ -128,49 +128,120 @@ impl ClientContext for ReadToEnd {
 
 impl ConsumerContext for ReadToEnd {}
 
-/// Creates the topics that do not exist yet, with unlimited retention: the log is the history.
+/// How the platform's topics are kept. The log is the history: records are kept for ever, and a
+/// write the relay counts as done (`acks=all`) is on `min_insync` brokers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TopicSettings {
+    pub partitions: i32,
+    /// Copies of each partition; `None`: three, or every broker on a smaller cluster.
+    pub replication: Option<i32>,
+}
+
+impl TopicSettings {
+    /// Replicas, and in-sync replicas a write needs, on a cluster of `brokers`: two copies before an
+    /// acknowledgement wherever there are two brokers to hold them. While fewer are in sync the
+    /// relay's writes wait in the outbox; nothing a school records waits on the broker.
+    fn on(&self, brokers: usize) -> (i32, i32) {
+        let replication = self.replication.unwrap_or((brokers as i32).clamp(1, 3));
+        (replication, replication.min(2))
+    }
+}
+
+/// Creates the topics that do not exist yet and checks the ones that do: an existing topic with
+/// fewer replicas, a lower `min.insync.replicas` or a finite retention than the platform needs is
+/// refused with the command's reason, since `acks=all` would not mean what the relay takes it to.
 /// Never rely on auto-creation: a typo would silently make a new, empty topic.
-pub async fn ensure_topics(
-    log: &SharedLog,
-    topics: &[&str],
-    partitions: i32,
-    replication: i32,
-) -> Result<(), String> {
+pub async fn ensure_topics(log: &SharedLog, topics: &[&str], settings: TopicSettings) -> Result<(), String> {
     let brokers = log.brokers.as_str();
     let topics: Vec<String> = topics.iter().map(|topic| log.topic(topic)).collect();
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .create()
         .map_err(|err| format!("admin client: {err}"))?;
-    // Only ask for the missing ones: brokers log an error for every "already exists".
     let admin = std::sync::Arc::new(admin);
-    let existing: Vec<String> = {
+    // (name, replicas of its first partition) of every topic, and the cluster's size.
+    let (existing, cluster): (Vec<(String, usize)>, usize) = {
         let admin = admin.clone();
-        tokio::task::spawn_blocking(move || admin.inner().fetch_metadata(None, Duration::from_secs(10)))
-            .await
-            .map_err(|err| err.to_string())?
-            .map_err(|err| format!("metadata from {brokers}: {err}"))?
+        let metadata =
+            tokio::task::spawn_blocking(move || admin.inner().fetch_metadata(None, Duration::from_secs(10)))
+                .await
+                .map_err(|err| err.to_string())?
+                .map_err(|err| format!("metadata from {brokers}: {err}"))?;
+        let existing = metadata
             .topics()
             .iter()
-            .map(|topic| topic.name().to_owned())
-            .collect()
+            .map(|topic| {
+                let replicas = topic.partitions().first().map_or(0, |p| p.replicas().len());
+                (topic.name().to_owned(), replicas)
+            })
+            .collect();
+        (existing, metadata.brokers().len())
     };
-    let missing: Vec<&String> = topics
+    let (replication, min_insync) = settings.on(cluster);
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+
+    let present: Vec<&String> = topics
         .iter()
-        .filter(|topic| !existing.iter().any(|t| t == *topic))
+        .filter(|topic| existing.iter().any(|(name, _)| name == *topic))
         .collect();
+    for topic in &present {
+        let replicas = existing
+            .iter()
+            .find(|(name, _)| name == *topic)
+            .map_or(0, |(_, r)| *r);
+        if (replicas as i32) < replication {
+            return Err(format!(
+                "topic {topic} has {replicas} replica(s); the platform needs {replication} \
+                 (reassign its partitions, or set TRUSTSAFE_TOPIC_REPLICATION)"
+            ));
+        }
+    }
+    if !present.is_empty() {
+        let specifiers: Vec<ResourceSpecifier> = present
+            .iter()
+            .map(|topic| ResourceSpecifier::Topic(topic))
+            .collect();
+        let described = admin
+            .describe_configs(&specifiers, &options)
+            .await
+            .map_err(|err| format!("describe topics on {brokers}: {err}"))?;
+        for (topic, resource) in present.iter().zip(described) {
+            let resource = resource.map_err(|code| format!("describe topic {topic}: {code}"))?;
+            let value = |name: &str| resource.get(name).and_then(|entry| entry.value.clone());
+            // A broker that lists only what was set at creation (tansu) leaves the key out: one.
+            let kept_insync = value("min.insync.replicas")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1);
+            if kept_insync < min_insync {
+                return Err(format!(
+                    "topic {topic} has min.insync.replicas={kept_insync}; acks=all needs {min_insync} \
+                     (kafka-configs --alter --entity-type topics --entity-name {topic} \
+                     --add-config min.insync.replicas={min_insync})"
+                ));
+            }
+            if let Some(retention) = value("retention.ms").filter(|ms| ms != "-1") {
+                return Err(format!(
+                    "topic {topic} deletes records after retention.ms={retention}; the log is the \
+                     history and must keep them (retention.ms=-1)"
+                ));
+            }
+        }
+    }
+
+    let missing: Vec<&String> = topics.iter().filter(|topic| !present.contains(topic)).collect();
     if missing.is_empty() {
         return Ok(());
     }
+    let min_insync = min_insync.to_string();
     let new_topics: Vec<NewTopic> = missing
         .iter()
         .map(|topic| {
-            NewTopic::new(topic, partitions, TopicReplication::Fixed(replication))
+            NewTopic::new(topic, settings.partitions, TopicReplication::Fixed(replication))
                 .set("retention.ms", "-1")
                 .set("retention.bytes", "-1")
+                .set("min.insync.replicas", &min_insync)
         })
         .collect();
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
     let results = admin
         .create_topics(&new_topics, &options)
         .await

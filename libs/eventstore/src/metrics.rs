@@ -28,6 +28,13 @@ pub static OUTBOX_PENDING: LazyLock<IntGauge> = LazyLock::new(|| {
     )
     .unwrap()
 });
+pub static OUTBOX_HELD_STREAMS: LazyLock<IntGauge> = LazyLock::new(|| {
+    register_int_gauge!(
+        "trustsafe_outbox_held_streams",
+        "Streams the relay holds back because the broker refuses one of their events for good (see outbox_held)"
+    )
+    .unwrap()
+});
 pub static CONSUMER_LAG: LazyLock<IntGaugeVec> = LazyLock::new(|| {
     register_int_gauge_vec!(
         Opts::new(

@@ -15,7 +15,7 @@ use rdkafka::producer::{FutureProducer, Producer};
 use sqlx::postgres::PgListener;
 use sqlx::{Connection, PgConnection, Row};
 use tokio_util::sync::CancellationToken;
-use tracing::{Instrument, info, info_span, warn};
+use tracing::{Instrument, error, info, info_span, warn};
 use trustsafe_events::to_kafka;
 
 use crate::store::{ENVELOPE_COLUMNS, envelope_from_row};
@@ -73,22 +73,33 @@ impl Relay {
 
     /// Publishes until `shutdown` is cancelled. Keeps trying through broker and database outages.
     pub async fn run(&self, shutdown: CancellationToken) {
-        let Some(_leader) = self.become_leader(&shutdown).await else {
-            return;
-        };
+        while let Some(mut leader) = self.become_leader(&shutdown).await {
+            self.lead(&mut leader, &shutdown).await;
+        }
+        // Let what is in flight land; whatever does not is still in the outbox for next time.
+        let producer = self.producer.clone();
+        let _ = tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(5))).await;
+    }
+
+    /// Publishes for as long as `leader`, the connection that holds the lock, answers. Every read
+    /// and delete of the outbox goes through it: a relay whose lock connection died (a restarted
+    /// database, a killed backend, a broken network) finds out at its next query, when another
+    /// relay may already hold the lock, and stands for leader again instead of publishing beside it.
+    async fn lead(&self, leader: &mut PgConnection, shutdown: &CancellationToken) {
         let mut listener = None;
         while !shutdown.is_cancelled() {
             if listener.is_none() {
                 listener = self.listen().await;
             }
-            let outcome = match self.publish_batch().await {
+            let outcome = match self.publish_batch(leader).await {
                 Ok(outcome) => outcome,
                 Err(err) => {
-                    warn!(%err, "relay could not read the outbox");
-                    BatchOutcome {
-                        failed: 1,
-                        ..BatchOutcome::default()
+                    warn!(%err, "relay lost its leader connection; standing for leader again");
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.config.retry_backoff) => {}
+                        _ = shutdown.cancelled() => {}
                     }
+                    return;
                 }
             };
             if outcome.failed > 0 {
@@ -115,9 +126,6 @@ impl Relay {
                 }
             }
         }
-        // Let what is in flight land; whatever does not is still in the outbox for next time.
-        let producer = self.producer.clone();
-        let _ = tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(5))).await;
     }
 
     /// Holds the advisory lock on a connection of its own: if this process dies, the connection
@@ -147,36 +155,48 @@ impl Relay {
         Some(listener)
     }
 
-    /// Publishes up to one batch of the outbox and deletes what the broker acknowledged.
-    pub async fn publish_batch(&self) -> Result<BatchOutcome, StoreError> {
+    /// Publishes up to one batch of the outbox and deletes what the broker acknowledged, reading
+    /// and deleting on `leader`: the connection that holds the leader lock.
+    ///
+    /// An event refused for good (see [`unpublishable`]) holds its stream: it and every later event
+    /// of that stream stay in the outbox, in order, and `outbox_held` says why, while every other
+    /// stream goes on. One bad row no longer stops the relay for everything behind it.
+    pub async fn publish_batch(&self, leader: &mut PgConnection) -> Result<BatchOutcome, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT o.topic, o.global_position, {ENVELOPE_COLUMNS}
                FROM outbox o JOIN events e ON e.global_position = o.global_position
+              WHERE NOT EXISTS (SELECT 1 FROM outbox_held h WHERE h.stream_id = e.stream_id)
               ORDER BY o.global_position LIMIT $1"
         ))
         .bind(self.config.batch_size)
-        .fetch_all(self.store.pool())
+        .fetch_all(&mut *leader)
         .await?;
         if rows.is_empty() {
-            metrics::OUTBOX_PENDING.set(0);
+            self.count_pending(leader).await?;
             return Ok(BatchOutcome::default());
         }
         let full = rows.len() as i64 == self.config.batch_size;
         let span = info_span!("relay.publish", events = rows.len());
         let mut deliveries = Vec::with_capacity(rows.len());
+        let mut held = Held::default();
         let mut refused = 0;
         async {
-            for row in &rows {
+            for (index, row) in rows.iter().enumerate() {
                 let position: i64 = row.try_get("global_position")?;
+                let stream: String = row.try_get("stream_id")?;
+                if held.holds(&stream) {
+                    continue;
+                }
                 let topic = self.log.topic(row.try_get("topic")?);
                 let record = to_kafka(&envelope_from_row(row, self.store.source())?);
                 let message = kafka::future_record(&topic, &record);
                 match self.producer.send_result(message) {
-                    Ok(delivery) => deliveries.push((position, delivery)),
+                    Ok(delivery) => deliveries.push((position, stream, delivery)),
+                    Err((err, _)) if unpublishable(&err) => held.add(stream, position, &err),
                     Err((err, _)) => {
                         // The local queue is full or the client is failing: stop here, in order.
                         warn!(%err, "relay could not enqueue");
-                        refused = rows.len() - deliveries.len();
+                        refused = rows.len() - index;
                         break;
                     }
                 }
@@ -186,13 +206,19 @@ impl Relay {
         .instrument(span.clone())
         .await?;
 
-        let (positions, deliveries): (Vec<i64>, Vec<_>) = deliveries.into_iter().unzip();
+        let (positions, deliveries): (Vec<(i64, String)>, Vec<_>) = deliveries
+            .into_iter()
+            .map(|(position, stream, delivery)| ((position, stream), delivery))
+            .unzip();
         let results = join_all(deliveries).instrument(span).await;
         let mut acknowledged = Vec::with_capacity(positions.len());
         let mut failed = refused;
-        for (position, result) in positions.into_iter().zip(results) {
+        for ((position, stream), result) in positions.into_iter().zip(results) {
             match result {
                 Ok(Ok(_)) => acknowledged.push(position),
+                // Refused by the broker for good (a record over its own size limit). Later events of
+                // the stream sent in this batch may already be on the topic: consumers see the gap.
+                Ok(Err((err, _))) if unpublishable(&err) => held.add(stream, position, &err),
                 Ok(Err((err, _))) => {
                     failed += 1;
                     if failed == 1 {
@@ -205,19 +231,13 @@ impl Relay {
         if !acknowledged.is_empty() {
             sqlx::query("DELETE FROM outbox WHERE global_position = ANY($1)")
                 .bind(&acknowledged)
-                .execute(self.store.pool())
+                .execute(&mut *leader)
                 .await?;
         }
+        held.record(leader).await?;
         metrics::RELAY_PUBLISHED.inc_by(acknowledged.len() as u64);
         metrics::RELAY_FAILURES.inc_by(failed as u64);
-        if full || failed > 0 {
-            let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
-                .fetch_one(self.store.pool())
-                .await?;
-            metrics::OUTBOX_PENDING.set(pending);
-        } else {
-            metrics::OUTBOX_PENDING.set(0);
-        }
+        self.count_pending(leader).await?;
         if failed > 0 {
             info!(published = acknowledged.len(), failed, "relay batch incomplete");
         }
@@ -226,5 +246,64 @@ impl Relay {
             failed,
             full,
         })
+    }
+
+    async fn count_pending(&self, leader: &mut PgConnection) -> Result<(), StoreError> {
+        let (pending, held): (i64, i64) =
+            sqlx::query_as("SELECT (SELECT count(*) FROM outbox), (SELECT count(*) FROM outbox_held)")
+                .fetch_one(&mut *leader)
+                .await?;
+        metrics::OUTBOX_PENDING.set(pending);
+        metrics::OUTBOX_HELD_STREAMS.set(held);
+        Ok(())
+    }
+}
+
+/// What no retry will mend: the broker or the client refuses the record itself. Anything else (a
+/// broker away, a full queue, a timeout) is retried, in order.
+fn unpublishable(err: &KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode::*;
+    matches!(
+        err.rdkafka_error_code(),
+        Some(MessageSizeTooLarge | InvalidMessageSize | InvalidMessage | InvalidRecord | PolicyViolation)
+    )
+}
+
+/// The streams this batch found unpublishable, each at its first refused event.
+#[derive(Default)]
+struct Held(Vec<(String, i64, String)>);
+
+impl Held {
+    fn holds(&self, stream: &str) -> bool {
+        self.0.iter().any(|(held, ..)| held == stream)
+    }
+
+    fn add(&mut self, stream: String, position: i64, err: &KafkaError) {
+        if !self.holds(&stream) {
+            error!(%err, stream, position, "the broker refuses this event for good: its stream is held");
+            self.0.push((stream, position, err.to_string()));
+        }
+    }
+
+    async fn record(self, leader: &mut PgConnection) -> Result<(), StoreError> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let (streams, rest): (Vec<String>, Vec<(i64, String)>) = self
+            .0
+            .into_iter()
+            .map(|(stream, position, reason)| (stream, (position, reason)))
+            .unzip();
+        let (positions, reasons): (Vec<i64>, Vec<String>) = rest.into_iter().unzip();
+        sqlx::query(
+            "INSERT INTO outbox_held (stream_id, global_position, reason)
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[]) ON CONFLICT DO NOTHING",
+        )
+        .bind(&streams)
+        .bind(&positions)
+        .bind(&reasons)
+        .execute(&mut *leader)
+        .await?;
+        Ok(())
     }
 }

@@ -61,9 +61,16 @@ impl TestBroker {
     }
 
     async fn with_topics(log: SharedLog, kind: Kind) -> TestBroker {
-        kafka::ensure_topics(&log, &topics::ALL, PARTITIONS, 1)
-            .await
-            .expect("topics");
+        kafka::ensure_topics(
+            &log,
+            &topics::ALL,
+            kafka::TopicSettings {
+                partitions: PARTITIONS,
+                replication: None,
+            },
+        )
+        .await
+        .expect("topics");
         TestBroker { log, kind }
     }
 

@@ -4,4 +4,5 @@ mod append;
 mod consumer;
 mod relay;
 mod support;
+mod topics;
 mod trace;

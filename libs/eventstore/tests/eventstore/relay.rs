@@ -223,3 +223,143 @@ async fn appends_succeed_while_the_broker_is_away_and_publish_in_order_when_it_r
         "all 100 published after the broker returned, got {away}"
     );
 }
+
+/// Who holds the relay's leader lock on this test's database, once someone does.
+async fn lock_holder(env: &TestEnv, other_than: Option<i32>) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let holder: Option<i32> = sqlx::query_scalar(
+            "SELECT pid FROM pg_locks
+              WHERE locktype = 'advisory' AND granted
+                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        .fetch_optional(&env.pool)
+        .await
+        .unwrap();
+        match holder {
+            Some(pid) if Some(pid) != other_than => return pid,
+            _ => assert!(Instant::now() < deadline, "no relay took the lead"),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Two relays must never publish at once. The first relay's lock connection is killed while it
+/// idles; the second takes the lock. The first must learn it lost the lead at its next query
+/// rather than go on publishing the outbox through its pool beside the second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_whose_lock_connection_died_stops_publishing() {
+    let env = TestEnv::start().await;
+    let quick = RelayConfig {
+        idle_poll: Duration::from_millis(100),
+        ..RelayConfig::default()
+    };
+    let (_first, _first_shutdown) = start_relay(&env, quick.clone());
+    let first = lock_holder(&env, None).await;
+    let (_second, _second_shutdown) = start_relay(&env, quick);
+    let killed: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+        .bind(first)
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+    assert!(killed);
+    lock_holder(&env, Some(first)).await;
+
+    // One transaction, one notification: both relays wake on it, and both would read every row.
+    let events = 300;
+    let mut tx = env.pool.begin().await.unwrap();
+    for n in 0..events {
+        env.store
+            .append_in(
+                &mut tx,
+                &format!("audit-fence-{n}"),
+                ExpectedVersion::NoStream,
+                &context("raps"),
+                &[record_read(n)],
+            )
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    env.outbox_drained(Duration::from_secs(30)).await;
+
+    let records = read_topic(env.log(), topics::AUDIT, events, Duration::from_secs(30), |_| {
+        true
+    })
+    .await;
+    // Whatever a second publisher would have sent is on the topic by now, after the first copies.
+    let late = crate::support::read_for(env.log(), topics::AUDIT, Duration::from_secs(3)).await;
+    assert_eq!(
+        (records.len(), late.len()),
+        (events, events),
+        "each event published once, by one relay"
+    );
+}
+
+/// An event the broker will never take (over the client's 1 MB record limit) holds its own stream,
+/// in order, and nothing else: the streams behind it in the outbox are published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unpublishable_event_holds_its_stream_and_no_other() {
+    let env = TestEnv::start().await;
+    let mut oversized = record_read(0);
+    oversized.data["record_id"] = serde_json::Value::String("x".repeat(1_200_000));
+    env.store
+        .append(
+            "audit-oversized",
+            ExpectedVersion::NoStream,
+            &context("raps"),
+            &[oversized],
+        )
+        .await
+        .unwrap();
+    env.store
+        .append(
+            "audit-oversized",
+            ExpectedVersion::Exactly(1),
+            &context("raps"),
+            &[record_read(1)],
+        )
+        .await
+        .unwrap();
+    for n in 0..20 {
+        env.store
+            .append(
+                &format!("audit-behind-{n}"),
+                ExpectedVersion::NoStream,
+                &context("raps"),
+                &[record_read(n)],
+            )
+            .await
+            .unwrap();
+    }
+    let (_relay, _shutdown) = start_relay(&env, RelayConfig::default());
+
+    let records = read_topic(env.log(), topics::AUDIT, 20, Duration::from_secs(30), |_| true).await;
+    assert!(
+        records
+            .iter()
+            .all(|record| record.key.starts_with("audit-behind-"))
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while env.outbox_len().await != 2 {
+        assert!(
+            Instant::now() < deadline,
+            "only the held stream's two events are left"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (stream, version, reason): (String, i64, String) = sqlx::query_as(
+        "SELECT h.stream_id, e.stream_version, h.reason
+           FROM outbox_held h JOIN events e ON e.global_position = h.global_position",
+    )
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!((stream.as_str(), version), ("audit-oversized", 1));
+    assert!(reason.contains("too large"), "{reason}");
+    let late = crate::support::read_for(env.log(), topics::AUDIT, Duration::from_secs(2)).await;
+    assert!(
+        late.iter().all(|record| record.key != "audit-oversized"),
+        "neither the refused event nor the one after it was published"
+    );
+}

@@ -121,3 +121,28 @@ pub async fn produce(log: &SharedLog, topic: &str, records: &[KafkaRecord]) {
             .unwrap();
     }
 }
+
+/// Every record on `topic`, read until none has come for `quiet` (duplicates included).
+pub async fn read_for(log: &SharedLog, topic: &str, quiet: Duration) -> Vec<KafkaRecord> {
+    use rdkafka::consumer::{Consumer, StreamConsumer};
+    use rdkafka::{Offset, TopicPartitionList};
+    let topic = log.topic(topic);
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &log.brokers)
+        .set("group.id", format!("reader-{}", Uuid::now_v7()))
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut assignment = TopicPartitionList::new();
+    for partition in 0..trustsafe_testkit::PARTITIONS {
+        assignment
+            .add_partition_offset(&topic, partition, Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&assignment).unwrap();
+    let mut records = Vec::new();
+    while let Ok(message) = tokio::time::timeout(quiet, consumer.recv()).await {
+        records.push(kafka::record_of(&message.unwrap()));
+    }
+    records
+}
