@@ -1,6 +1,7 @@
 //! `trustsafe replay reporting`: empties the reporting read models (concerns; breaches and duties) and
-//! rebuilds each from offset zero of the shared log, with progress. Run it while `trustsafe dev` (or
-//! the reporting service) is stopped.
+//! rebuilds each from offset zero of the shared log, with progress. With `--data-dir`, stop
+//! `trustsafe dev` first (this starts the same private cluster); against `DATABASE_URL` and
+//! `KAFKA_BROKERS` it runs beside the reporting service, whose live consumers wait for it.
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};

@@ -18,7 +18,7 @@ use rdkafka::consumer::{CommitMode, Consumer as _, ConsumerContext, StreamConsum
 use rdkafka::error::KafkaError;
 use rdkafka::statistics::Statistics;
 use rdkafka::topic_partition_list::TopicPartitionList;
-use sqlx::{PgConnection, PgPool};
+use sqlx::{Connection as _, PgConnection, PgPool};
 use thiserror::Error;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, info_span, warn};
@@ -159,6 +159,7 @@ impl<P: Projection> Consumer<P> {
 
     /// Consumes as a member of the group until `shutdown` is cancelled.
     pub async fn run(&self, shutdown: CancellationToken) -> Result<(), ConsumerError> {
+        self.finish_interrupted_rebuild().await?;
         let consumer = self.kafka_consumer()?;
         let topics = self.broker_topics();
         consumer.subscribe(&topics.iter().map(String::as_str).collect::<Vec<_>>())?;
@@ -185,11 +186,21 @@ impl<P: Projection> Consumer<P> {
                     None => break,
                 }
             }
-            if self.handle_until_done(&batch, &shutdown).await.is_none() {
+            if self
+                .handle_until_done(&batch, Applier::Live, &shutdown)
+                .await
+                .is_none()
+            {
                 break;
             }
             for read in &batch {
-                consumer.store_offset(&self.config.log.topic(&read.topic), read.partition, read.offset)?;
+                // A partition revoked while its batch was applied belongs to another member now,
+                // which reads on from the last commit: the dedup rows make that harmless.
+                let topic = self.config.log.topic(&read.topic);
+                if let Err(err) = consumer.store_offset(&topic, read.partition, read.offset) {
+                    warn!(%err, consumer = self.projection.name(), topic, partition = read.partition,
+                          "offset not stored (partition revoked?)");
+                }
             }
         }
         // Commit what was stored so a restart does not redeliver it (it would be deduplicated anyway).
@@ -211,11 +222,23 @@ impl<P: Projection> Consumer<P> {
         }
     }
 
-    /// Handles a batch, retrying while the database is away. None when shut down first.
-    async fn handle_until_done(&self, batch: &[Read], shutdown: &CancellationToken) -> Option<Vec<Outcome>> {
+    /// Handles a batch, retrying while the database is away or a rebuild holds the projection. None
+    /// when shut down first.
+    async fn handle_until_done(
+        &self,
+        batch: &[Read],
+        by: Applier,
+        shutdown: &CancellationToken,
+    ) -> Option<Vec<Outcome>> {
         loop {
-            match self.handle(batch).await {
-                Ok(outcomes) => return Some(outcomes),
+            match self.handle(batch, by).await {
+                Ok(Some(outcomes)) => return Some(outcomes),
+                Ok(None) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.config.retry_backoff) => {}
+                        _ = shutdown.cancelled() => return None,
+                    }
+                }
                 Err(err) => {
                     let first = &batch[0];
                     warn!(%err, consumer = self.projection.name(), topic = first.topic, partition = first.partition,
@@ -231,32 +254,110 @@ impl<P: Projection> Consumer<P> {
 
     /// Applies each record of `batch` exactly once, or parks it when it cannot be read or applied, in
     /// one transaction with the checkpoints: all of it happens, or none of it and the batch is retried.
-    pub async fn handle(&self, batch: &[Read]) -> Result<Vec<Outcome>, sqlx::Error> {
+    /// None, with nothing done, when the live consumer finds the projection being rebuilt.
+    ///
+    /// First all at once: the batch's dedup rows in one statement, each effect straight after the
+    /// last. Only if the projection rejects a record (or panics on it) is that undone and the batch
+    /// applied again record by record, each in a savepoint, so the one record can be parked alone.
+    /// A rebuild is almost all first passes: half the round trips of a savepoint per record.
+    async fn handle(&self, batch: &[Read], by: Applier) -> Result<Option<Vec<Outcome>>, sqlx::Error> {
         let name = self.projection.name();
-        let mut tx = self.pool.begin().await?;
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for read in batch {
-            let envelope =
-                from_kafka(&read.record).and_then(|envelope| match kind_of(&envelope.event_type) {
-                    Some(_) => Ok(envelope),
-                    None => Err(DecodeError::UnknownType(envelope.event_type)),
-                });
-            let outcome = match envelope {
-                Err(err) => self.park(&mut tx, read, &err.to_string()).await?,
-                Ok(envelope) => {
-                    let span = info_span!("consume", consumer = name, event_type = %envelope.event_type,
-                                          event_id = %envelope.event_id);
-                    trustsafe_telemetry::continue_trace(
-                        &span,
-                        read.record.headers.iter().filter_map(|(key, value)| {
-                            Some((key.as_str(), std::str::from_utf8(value).ok()?))
-                        }),
-                    );
-                    self.apply(&mut tx, &envelope, read).instrument(span).await?
+        let envelopes: Vec<Result<Envelope, DecodeError>> =
+            batch.iter().map(|read| decode(&read.record)).collect();
+        let mut careful = false;
+        loop {
+            let mut tx = self.pool.begin().await?;
+            if by == Applier::Live {
+                // Shared with other live batches, exclusive against a rebuild's reset: a batch
+                // either commits before the reset or sees its marker.
+                sqlx::query("SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))")
+                    .bind(fence_key(name))
+                    .execute(&mut *tx)
+                    .await?;
+                if rebuild_marked(&mut tx, name).await? {
+                    return Ok(None);
                 }
+            }
+            let outcomes = if careful {
+                self.apply_each(&mut tx, batch, &envelopes).await?
+            } else {
+                match self.apply_all(&mut tx, batch, &envelopes).await? {
+                    Some(outcomes) => outcomes,
+                    None => {
+                        careful = true;
+                        continue;
+                    }
+                }
+            };
+            self.finish(tx, batch, &outcomes).await?;
+            return Ok(Some(outcomes));
+        }
+    }
+
+    /// The first pass: None when a record was rejected, with the transaction to be dropped.
+    async fn apply_all(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        batch: &[Read],
+        envelopes: &[Result<Envelope, DecodeError>],
+    ) -> Result<Option<Vec<Outcome>>, sqlx::Error> {
+        let ids: Vec<uuid::Uuid> = envelopes
+            .iter()
+            .filter_map(|envelope| envelope.as_ref().ok().map(|envelope| envelope.event_id))
+            .collect();
+        let mut fresh: std::collections::HashSet<uuid::Uuid> = sqlx::query_scalar(
+            "INSERT INTO processed_events (consumer, event_id) SELECT $1, unnest($2::uuid[])
+             ON CONFLICT DO NOTHING RETURNING event_id",
+        )
+        .bind(self.projection.name())
+        .bind(&ids)
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .collect();
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for (read, envelope) in batch.iter().zip(envelopes) {
+            let outcome = match envelope {
+                Err(err) => self.park(tx, read, &err.to_string()).await?,
+                // A copy later in the same batch is a duplicate too.
+                Ok(envelope) if !fresh.remove(&envelope.event_id) => Outcome::Duplicate,
+                Ok(envelope) => match self.effect(tx, envelope, read).await {
+                    Ok(()) => Outcome::Applied,
+                    Err(HandlerError::Database(err)) => return Err(err),
+                    Err(HandlerError::Reject(_)) => return Ok(None),
+                },
             };
             outcomes.push(outcome);
         }
+        Ok(Some(outcomes))
+    }
+
+    /// The careful pass: each record with its dedup row in a savepoint of its own.
+    async fn apply_each(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        batch: &[Read],
+        envelopes: &[Result<Envelope, DecodeError>],
+    ) -> Result<Vec<Outcome>, sqlx::Error> {
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for (read, envelope) in batch.iter().zip(envelopes) {
+            let outcome = match envelope {
+                Err(err) => self.park(tx, read, &err.to_string()).await?,
+                Ok(envelope) => self.apply(tx, envelope, read).await?,
+            };
+            outcomes.push(outcome);
+        }
+        Ok(outcomes)
+    }
+
+    /// The batch's checkpoints, the commit, the metrics.
+    async fn finish(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+        batch: &[Read],
+        outcomes: &[Outcome],
+    ) -> Result<(), sqlx::Error> {
+        let name = self.projection.name();
         let mut last: HashMap<(&str, i32), i64> = HashMap::new();
         for read in batch {
             let offset = last.entry((&read.topic, read.partition)).or_insert(read.offset);
@@ -266,12 +367,12 @@ impl<P: Projection> Consumer<P> {
             checkpoint(&mut tx, name, topic, partition, offset).await?;
         }
         tx.commit().await?;
-        for outcome in &outcomes {
+        for outcome in outcomes {
             metrics::CONSUMED
                 .with_label_values(&[name, outcome.label()])
                 .inc();
         }
-        Ok(outcomes)
+        Ok(())
     }
 
     /// One record's dedup row and effect, inside a savepoint of the batch's transaction: a record the
@@ -296,19 +397,7 @@ impl<P: Projection> Consumer<P> {
             savepoint.commit().await?;
             return Ok(Outcome::Duplicate);
         }
-        // A projection that panics on a record (a fault of ours that input reached) parks that
-        // record like one it rejected: the partition, and every school's events behind it, go on.
-        let applied = AssertUnwindSafe(self.projection.apply(&mut savepoint, envelope))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|panic| {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|text| (*text).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                Err(HandlerError::Reject(format!("the projection panicked: {what}")))
-            });
+        let applied = self.effect(&mut savepoint, envelope, read).await;
         match applied {
             Ok(()) => {
                 savepoint.commit().await?;
@@ -320,6 +409,38 @@ impl<P: Projection> Consumer<P> {
             }
             Err(HandlerError::Database(err)) => Err(err),
         }
+    }
+
+    /// The projection's effect of one event, in its trace. A projection that panics on a record (a
+    /// fault of ours that input reached) has rejected it: the partition, and every school's events
+    /// behind it, go on.
+    async fn effect(
+        &self,
+        tx: &mut PgConnection,
+        envelope: &Envelope,
+        read: &Read,
+    ) -> Result<(), HandlerError> {
+        let span = info_span!("consume", consumer = self.projection.name(), event_type = %envelope.event_type,
+                              event_id = %envelope.event_id);
+        trustsafe_telemetry::continue_trace(
+            &span,
+            read.record
+                .headers
+                .iter()
+                .filter_map(|(key, value)| Some((key.as_str(), std::str::from_utf8(value).ok()?))),
+        );
+        AssertUnwindSafe(self.projection.apply(tx, envelope))
+            .catch_unwind()
+            .instrument(span)
+            .await
+            .unwrap_or_else(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|text| (*text).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Err(HandlerError::Reject(format!("the projection panicked: {what}")))
+            })
     }
 
     /// Keeps an unreadable record, and why, for someone to look at; the partition moves on.
@@ -355,16 +476,21 @@ impl<P: Projection> Consumer<P> {
     ///
     /// It reads outside the projection's consumer group and commits nothing to it: the group's
     /// offsets belong to the live consumer, which may be running (Apache Kafka refuses a commit from
-    /// outside a group that has live members), and they need not move. Records the live consumer has
-    /// not yet had reach it later and find their dedup rows, written here in the same transaction as
-    /// their effects, so they change nothing.
-    ///
-    /// A partition is done at its end-of-partition event, not at its high watermark: tansu 0.6 reports
-    /// the watermark as the last batch's first offset + 1, short of the end whenever that batch held
-    /// several records. Watermarks only size the progress report.
-    pub async fn rebuild(&self, mut progress: impl FnMut(RebuildProgress)) -> Result<u64, ConsumerError> {
+    /// outside a group that has live members), and they need not move. From the reset to the last
+    /// record a marker (`rebuilds`) holds the live consumer's batches back: applied beside the
+    /// replay they would mark events processed against rows the reset removed. Records the live
+    /// consumer has not yet had reach it afterwards and find their dedup rows, so they change nothing.
+    /// A rebuild that dies part-way leaves its marker, and the next start of the live consumer (or
+    /// the next rebuild) finishes it.
+    pub async fn rebuild(&self, progress: impl FnMut(RebuildProgress)) -> Result<u64, ConsumerError> {
         let name = self.projection.name();
+        let _rebuilding = self.hold_rebuild(true).await?;
         let mut tx = self.pool.begin().await?;
+        // Waits for the live batches in flight; later ones see the marker.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(fence_key(name))
+            .execute(&mut *tx)
+            .await?;
         self.projection.reset(&mut tx).await?;
         for table in ["processed_events", "consumer_checkpoints", "dead_letters"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE consumer = $1"))
@@ -372,8 +498,70 @@ impl<P: Projection> Consumer<P> {
                 .execute(&mut *tx)
                 .await?;
         }
+        sqlx::query("INSERT INTO rebuilds (consumer) VALUES ($1) ON CONFLICT DO NOTHING")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
+        self.replay_and_unmark(progress).await
+    }
 
+    /// Finishes a rebuild that died part-way, unless one is running now (whose end the live batches
+    /// wait for): its read model is partial and the group's offsets are past what it lacks. Replaying
+    /// from zero without a reset applies just what is missing; the dedup rows pass over the rest.
+    async fn finish_interrupted_rebuild(&self) -> Result<(), ConsumerError> {
+        let name = self.projection.name();
+        if !rebuild_marked(&mut *self.pool.acquire().await?, name).await? {
+            return Ok(());
+        }
+        let Some(_rebuilding) = self.hold_rebuild(false).await? else {
+            return Ok(());
+        };
+        if rebuild_marked(&mut *self.pool.acquire().await?, name).await? {
+            warn!(consumer = name, "finishing a rebuild that stopped part-way");
+            let events = self.replay_and_unmark(|_| {}).await?;
+            tracing::info!(consumer = name, events, "rebuild finished");
+        }
+        Ok(())
+    }
+
+    /// The lock whoever rebuilds holds for the whole run, on a connection of its own: a rebuild that
+    /// dies drops it with its connection. `wait`: for another rebuild to end; else None if one runs.
+    async fn hold_rebuild(&self, wait: bool) -> Result<Option<PgConnection>, sqlx::Error> {
+        let mut holder = PgConnection::connect_with(&self.pool.connect_options()).await?;
+        let key = format!("trustsafe.rebuild/{}", self.projection.name());
+        if wait {
+            sqlx::query("SELECT pg_advisory_lock(hashtextextended($1, 0))")
+                .bind(&key)
+                .execute(&mut holder)
+                .await?;
+            return Ok(Some(holder));
+        }
+        let free: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
+            .bind(&key)
+            .fetch_one(&mut holder)
+            .await?;
+        Ok(free.then_some(holder))
+    }
+
+    /// Applies every record of the projection's topics from offset zero, then lifts the marker.
+    async fn replay_and_unmark(&self, progress: impl FnMut(RebuildProgress)) -> Result<u64, ConsumerError> {
+        let done = self.replay_from_zero(progress).await?;
+        sqlx::query("DELETE FROM rebuilds WHERE consumer = $1")
+            .bind(self.projection.name())
+            .execute(&self.pool)
+            .await?;
+        Ok(done)
+    }
+
+    /// A partition is done at its end-of-partition event, not at its high watermark: tansu 0.6's
+    /// memory engine reports the watermark as the last batch's first offset + 1, short of the end
+    /// whenever that batch held several records. Watermarks only size the progress report.
+    async fn replay_from_zero(
+        &self,
+        mut progress: impl FnMut(RebuildProgress),
+    ) -> Result<u64, ConsumerError> {
+        let name = self.projection.name();
         let consumer: Arc<StreamConsumer<kafka::ReadToEnd>> = Arc::new(
             self.config
                 .log
@@ -420,7 +608,7 @@ impl<P: Projection> Consumer<P> {
                 if batch.is_empty() {
                     continue;
                 }
-                self.handle_until_done(&batch, &never).await;
+                self.handle_until_done(&batch, Applier::Rebuild, &never).await;
                 done += batch.len() as u64;
                 total = total.max(done);
                 progress(RebuildProgress { done, total });
@@ -429,6 +617,32 @@ impl<P: Projection> Consumer<P> {
         progress(RebuildProgress { done, total: done });
         Ok(done)
     }
+}
+
+/// A record as an event of a type the catalog knows.
+fn decode(record: &KafkaRecord) -> Result<Envelope, DecodeError> {
+    from_kafka(record).and_then(|envelope| match kind_of(&envelope.event_type) {
+        Some(_) => Ok(envelope),
+        None => Err(DecodeError::UnknownType(envelope.event_type)),
+    })
+}
+
+/// Who applies a batch: the live consumer waits while a rebuild holds the projection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Applier {
+    Live,
+    Rebuild,
+}
+
+fn fence_key(consumer: &str) -> String {
+    format!("trustsafe.rebuild-fence/{consumer}")
+}
+
+async fn rebuild_marked(conn: &mut PgConnection, consumer: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM rebuilds WHERE consumer = $1)")
+        .bind(consumer)
+        .fetch_one(conn)
+        .await
 }
 
 /// How often librdkafka reports a live consumer's statistics (its lag among them).
