@@ -42,9 +42,8 @@ pub struct ReportingArgs {
     /// Concerns reported one after another, each timed until the trust's dashboard counts it.
     #[arg(long, default_value_t = 200)]
     fresh: usize,
-    /// Events on the topic for the rebuild. At 20,000 the embedded broker (tansu 0.6) stops answering
-    /// part-way through the produce (produce times out); 5,000 runs clean.
-    #[arg(long, default_value_t = 5_000)]
+    /// Events on the topic for the rebuild, produced in multi-record batches and applied live first.
+    #[arg(long, default_value_t = 20_000)]
     events: usize,
     /// Concerns in the read model for the dashboard's query, across `--schools` schools.
     #[arg(long, default_value_t = 1_000_000)]
@@ -271,9 +270,7 @@ async fn rebuild(stack: &Stack, reporting_db: &str, total: usize) -> Result<(f64
         .await
     };
     let count = total.saturating_sub(applied().await? as usize);
-    // One record per batch: with thousands of records in multi-record batches, the live consumer of
-    // the embedded broker (tansu 0.6) stalled twice in a row on a partition (see the README).
-    let producer: FutureProducer = stack.log.producer().set("batch.num.messages", "1").create()?;
+    let producer: FutureProducer = stack.log.producer().create()?;
     let topic = stack.log.topic(trustsafe_events::topics::INCIDENT);
     let progress = bar(count as u64, "producing events (not timed)");
     let mut deliveries = Vec::with_capacity(count);

@@ -160,6 +160,7 @@ impl<P: Projection> Consumer<P> {
     /// Consumes as a member of the group until `shutdown` is cancelled.
     pub async fn run(&self, shutdown: CancellationToken) -> Result<(), ConsumerError> {
         self.finish_interrupted_rebuild().await?;
+        self.redrive_parked().await?;
         let consumer = self.kafka_consumer()?;
         let topics = self.broker_topics();
         consumer.subscribe(&topics.iter().map(String::as_str).collect::<Vec<_>>())?;
@@ -504,6 +505,77 @@ impl<P: Projection> Consumer<P> {
             .await?;
         tx.commit().await?;
         self.replay_and_unmark(progress).await
+    }
+
+    /// Tries every parked record of this consumer again, oldest first, and forgets those that now
+    /// apply. A record is often parked for "not yet" rather than "never": a school this service's
+    /// tenancy does not list yet, an event type or version this build does not know yet. Both change
+    /// only when the service is restarted with a new tenancy or a new build, so every start re-drives;
+    /// what still fails stays parked with its reason.
+    async fn redrive_parked(&self) -> Result<(), ConsumerError> {
+        let name = self.projection.name();
+        let parked: Vec<(
+            i64,
+            String,
+            i32,
+            i64,
+            Option<Vec<u8>>,
+            serde_json::Value,
+            Option<Vec<u8>>,
+        )> = sqlx::query_as(
+            r#"SELECT id, topic, partition, "offset", record_key, headers, payload
+                     FROM dead_letters WHERE consumer = $1 ORDER BY id"#,
+        )
+        .bind(name)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut applied = 0;
+        for (id, topic, partition, offset, key, headers, payload) in &parked {
+            let headers = headers
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(key, value)| {
+                    (
+                        key.clone(),
+                        value.as_str().unwrap_or_default().as_bytes().to_vec(),
+                    )
+                })
+                .collect();
+            let read = Read {
+                record: KafkaRecord {
+                    key: String::from_utf8_lossy(key.as_deref().unwrap_or_default()).into_owned(),
+                    headers,
+                    value: payload.clone().unwrap_or_default(),
+                },
+                topic: topic.clone(),
+                partition: *partition,
+                offset: *offset,
+            };
+            let mut tx = self.pool.begin().await?;
+            let outcome = match decode(&read.record) {
+                Err(_) => Outcome::Parked,
+                Ok(envelope) => self.apply(&mut tx, &envelope, &read).await?,
+            };
+            if outcome == Outcome::Parked {
+                continue;
+            }
+            sqlx::query("DELETE FROM dead_letters WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            applied += 1;
+        }
+        if !parked.is_empty() {
+            tracing::info!(
+                consumer = name,
+                parked = parked.len(),
+                applied,
+                "re-drove parked records"
+            );
+        }
+        Ok(())
     }
 
     /// Finishes a rebuild that died part-way, unless one is running now (whose end the live batches

@@ -73,7 +73,10 @@ impl Relay {
 
     /// Publishes until `shutdown` is cancelled. Keeps trying through broker and database outages.
     pub async fn run(&self, shutdown: CancellationToken) {
-        while let Some(mut leader) = self.become_leader(&shutdown).await {
+        while !shutdown.is_cancelled() {
+            let Some(mut leader) = self.become_leader(&shutdown).await else {
+                break;
+            };
             self.lead(&mut leader, &shutdown).await;
         }
         // Let what is in flight land; whatever does not is still in the outbox for next time.

@@ -412,3 +412,84 @@ async fn events_arriving_during_a_rebuild_are_applied_after_it_in_order() {
         .unwrap();
     assert_eq!(short, 0, "no stream left short");
 }
+
+/// A projection that cannot apply anything yet, as a service whose tenancy does not list a school
+/// until it is restarted with a new one.
+struct NotYet {
+    ready: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Projection for NotYet {
+    fn name(&self) -> &str {
+        "not-yet"
+    }
+
+    fn topics(&self) -> Vec<String> {
+        vec![topics::AUDIT.into()]
+    }
+
+    async fn apply(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
+        if !self.ready.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(HandlerError::Reject("no school raps in the tenancy".into()));
+        }
+        let read: RecordRead = event.decode()?;
+        sqlx::query("INSERT INTO test_effects (consumer, event_id, record_id) VALUES ('not-yet', $1, $2)")
+            .bind(event.event_id)
+            .bind(read.record_id)
+            .execute(tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn reset(&self, _tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+}
+
+/// "Not yet" is not poison: what was parked is tried again at the next start, and applied once the
+/// service can.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parked_records_are_tried_again_at_the_next_start() {
+    let env = TestEnv::start().await;
+    create_effects_table(&env).await;
+    let records: Vec<KafkaRecord> = stored_envelopes(&env, 2, 3).await.iter().map(to_kafka).collect();
+    produce(env.log(), topics::AUDIT, &records).await;
+    let ready = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let parked = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM dead_letters WHERE consumer = 'not-yet'")
+            .fetch_one(&env.pool)
+            .await
+            .unwrap()
+    };
+    let start = |ready: Arc<std::sync::atomic::AtomicBool>| {
+        let consumer = Consumer::new(
+            env.pool.clone(),
+            Arc::new(NotYet { ready }),
+            ConsumerConfig::new(env.log()),
+        );
+        let shutdown = CancellationToken::new();
+        let token = shutdown.clone();
+        (
+            shutdown,
+            tokio::spawn(async move { consumer.run(token).await.unwrap() }),
+        )
+    };
+
+    let (shutdown, running) = start(ready.clone());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while parked().await < 6 {
+        assert!(tokio::time::Instant::now() < deadline, "all six parked");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    shutdown.cancel();
+    running.await.unwrap();
+
+    // Restarted with the school in its tenancy.
+    ready.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (shutdown, running) = start(ready);
+    wait_for_effects(&env, "not-yet", 6, Duration::from_secs(30)).await;
+    shutdown.cancel();
+    running.await.unwrap();
+    assert_eq!(parked().await, 0, "nothing left parked");
+    assert_eq!(effects(&env, "not-yet").await, (6, 6));
+}

@@ -363,3 +363,16 @@ async fn an_unpublishable_event_holds_its_stream_and_no_other() {
         "neither the refused event nor the one after it was published"
     );
 }
+
+/// Told to stop, the leader stops: it does not stand for leader again once its lead has ended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_told_to_stop_stops() {
+    let env = TestEnv::start().await;
+    let (relay, shutdown) = start_relay(&env, RelayConfig::default());
+    lock_holder(&env, None).await;
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(10), relay)
+        .await
+        .expect("the relay stopped within 10 s")
+        .unwrap();
+}
