@@ -97,7 +97,7 @@ impl Relay {
             let outcome = match self.publish_batch(leader).await {
                 Ok(outcome) => outcome,
                 Err(err) => {
-                    warn!(%err, "relay lost its leader connection; standing for leader again");
+                    warn!(%err, "relay could not read or clear the outbox on its leader connection; standing for leader again");
                     tokio::select! {
                         _ = tokio::time::sleep(self.config.retry_backoff) => {}
                         _ = shutdown.cancelled() => {}
