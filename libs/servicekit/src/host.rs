@@ -183,6 +183,10 @@ impl ServiceBase {
                 .default_service(web::route().to(|| async { Err::<HttpResponse, _>(Problem::not_found()) }))
         })
         .workers(2)
+        // Longer than the gateway keeps an idle connection (30 s): the gateway always closes first.
+        // With actix's 5 s default a request could be sent on a connection the service was closing
+        // that instant, and the caller got a 502 (seen once in CI's schemathesis run).
+        .keep_alive(std::time::Duration::from_secs(75))
         .on_connect(no_delay)
         .disable_signals()
         .bind(config.bind)

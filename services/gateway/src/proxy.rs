@@ -51,6 +51,9 @@ impl Proxy {
         let client = reqwest::Client::builder()
             .timeout(config.upstream_timeout)
             .connect_timeout(std::time::Duration::from_secs(2))
+            // Shorter than the services keep an idle connection (75 s), so a pooled connection is
+            // never one the service is closing at the moment a request goes out on it.
+            .pool_idle_timeout(std::time::Duration::from_secs(30))
             .build()?;
         let per_second = std::num::NonZeroU32::new(config.rate_per_second.max(1)).expect("at least 1");
         let burst = std::num::NonZeroU32::new(config.rate_burst.max(1)).expect("at least 1");
