@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use sqlx::postgres::PgPoolOptions;
 use trustsafe_devstack::ensure_database;
-use trustsafe_eventstore::EventStore;
+use trustsafe_eventstore::{Consumer, EventStore, Projection};
 
 use crate::StackArgs;
 use crate::stack::Stack;
@@ -36,44 +36,43 @@ async fn replay(stack: &Stack, data_dir: &std::path::Path) -> Result<()> {
     let pool = PgPoolOptions::new().max_connections(4).connect(&url).await?;
     EventStore::new(pool.clone(), service.source()).migrate().await?;
     trustsafe_reporting::migrate(&pool).await?;
+    let key = crate::stack::pseudonym_key(data_dir)?;
+    rebuild(
+        "reporting",
+        &trustsafe_reporting::consumer(pool.clone(), &stack.log, key),
+    )
+    .await?;
+    rebuild(
+        "reporting's breaches and duties",
+        &trustsafe_reporting::breach_consumer(pool.clone(), &stack.log),
+    )
+    .await?;
+    pool.close().await;
+    Ok(())
+}
+
+/// Rebuilds one read model with a progress bar, and says how fast it went.
+async fn rebuild<P: Projection>(model: &str, consumer: &Consumer<P>) -> Result<()> {
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("replaying {msg} [{bar:30}] {pos}/{len} events {per_sec} eta {eta}")
             .expect("valid template")
             .progress_chars("=> "),
     );
-    bar.set_message("reporting");
+    bar.set_message(model.to_owned());
     let started = std::time::Instant::now();
-    let events =
-        trustsafe_reporting::consumer(pool.clone(), &stack.log, crate::stack::pseudonym_key(data_dir)?)
-            .rebuild(|progress| {
-                bar.set_length(progress.total);
-                bar.set_position(progress.done);
-            })
-            .await
-            .context("replaying the reporting read model")?;
-    bar.finish_and_clear();
-    let seconds = started.elapsed().as_secs_f64();
-    println!(
-        "reporting rebuilt from {events} events in {seconds:.1} s ({:.0} events/s)",
-        events as f64 / seconds.max(1e-6)
-    );
-    bar.reset();
-    bar.set_message("reporting's breaches and duties");
-    let started = std::time::Instant::now();
-    let events = trustsafe_reporting::breach_consumer(pool.clone(), &stack.log)
+    let events = consumer
         .rebuild(|progress| {
             bar.set_length(progress.total);
             bar.set_position(progress.done);
         })
         .await
-        .context("replaying reporting's breaches and duties")?;
+        .with_context(|| format!("replaying {model}"))?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     println!(
-        "reporting's breaches and duties rebuilt from {events} events in {seconds:.1} s ({:.0} events/s)",
+        "{model} rebuilt from {events} events in {seconds:.1} s ({:.0} events/s)",
         events as f64 / seconds.max(1e-6)
     );
-    pool.close().await;
     Ok(())
 }
