@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, info_span, warn};
 use trustsafe_events::{DecodeError, Envelope, KafkaRecord, from_kafka, kind_of};
 
+use crate::positions::{self, Place, Positions};
 use crate::{kafka, metrics};
 
 /// A read model (or a reaction) fed by the log. Implement the methods as `async fn`.
@@ -91,6 +92,16 @@ pub struct Read {
     pub topic: String,
     pub partition: i32,
     pub offset: i64,
+    /// Set when the record is being tried again from `dead_letters`.
+    parked: Option<Parked>,
+}
+
+/// A record's row in `dead_letters`, and whether it waits for an earlier version of its stream (and
+/// so keeps its place in the stream) or was parked as poison (and is tried again out of order).
+#[derive(Clone, Copy, Debug)]
+struct Parked {
+    id: i64,
+    waiting: bool,
 }
 
 /// How a record ended.
@@ -99,6 +110,8 @@ pub enum Outcome {
     Applied,
     Duplicate,
     Parked,
+    /// Parked until an earlier version of its stream has been applied.
+    Waiting,
 }
 
 impl Outcome {
@@ -107,6 +120,7 @@ impl Outcome {
             Outcome::Applied => "applied",
             Outcome::Duplicate => "duplicate",
             Outcome::Parked => "parked",
+            Outcome::Waiting => "waiting",
         }
     }
 }
@@ -160,7 +174,7 @@ impl<P: Projection> Consumer<P> {
     /// Consumes as a member of the group until `shutdown` is cancelled.
     pub async fn run(&self, shutdown: CancellationToken) -> Result<(), ConsumerError> {
         self.finish_interrupted_rebuild().await?;
-        self.redrive_parked().await?;
+        self.redrive_parked(&shutdown).await?;
         let consumer = self.kafka_consumer()?;
         let topics = self.broker_topics();
         consumer.subscribe(&topics.iter().map(String::as_str).collect::<Vec<_>>())?;
@@ -220,6 +234,7 @@ impl<P: Projection> Consumer<P> {
             topic: self.config.log.contract_topic(message.topic()).to_owned(),
             partition: message.partition(),
             offset: message.offset(),
+            parked: None,
         }
     }
 
@@ -253,9 +268,11 @@ impl<P: Projection> Consumer<P> {
         }
     }
 
-    /// Applies each record of `batch` exactly once, or parks it when it cannot be read or applied, in
-    /// one transaction with the checkpoints: all of it happens, or none of it and the batch is retried.
-    /// None, with nothing done, when the live consumer finds the projection being rebuilt.
+    /// Applies each record of `batch` exactly once and each stream in version order, or parks a
+    /// record when it cannot be read or applied (or must wait for an earlier version), in one
+    /// transaction with the checkpoints and the streams' positions: all of it happens, or none of it
+    /// and the batch is retried. None, with nothing done, when the live consumer finds the projection
+    /// being rebuilt.
     ///
     /// First all at once: the batch's dedup rows in one statement, each effect straight after the
     /// last. Only if the projection rejects a record (or panics on it) is that undone and the batch
@@ -279,10 +296,12 @@ impl<P: Projection> Consumer<P> {
                     return Ok(None);
                 }
             }
+            let mut positions = Positions::load(&mut tx, name, envelopes.iter().flatten()).await?;
+            let plans = self.plan(&mut tx, batch, &envelopes, &mut positions).await?;
             let outcomes = if careful {
-                self.apply_each(&mut tx, batch, &envelopes).await?
+                self.apply_each(&mut tx, batch, &envelopes, &plans).await?
             } else {
-                match self.apply_all(&mut tx, batch, &envelopes).await? {
+                match self.apply_all(&mut tx, batch, &envelopes, &plans).await? {
                     Some(outcomes) => outcomes,
                     None => {
                         careful = true;
@@ -290,9 +309,69 @@ impl<P: Projection> Consumer<P> {
                     }
                 }
             };
-            self.finish(tx, batch, &outcomes).await?;
+            let released = self.release_waiting(&mut tx, &mut positions).await?;
+            positions.save(&mut tx, name).await?;
+            self.finish(tx, batch, &outcomes, &released).await?;
             return Ok(Some(outcomes));
         }
+    }
+
+    /// What each record of a batch comes to, against its stream's position (which moves as the
+    /// batch's records are placed in order) and the events this consumer has had.
+    async fn plan(
+        &self,
+        tx: &mut PgConnection,
+        batch: &[Read],
+        envelopes: &[Result<Envelope, DecodeError>],
+        positions: &mut Positions,
+    ) -> Result<Vec<Plan>, sqlx::Error> {
+        let mut places = Vec::with_capacity(batch.len());
+        // The events of this batch that will have been applied (or parked) before a later copy.
+        let mut earlier = std::collections::HashSet::new();
+        let mut asked = Vec::new();
+        for (read, envelope) in batch.iter().zip(envelopes) {
+            let Ok(envelope) = envelope else {
+                places.push(None);
+                continue;
+            };
+            let place = positions.place(envelope);
+            let poison_again = read.parked.is_some_and(|parked| !parked.waiting);
+            if place == Place::Behind || poison_again {
+                asked.push(envelope.event_id);
+            }
+            if place == Place::Next {
+                earlier.insert(envelope.event_id);
+            }
+            places.push(Some(place));
+        }
+        let except: Vec<i64> = batch.iter().filter_map(|read| Some(read.parked?.id)).collect();
+        let known = positions::known_events(tx, self.projection.name(), &asked, &except).await?;
+        Ok(batch
+            .iter()
+            .zip(envelopes)
+            .zip(places)
+            .map(|((read, envelope), place)| {
+                let (envelope, place) = match (envelope, place) {
+                    (Err(err), _) => return Plan::Park(err.to_string()),
+                    (Ok(envelope), Some(place)) => (envelope, place),
+                    (Ok(_), None) => unreachable!("every decoded record is placed"),
+                };
+                let had = known.contains(&envelope.event_id);
+                match place {
+                    // Parked as poison and passed over: tried again wherever its stream is now.
+                    _ if read.parked.is_some_and(|parked| !parked.waiting) => {
+                        if had { Plan::Copy } else { Plan::Apply }
+                    }
+                    Place::Next => Plan::Apply,
+                    Place::Behind if had || earlier.contains(&envelope.event_id) => Plan::Copy,
+                    Place::Behind => Plan::Park(format!(
+                        "version {} of stream {} was already applied as another event",
+                        envelope.stream_version, envelope.stream_id
+                    )),
+                    Place::Ahead { waiting_for } => Plan::Wait { waiting_for },
+                }
+            })
+            .collect())
     }
 
     /// The first pass: None when a record was rejected, with the transaction to be dropped.
@@ -301,10 +380,13 @@ impl<P: Projection> Consumer<P> {
         tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
         batch: &[Read],
         envelopes: &[Result<Envelope, DecodeError>],
+        plans: &[Plan],
     ) -> Result<Option<Vec<Outcome>>, sqlx::Error> {
         let ids: Vec<uuid::Uuid> = envelopes
             .iter()
-            .filter_map(|envelope| envelope.as_ref().ok().map(|envelope| envelope.event_id))
+            .zip(plans)
+            .filter(|(_, plan)| matches!(plan, Plan::Apply))
+            .filter_map(|(envelope, _)| envelope.as_ref().ok().map(|envelope| envelope.event_id))
             .collect();
         let mut fresh: std::collections::HashSet<uuid::Uuid> = sqlx::query_scalar(
             "INSERT INTO processed_events (consumer, event_id) SELECT $1, unnest($2::uuid[])
@@ -317,19 +399,22 @@ impl<P: Projection> Consumer<P> {
         .into_iter()
         .collect();
         let mut outcomes = Vec::with_capacity(batch.len());
-        for (read, envelope) in batch.iter().zip(envelopes) {
-            let outcome = match envelope {
-                Err(err) => self.park(tx, read, &err.to_string()).await?,
-                // A copy later in the same batch is a duplicate too.
-                Ok(envelope) if !fresh.remove(&envelope.event_id) => Outcome::Duplicate,
-                Ok(envelope) => match self.effect(tx, envelope, read).await {
-                    Ok(()) => Outcome::Applied,
-                    Err(HandlerError::Database(err)) => return Err(err),
-                    Err(HandlerError::Reject(_)) => return Ok(None),
-                },
+        for ((read, envelope), plan) in batch.iter().zip(envelopes).zip(plans) {
+            let outcome = match (plan, envelope) {
+                (Plan::Apply, Ok(envelope)) if fresh.remove(&envelope.event_id) => {
+                    match self.effect(tx, envelope, read).await {
+                        Ok(()) => Outcome::Applied,
+                        Err(HandlerError::Database(err)) => return Err(err),
+                        Err(HandlerError::Reject(_)) => return Ok(None),
+                    }
+                }
+                // Applied before its position was kept, or a copy earlier in this batch.
+                (Plan::Apply, Ok(_)) => Outcome::Duplicate,
+                (plan, envelope) => self.settle_unapplied(tx, read, envelope.as_ref().ok(), plan).await?,
             };
             outcomes.push(outcome);
         }
+        self.forget_parked(tx, batch, &outcomes).await?;
         Ok(Some(outcomes))
     }
 
@@ -339,16 +424,78 @@ impl<P: Projection> Consumer<P> {
         tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
         batch: &[Read],
         envelopes: &[Result<Envelope, DecodeError>],
+        plans: &[Plan],
     ) -> Result<Vec<Outcome>, sqlx::Error> {
         let mut outcomes = Vec::with_capacity(batch.len());
-        for (read, envelope) in batch.iter().zip(envelopes) {
-            let outcome = match envelope {
-                Err(err) => self.park(tx, read, &err.to_string()).await?,
-                Ok(envelope) => self.apply(tx, envelope, read).await?,
+        for ((read, envelope), plan) in batch.iter().zip(envelopes).zip(plans) {
+            let outcome = match (plan, envelope) {
+                (Plan::Apply, Ok(envelope)) => self.apply(tx, envelope, read).await?,
+                (plan, envelope) => self.settle_unapplied(tx, read, envelope.as_ref().ok(), plan).await?,
             };
             outcomes.push(outcome);
         }
+        self.forget_parked(tx, batch, &outcomes).await?;
         Ok(outcomes)
+    }
+
+    /// A record that is not applied: a copy passes, the rest are parked with why.
+    async fn settle_unapplied(
+        &self,
+        tx: &mut PgConnection,
+        read: &Read,
+        envelope: Option<&Envelope>,
+        plan: &Plan,
+    ) -> Result<Outcome, sqlx::Error> {
+        match plan {
+            Plan::Copy => Ok(Outcome::Duplicate),
+            Plan::Park(reason) => self.park(tx, read, envelope, reason, None).await,
+            Plan::Wait { waiting_for } => {
+                let envelope = envelope.expect("a waiting record was read");
+                let reason = format!(
+                    "waiting for version {waiting_for} of stream {} before version {}",
+                    envelope.stream_id, envelope.stream_version
+                );
+                self.park(tx, read, Some(envelope), &reason, Some(*waiting_for)).await
+            }
+            Plan::Apply => unreachable!("applied records are not settled here"),
+        }
+    }
+
+    /// Parked records tried again that are no longer parked.
+    async fn forget_parked(&self, tx: &mut PgConnection, batch: &[Read], outcomes: &[Outcome]) -> Result<(), sqlx::Error> {
+        let done: Vec<i64> = batch
+            .iter()
+            .zip(outcomes)
+            .filter(|(_, outcome)| matches!(outcome, Outcome::Applied | Outcome::Duplicate))
+            .filter_map(|(read, _)| Some(read.parked?.id))
+            .collect();
+        if !done.is_empty() {
+            sqlx::query("DELETE FROM dead_letters WHERE id = ANY($1)")
+                .bind(&done)
+                .execute(tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Applies the records waiting for versions this batch applied, and those waiting for theirs, in
+    /// the batch's transaction. Rare, so record by record.
+    async fn release_waiting(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        positions: &mut Positions,
+    ) -> Result<Vec<Outcome>, sqlx::Error> {
+        let mut released = Vec::new();
+        while let Some(streams) = positions.take_unreleased() {
+            let waiting = self.parked_records(&mut **tx, Some(&streams)).await?;
+            if waiting.is_empty() {
+                break;
+            }
+            let envelopes: Vec<_> = waiting.iter().map(|read| decode(&read.record)).collect();
+            let plans = self.plan(&mut **tx, &waiting, &envelopes, positions).await?;
+            released.extend(self.apply_each(tx, &waiting, &envelopes, &plans).await?);
+        }
+        Ok(released)
     }
 
     /// The batch's checkpoints, the commit, the metrics.
@@ -357,10 +504,11 @@ impl<P: Projection> Consumer<P> {
         mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
         batch: &[Read],
         outcomes: &[Outcome],
+        released: &[Outcome],
     ) -> Result<(), sqlx::Error> {
         let name = self.projection.name();
         let mut last: HashMap<(&str, i32), i64> = HashMap::new();
-        for read in batch {
+        for read in batch.iter().filter(|read| read.parked.is_none()) {
             let offset = last.entry((&read.topic, read.partition)).or_insert(read.offset);
             *offset = (*offset).max(read.offset);
         }
@@ -368,7 +516,7 @@ impl<P: Projection> Consumer<P> {
             checkpoint(&mut tx, name, topic, partition, offset).await?;
         }
         tx.commit().await?;
-        for outcome in outcomes {
+        for outcome in outcomes.iter().chain(released) {
             metrics::CONSUMED
                 .with_label_values(&[name, outcome.label()])
                 .inc();
@@ -406,7 +554,7 @@ impl<P: Projection> Consumer<P> {
             }
             Err(HandlerError::Reject(reason)) => {
                 savepoint.rollback().await?;
-                self.park(tx, read, &reason).await
+                self.park(tx, read, Some(envelope), &reason, None).await
             }
             Err(HandlerError::Database(err)) => Err(err),
         }
@@ -444,23 +592,35 @@ impl<P: Projection> Consumer<P> {
             })
     }
 
-    /// Keeps an unreadable record, and why, for someone to look at; the partition moves on.
-    async fn park(&self, tx: &mut PgConnection, read: &Read, error: &str) -> Result<Outcome, sqlx::Error> {
+    /// Keeps a record that cannot be applied, and why, for someone to look at (or, `waiting_for` an
+    /// earlier version of its stream, until that has been applied); the partition moves on.
+    async fn park(
+        &self,
+        tx: &mut PgConnection,
+        read: &Read,
+        envelope: Option<&Envelope>,
+        error: &str,
+        waiting_for: Option<i64>,
+    ) -> Result<Outcome, sqlx::Error> {
         let (record, topic, partition, offset) = (&read.record, &read.topic, read.partition, read.offset);
-        warn!(
-            consumer = self.projection.name(),
-            topic, partition, offset, error, "parking a poison record"
-        );
+        let consumer = self.projection.name();
+        match waiting_for {
+            Some(_) => tracing::info!(consumer, topic, partition, offset, error, "a record waits"),
+            None => warn!(consumer, topic, partition, offset, error, "parking a poison record"),
+        }
         let headers: serde_json::Map<String, serde_json::Value> = record
             .headers
             .iter()
             .map(|(key, value)| (key.clone(), String::from_utf8_lossy(value).into_owned().into()))
             .collect();
         sqlx::query(
-            r#"INSERT INTO dead_letters (consumer, topic, partition, "offset", record_key, headers, payload, error)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"#,
+            r#"INSERT INTO dead_letters (consumer, topic, partition, "offset", record_key, headers, payload, error,
+                                        event_id, stream_id, stream_version, waiting_for)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+               ON CONFLICT (consumer, topic, partition, "offset")
+               DO UPDATE SET error = EXCLUDED.error, waiting_for = EXCLUDED.waiting_for"#,
         )
-        .bind(self.projection.name())
+        .bind(consumer)
         .bind(topic)
         .bind(partition)
         .bind(offset)
@@ -468,9 +628,17 @@ impl<P: Projection> Consumer<P> {
         .bind(serde_json::Value::Object(headers))
         .bind(&record.value)
         .bind(error)
+        .bind(envelope.map(|envelope| envelope.event_id))
+        .bind(envelope.map(|envelope| envelope.stream_id.as_str()))
+        .bind(envelope.map(|envelope| envelope.stream_version))
+        .bind(waiting_for)
         .execute(tx)
         .await?;
-        Ok(Outcome::Parked)
+        Ok(if waiting_for.is_some() {
+            Outcome::Waiting
+        } else {
+            Outcome::Parked
+        })
     }
 
     /// Empties the read model and applies every record of its topics from offset zero.
@@ -493,7 +661,7 @@ impl<P: Projection> Consumer<P> {
             .execute(&mut *tx)
             .await?;
         self.projection.reset(&mut tx).await?;
-        for table in ["processed_events", "consumer_checkpoints", "dead_letters"] {
+        for table in ["processed_events", "stream_positions", "consumer_checkpoints", "dead_letters"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE consumer = $1"))
                 .bind(name)
                 .execute(&mut *tx)
@@ -507,14 +675,42 @@ impl<P: Projection> Consumer<P> {
         self.replay_and_unmark(progress).await
     }
 
-    /// Tries every parked record of this consumer again, oldest first, and forgets those that now
-    /// apply. A record is often parked for "not yet" rather than "never": a school this service's
-    /// tenancy does not list yet, an event type or version this build does not know yet. Both change
-    /// only when the service is restarted with a new tenancy or a new build, so every start re-drives;
-    /// what still fails stays parked with its reason.
-    async fn redrive_parked(&self) -> Result<(), ConsumerError> {
-        let name = self.projection.name();
-        let parked: Vec<(
+    /// Tries every parked record of this consumer again and forgets those that now apply. A record
+    /// is often parked for "not yet" rather than "never": a school this service's tenancy does not
+    /// list yet, an event type or version this build does not know yet. Both change only when the
+    /// service is restarted with a new tenancy or a new build, so every start re-drives; what still
+    /// fails stays parked with its reason.
+    async fn redrive_parked(&self, shutdown: &CancellationToken) -> Result<(), ConsumerError> {
+        let parked = self.parked_records(&self.pool, None).await?;
+        let mut left = parked.len();
+        for chunk in parked.chunks(MAX_BATCH) {
+            let Some(outcomes) = self.handle_until_done(chunk, Applier::Live, shutdown).await else {
+                return Ok(());
+            };
+            left -= outcomes
+                .iter()
+                .filter(|outcome| matches!(outcome, Outcome::Applied | Outcome::Duplicate))
+                .count();
+        }
+        if !parked.is_empty() {
+            tracing::info!(
+                consumer = self.projection.name(),
+                parked = parked.len(),
+                left,
+                "re-drove parked records"
+            );
+        }
+        Ok(())
+    }
+
+    /// This consumer's parked records, each stream's in version order: all of them, or those waiting
+    /// in `streams`.
+    async fn parked_records<'c, E: sqlx::PgExecutor<'c>>(
+        &self,
+        conn: E,
+        streams: Option<&[String]>,
+    ) -> Result<Vec<Read>, sqlx::Error> {
+        let rows: Vec<(
             i64,
             String,
             i32,
@@ -522,60 +718,38 @@ impl<P: Projection> Consumer<P> {
             Option<Vec<u8>>,
             serde_json::Value,
             Option<Vec<u8>>,
+            bool,
         )> = sqlx::query_as(
-            r#"SELECT id, topic, partition, "offset", record_key, headers, payload
-                     FROM dead_letters WHERE consumer = $1 ORDER BY id"#,
+            r#"SELECT id, topic, partition, "offset", record_key, headers, payload, waiting_for IS NOT NULL
+                 FROM dead_letters
+                WHERE consumer = $1 AND ($2::text[] IS NULL OR (stream_id = ANY($2) AND waiting_for IS NOT NULL))
+                ORDER BY stream_version NULLS FIRST, id"#,
         )
-        .bind(name)
-        .fetch_all(&self.pool)
+        .bind(self.projection.name())
+        .bind(streams)
+        .fetch_all(conn)
         .await?;
-        let mut applied = 0;
-        for (id, topic, partition, offset, key, headers, payload) in &parked {
-            let headers = headers
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(|(key, value)| {
-                    (
-                        key.clone(),
-                        value.as_str().unwrap_or_default().as_bytes().to_vec(),
-                    )
-                })
-                .collect();
-            let read = Read {
+        Ok(rows
+            .into_iter()
+            .map(|(id, topic, partition, offset, key, headers, payload, waiting)| Read {
                 record: KafkaRecord {
                     key: String::from_utf8_lossy(key.as_deref().unwrap_or_default()).into_owned(),
-                    headers,
-                    value: payload.clone().unwrap_or_default(),
+                    headers: headers
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(key, value)| {
+                            (key.clone(), value.as_str().unwrap_or_default().as_bytes().to_vec())
+                        })
+                        .collect(),
+                    value: payload.unwrap_or_default(),
                 },
-                topic: topic.clone(),
-                partition: *partition,
-                offset: *offset,
-            };
-            let mut tx = self.pool.begin().await?;
-            let outcome = match decode(&read.record) {
-                Err(_) => Outcome::Parked,
-                Ok(envelope) => self.apply(&mut tx, &envelope, &read).await?,
-            };
-            if outcome == Outcome::Parked {
-                continue;
-            }
-            sqlx::query("DELETE FROM dead_letters WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            applied += 1;
-        }
-        if !parked.is_empty() {
-            tracing::info!(
-                consumer = name,
-                parked = parked.len(),
-                applied,
-                "re-drove parked records"
-            );
-        }
-        Ok(())
+                topic,
+                partition,
+                offset,
+                parked: Some(Parked { id, waiting }),
+            })
+            .collect())
     }
 
     /// Finishes a rebuild that died part-way, unless one is running now (whose end the live batches
@@ -697,6 +871,19 @@ fn decode(record: &KafkaRecord) -> Result<Envelope, DecodeError> {
         Some(_) => Ok(envelope),
         None => Err(DecodeError::UnknownType(envelope.event_type)),
     })
+}
+
+/// What one record of a batch comes to.
+#[derive(Debug)]
+enum Plan {
+    /// Its stream's next version, or a record parked as poison tried again: its effect, once.
+    Apply,
+    /// An event this consumer has had (applied, or parked).
+    Copy,
+    /// A version beyond its stream's next: parked until `waiting_for` has been applied.
+    Wait { waiting_for: i64 },
+    /// Parked, with why.
+    Park(String),
 }
 
 /// Who applies a batch: the live consumer waits while a rebuild holds the projection.

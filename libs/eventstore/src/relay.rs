@@ -62,7 +62,10 @@ const LEADER_LOCK: &str = "SELECT pg_try_advisory_lock(hashtext('trustsafe.outbo
 
 impl Relay {
     pub fn new(store: EventStore, log: &kafka::SharedLog, config: RelayConfig) -> Result<Self, KafkaError> {
-        let producer = log.producer().create()?;
+        // No delivery is ever given up: one that expired while a later one of its stream was
+        // delivered would reach the topic after it when retried (librdkafka's message timeout
+        // considerations). Through an outage of any length the batch waits and order holds.
+        let producer = log.producer().set("message.timeout.ms", "0").create()?;
         Ok(Self {
             store,
             log: log.clone(),
@@ -94,7 +97,12 @@ impl Relay {
             if listener.is_none() {
                 listener = self.listen().await;
             }
-            let outcome = match self.publish_batch(leader).await {
+            // A batch waits on the broker for as long as it is away; stopping does not.
+            let published = tokio::select! {
+                published = self.publish_batch(leader) => published,
+                _ = shutdown.cancelled() => return,
+            };
+            let outcome = match published {
                 Ok(outcome) => outcome,
                 Err(err) => {
                     warn!(%err, "relay could not read or clear the outbox on its leader connection; standing for leader again");

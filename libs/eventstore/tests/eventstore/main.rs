@@ -2,6 +2,7 @@
 
 mod append;
 mod consumer;
+mod order;
 mod relay;
 mod support;
 mod topics;

@@ -17,6 +17,7 @@ fn escalation(
     category: &str,
     severity: u8,
     trigger: EscalationTrigger,
+    version: i64,
 ) -> KafkaRecord {
     let breach = BreachEscalated {
         breach_id,
@@ -31,7 +32,7 @@ fn escalation(
         event_type: BreachEscalated::TYPE.into(),
         source: "/trustsafe/filtering".into(),
         stream_id: format!("breach-{breach_id}"),
-        stream_version: 2,
+        stream_version: version,
         trust_id: "viking".into(),
         school_id: Some(school.into()),
         occurred_at: Utc::now(),
@@ -67,12 +68,12 @@ async fn a_severe_breach_opens_one_concern_however_often_it_arrives() {
     let app = TestApp::spawn().await;
     let dsl = app.school_token("raps-dsl", "raps", &[SchoolRole::Dsl]);
     let illegal = Uuid::now_v7();
-    let first = escalation("raps", illegal, "illegal", 5, EscalationTrigger::Automatic);
+    let first = escalation("raps", illegal, "illegal", 5, EscalationTrigger::Automatic, 1);
     let records = vec![
         first.clone(),
         // The same event delivered again, and the same breach escalated again by a second event.
         first,
-        escalation("raps", illegal, "illegal", 5, EscalationTrigger::Automatic),
+        escalation("raps", illegal, "illegal", 5, EscalationTrigger::Automatic, 2),
         // Below the threshold, automatic: not a concern. Decided by a person: a concern.
         escalation(
             "raps",
@@ -80,8 +81,9 @@ async fn a_severe_breach_opens_one_concern_however_often_it_arrives() {
             "gambling",
             2,
             EscalationTrigger::Automatic,
+            1,
         ),
-        escalation("raps", Uuid::now_v7(), "self_harm", 3, EscalationTrigger::Manual),
+        escalation("raps", Uuid::now_v7(), "self_harm", 3, EscalationTrigger::Manual, 1),
         // Poison: a school nobody knows.
         escalation(
             "atlantis",
@@ -89,6 +91,7 @@ async fn a_severe_breach_opens_one_concern_however_often_it_arrives() {
             "illegal",
             5,
             EscalationTrigger::Automatic,
+            1,
         ),
     ];
     app.produce(topics::FILTERING, &records).await;

@@ -91,6 +91,8 @@ pub struct Concern {
     pub school: &'static str,
     pub trust: &'static str,
     pub events: Vec<KafkaRecord>,
+    /// Versions of the stream produced before these events (a continued concern's earlier ones).
+    earlier: i64,
 }
 
 impl Concern {
@@ -107,6 +109,7 @@ impl Concern {
             school,
             trust,
             events: Vec::new(),
+            earlier: 0,
         };
         concern.push(
             at,
@@ -145,7 +148,7 @@ impl Concern {
             event_type: E::TYPE.into(),
             source: "/trustsafe/incident".into(),
             stream_id: format!("incident-{}", self.id),
-            stream_version: self.events.len() as i64 + 1,
+            stream_version: self.earlier + self.events.len() as i64 + 1,
             trust_id: self.trust.into(),
             school_id: Some(self.school.into()),
             occurred_at: at,
@@ -175,6 +178,7 @@ impl Concern {
             school: self.school,
             trust: self.trust,
             events: Vec::new(),
+            earlier: self.earlier + self.events.len() as i64,
         }
     }
 
