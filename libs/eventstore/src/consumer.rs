@@ -39,6 +39,22 @@ pub trait Projection: Send + Sync + 'static {
         tx: &mut PgConnection,
         event: &Envelope,
     ) -> impl Future<Output = Result<(), HandlerError>> + Send;
+    /// The effect of several events, in log order, inside the caller's transaction: what a rebuild
+    /// calls with each batch it reads. The default applies them one by one; a projection whose
+    /// events can be written together (one insert for a batch's reports) does better. Rejecting
+    /// one rejects the call: the kit then applies them one by one to find which.
+    fn apply_batch(
+        &self,
+        tx: &mut PgConnection,
+        events: &[&Envelope],
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send {
+        async move {
+            for event in events {
+                self.apply(tx, event).await?;
+            }
+            Ok(())
+        }
+    }
     /// Empties the read model before a rebuild from offset zero.
     fn reset(&self, tx: &mut PgConnection) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 }
@@ -301,7 +317,7 @@ impl<P: Projection> Consumer<P> {
             let outcomes = if careful {
                 self.apply_each(&mut tx, batch, &envelopes, &plans).await?
             } else {
-                match self.apply_all(&mut tx, batch, &envelopes, &plans).await? {
+                match self.apply_all(&mut tx, batch, &envelopes, &plans, by).await? {
                     Some(outcomes) => outcomes,
                     None => {
                         careful = true;
@@ -374,13 +390,16 @@ impl<P: Projection> Consumer<P> {
             .collect())
     }
 
-    /// The first pass: None when a record was rejected, with the transaction to be dropped.
+    /// The first pass: None when a record was rejected, with the transaction to be dropped. A
+    /// rebuild hands the projection the batch's events together; the live consumer applies each in
+    /// its own trace (the appender's, continued).
     async fn apply_all(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
         batch: &[Read],
         envelopes: &[Result<Envelope, DecodeError>],
         plans: &[Plan],
+        by: Applier,
     ) -> Result<Option<Vec<Outcome>>, sqlx::Error> {
         let ids: Vec<uuid::Uuid> = envelopes
             .iter()
@@ -399,20 +418,36 @@ impl<P: Projection> Consumer<P> {
         .into_iter()
         .collect();
         let mut outcomes = Vec::with_capacity(batch.len());
+        let mut effects = Vec::new();
         for ((read, envelope), plan) in batch.iter().zip(envelopes).zip(plans) {
             let outcome = match (plan, envelope) {
                 (Plan::Apply, Ok(envelope)) if fresh.remove(&envelope.event_id) => {
-                    match self.effect(tx, envelope, read).await {
-                        Ok(()) => Outcome::Applied,
-                        Err(HandlerError::Database(err)) => return Err(err),
-                        Err(HandlerError::Reject(_)) => return Ok(None),
-                    }
+                    effects.push((envelope, read));
+                    Outcome::Applied
                 }
                 // Applied before its position was kept, or a copy earlier in this batch.
                 (Plan::Apply, Ok(_)) => Outcome::Duplicate,
                 (plan, envelope) => self.settle_unapplied(tx, read, envelope.as_ref().ok(), plan).await?,
             };
             outcomes.push(outcome);
+        }
+        let applied = match by {
+            Applier::Rebuild => self.effects_together(tx, &effects).await,
+            Applier::Live => {
+                let mut applied = Ok(());
+                for (envelope, read) in &effects {
+                    applied = self.effect(tx, envelope, read).await;
+                    if applied.is_err() {
+                        break;
+                    }
+                }
+                applied
+            }
+        };
+        match applied {
+            Ok(()) => {}
+            Err(HandlerError::Database(err)) => return Err(err),
+            Err(HandlerError::Reject(_)) => return Ok(None),
         }
         self.forget_parked(tx, batch, &outcomes).await?;
         Ok(Some(outcomes))
@@ -582,14 +617,25 @@ impl<P: Projection> Consumer<P> {
             .catch_unwind()
             .instrument(span)
             .await
-            .unwrap_or_else(|panic| {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|text| (*text).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                Err(HandlerError::Reject(format!("the projection panicked: {what}")))
-            })
+            .unwrap_or_else(|panic| Err(HandlerError::Reject(panicked(panic))))
+    }
+
+    /// The projection's effect of a rebuild's batch, in one span; a panic rejects it, as in [`effect`].
+    async fn effects_together(
+        &self,
+        tx: &mut PgConnection,
+        effects: &[(&Envelope, &Read)],
+    ) -> Result<(), HandlerError> {
+        if effects.is_empty() {
+            return Ok(());
+        }
+        let events: Vec<&Envelope> = effects.iter().map(|(envelope, _)| *envelope).collect();
+        let span = info_span!("consume.batch", consumer = self.projection.name(), events = events.len());
+        AssertUnwindSafe(self.projection.apply_batch(tx, &events))
+            .catch_unwind()
+            .instrument(span)
+            .await
+            .unwrap_or_else(|panic| Err(HandlerError::Reject(panicked(panic))))
     }
 
     /// Keeps a record that cannot be applied, and why, for someone to look at (or, `waiting_for` an
@@ -863,6 +909,16 @@ impl<P: Projection> Consumer<P> {
         progress(RebuildProgress { done, total: done });
         Ok(done)
     }
+}
+
+/// Why a projection's panic rejected what it was given.
+fn panicked(panic: Box<dyn std::any::Any + Send>) -> String {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    format!("the projection panicked: {what}")
 }
 
 /// A record as an event of a type the catalog knows.

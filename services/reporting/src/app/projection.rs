@@ -14,7 +14,7 @@ use trustsafe_servicekit::{PseudonymKey, Purpose};
 use uuid::Uuid;
 
 use crate::domain::audience::school_staff_may_count;
-use crate::store::projection::{self as store, Counted, NewConcern, Rollup};
+use crate::store::projection::{self as store, Count, Counted, NewConcern, NewStep, Rollup};
 
 pub struct ReadModel {
     /// Keys each case's pseudonym (per trust), so holding a case's id tells nothing of it.
@@ -32,39 +32,65 @@ impl ReadModel {
             .pseudonym(Purpose::Case, trust_id, incident_id.as_bytes())
     }
 
-    async fn reported(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
-        let reported = IncidentReported::read(event)?;
-        let school_id = event
-            .school_id
-            .as_deref()
-            .ok_or_else(|| HandlerError::Reject("a concern belongs to a school".into()))?;
-        let category = reported.category.id();
-        let handled_by = reported.handled_by.id();
-        let concern = NewConcern {
-            incident_id: reported.incident_id,
-            trust_id: &event.trust_id,
-            school_id,
-            category,
-            pseudonym: self.pseudonym(&event.trust_id, reported.incident_id),
-            reported_at: event.occurred_at,
-            acknowledge_by: reported.acknowledge_by,
-            handled_by,
-            alleged: &reported.alleged,
-        };
-        if !store::insert_concern(tx, &concern).await? {
+    /// Reports, written together: one statement each for the concerns, their counts and their
+    /// steps however many there are (a rebuild hands over a batch's run of them).
+    async fn reported(&self, tx: &mut PgConnection, events: &[&Envelope]) -> Result<(), HandlerError> {
+        let mut reports = Vec::with_capacity(events.len());
+        for event in events {
+            let school_id = event
+                .school_id
+                .as_deref()
+                .ok_or_else(|| HandlerError::Reject("a concern belongs to a school".into()))?;
+            reports.push((*event, school_id, IncidentReported::read(event)?));
+        }
+        let concerns: Vec<NewConcern> = reports
+            .iter()
+            .map(|(event, school_id, reported)| NewConcern {
+                incident_id: reported.incident_id,
+                trust_id: &event.trust_id,
+                school_id,
+                category: reported.category.id(),
+                pseudonym: self.pseudonym(&event.trust_id, reported.incident_id),
+                reported_at: event.occurred_at,
+                acknowledge_by: reported.acknowledge_by,
+                handled_by: reported.handled_by.id(),
+                alleged: &reported.alleged,
+            })
+            .collect();
+        let mut new = store::insert_concerns(tx, &concerns).await?;
+        // A concern reported twice in one batch is counted once.
+        let reports: Vec<_> = reports
+            .iter()
+            .filter(|(_, _, reported)| new.remove(&reported.incident_id))
+            .collect();
+        if reports.is_empty() {
             return Ok(());
         }
-        let rollup = Rollup {
-            school_id,
-            school_sees: school_staff_may_count(handled_by),
-        };
-        store::count(tx, &rollup, event.occurred_at, category, Counted::Reported(1)).await?;
-        let steps: Vec<_> = reported
-            .steps
+        let counts: Vec<Count> = reports
             .iter()
-            .map(|step| (step.step_id.as_str(), step.due_at))
+            .map(|(event, school_id, reported)| Count {
+                rollup: Rollup {
+                    school_id,
+                    school_sees: school_staff_may_count(reported.handled_by.id()),
+                },
+                at: event.occurred_at,
+                category: reported.category.id(),
+                counted: Counted::Reported(1),
+            })
             .collect();
-        store::insert_steps(tx, reported.incident_id, school_id, &steps).await?;
+        store::count(tx, &counts).await?;
+        let steps: Vec<NewStep> = reports
+            .iter()
+            .flat_map(|(_, school_id, reported)| {
+                reported.steps.iter().map(|step| NewStep {
+                    incident_id: reported.incident_id,
+                    school_id,
+                    step_id: &step.step_id,
+                    due_at: step.due_at,
+                })
+            })
+            .collect();
+        store::insert_steps(tx, &steps).await?;
         Ok(())
     }
 
@@ -92,7 +118,13 @@ impl ReadModel {
                 school_id: &school_id,
                 school_sees,
             };
-            store::count(tx, &rollup, closed.closed_at, &category, Counted::Closed(1)).await?;
+            let count = Count {
+                rollup,
+                at: closed.closed_at,
+                category: &category,
+                counted: Counted::Closed(1),
+            };
+            store::count(tx, &[count]).await?;
             store::steps_of_open_concern(tx, closed.incident_id, false).await?;
         }
         Ok(())
@@ -108,11 +140,24 @@ impl ReadModel {
                 school_id: &school_id,
                 school_sees,
             };
-            store::count(tx, &rollup, closed_at, &category, Counted::Closed(-1)).await?;
+            let count = Count {
+                rollup,
+                at: closed_at,
+                category: &category,
+                counted: Counted::Closed(-1),
+            };
+            store::count(tx, &[count]).await?;
             store::steps_of_open_concern(tx, reopened.incident_id, true).await?;
         }
         Ok(())
     }
+}
+
+fn is_report(event: &Envelope) -> bool {
+    matches!(
+        event.event_type.as_str(),
+        IncidentReported::TYPE | IncidentReportedV1::TYPE
+    )
 }
 
 impl Projection for ReadModel {
@@ -126,7 +171,7 @@ impl Projection for ReadModel {
 
     async fn apply(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
         match event.event_type.as_str() {
-            IncidentReported::TYPE | IncidentReportedV1::TYPE => self.reported(tx, event).await,
+            _ if is_report(event) => self.reported(tx, &[event]).await,
             IncidentAcknowledged::TYPE => Self::acknowledged(tx, event).await,
             IncidentStepCompleted::TYPE => {
                 let completed: IncidentStepCompleted = event.decode()?;
@@ -149,6 +194,22 @@ impl Projection for ReadModel {
             // Referrals, notes and workflows change no figure the trust sees (yet).
             _ => Ok(()),
         }
+    }
+
+    async fn apply_batch(&self, tx: &mut PgConnection, events: &[&Envelope]) -> Result<(), HandlerError> {
+        // Each run of reports together, everything else in its place.
+        let mut rest = events;
+        while let Some(first) = rest.first() {
+            let reports = rest.iter().take_while(|event| is_report(event)).count();
+            if reports > 0 {
+                self.reported(tx, &rest[..reports]).await?;
+                rest = &rest[reports..];
+            } else {
+                self.apply(tx, first).await?;
+                rest = &rest[1..];
+            }
+        }
+        Ok(())
     }
 
     async fn reset(&self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {

@@ -1,5 +1,7 @@
-//! The read model's writes, one per change an event makes. Each runs in the consumer kit's
-//! transaction for the event, beside its dedup row and offset.
+//! The read model's writes, one per change an event makes (the reports' for a batch of them at
+//! once). Each runs in the consumer kit's transaction, beside the dedup rows and offsets.
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -31,44 +33,59 @@ pub enum Counted {
     Closed(i32),
 }
 
-/// Records a concern; false if it was already recorded.
-pub async fn insert_concern(tx: &mut PgConnection, concern: &NewConcern<'_>) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query(
+/// Records concerns, in one statement for a rebuild's batch: the ids of those not recorded before.
+pub async fn insert_concerns(
+    tx: &mut PgConnection,
+    concerns: &[NewConcern<'_>],
+) -> Result<HashSet<Uuid>, sqlx::Error> {
+    let column = |field: for<'c> fn(&'c NewConcern<'c>) -> &'c str| concerns.iter().map(field).collect::<Vec<_>>();
+    let alleged: Vec<serde_json::Value> = concerns
+        .iter()
+        .map(|concern| serde_json::json!(concern.alleged))
+        .collect();
+    let inserted: Vec<Uuid> = sqlx::query_scalar(
         "INSERT INTO concerns (incident_id, trust_id, school_id, category, status, pseudonym,
                                reported_at, acknowledge_by, handled_by, alleged)
-         VALUES ($1, $2, $3, $4, 'reported', $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+         SELECT id, trust, school, category, 'reported', pseudonym, reported_at, acknowledge_by, handled_by,
+                ARRAY(SELECT jsonb_array_elements_text(alleged))
+           FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+                       $7::timestamptz[], $8::text[], $9::jsonb[])
+                AS c(id, trust, school, category, pseudonym, reported_at, acknowledge_by, handled_by, alleged)
+         ON CONFLICT DO NOTHING RETURNING incident_id",
     )
-    .bind(concern.incident_id)
-    .bind(concern.trust_id)
-    .bind(concern.school_id)
-    .bind(concern.category)
-    .bind(&concern.pseudonym)
-    .bind(concern.reported_at)
-    .bind(concern.acknowledge_by)
-    .bind(concern.handled_by)
-    .bind(concern.alleged)
-    .execute(tx)
+    .bind(concerns.iter().map(|concern| concern.incident_id).collect::<Vec<_>>())
+    .bind(column(|concern| concern.trust_id))
+    .bind(column(|concern| concern.school_id))
+    .bind(column(|concern| concern.category))
+    .bind(column(|concern| &concern.pseudonym))
+    .bind(concerns.iter().map(|concern| concern.reported_at).collect::<Vec<_>>())
+    .bind(concerns.iter().map(|concern| concern.acknowledge_by).collect::<Vec<_>>())
+    .bind(column(|concern| concern.handled_by))
+    .bind(&alleged)
+    .fetch_all(tx)
     .await?;
-    Ok(inserted.rows_affected() == 1)
+    Ok(inserted.into_iter().collect())
 }
 
-/// Records a concern's required steps and their deadlines.
-pub async fn insert_steps(
-    tx: &mut PgConnection,
-    incident_id: Uuid,
-    school_id: &str,
-    steps: &[(&str, Option<DateTime<Utc>>)],
-) -> Result<(), sqlx::Error> {
-    let (ids, due): (Vec<&str>, Vec<Option<DateTime<Utc>>>) = steps.iter().copied().unzip();
+/// A required step of a concern, and its deadline.
+pub struct NewStep<'a> {
+    pub incident_id: Uuid,
+    pub school_id: &'a str,
+    pub step_id: &'a str,
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+/// Records concerns' required steps and their deadlines.
+pub async fn insert_steps(tx: &mut PgConnection, steps: &[NewStep<'_>]) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO concern_steps (incident_id, school_id, step_id, due_at)
-         SELECT $1, $2, step_id, due_at FROM UNNEST($3::text[], $4::timestamptz[]) AS s(step_id, due_at)
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::timestamptz[])
          ON CONFLICT DO NOTHING",
     )
-    .bind(incident_id)
-    .bind(school_id)
-    .bind(&ids)
-    .bind(&due)
+    .bind(steps.iter().map(|step| step.incident_id).collect::<Vec<_>>())
+    .bind(steps.iter().map(|step| step.school_id).collect::<Vec<_>>())
+    .bind(steps.iter().map(|step| step.step_id).collect::<Vec<_>>())
+    .bind(steps.iter().map(|step| step.due_at).collect::<Vec<_>>())
     .execute(tx)
     .await?;
     Ok(())
@@ -185,31 +202,41 @@ pub async fn reopen(
     .await
 }
 
-/// Adds to a month's count of concerns reported or closed at a school in a category.
-pub async fn count(
-    tx: &mut PgConnection,
-    rollup: &Rollup<'_>,
-    at: DateTime<Utc>,
-    category: &str,
-    counted: Counted,
-) -> Result<(), sqlx::Error> {
-    let (reported, closed) = match counted {
-        Counted::Reported(n) => (n, 0),
-        Counted::Closed(n) => (0, n),
-    };
+/// One concern counted into its month: reported, closed, or closed no longer.
+pub struct Count<'a> {
+    pub rollup: Rollup<'a>,
+    pub at: DateTime<Utc>,
+    pub category: &'a str,
+    pub counted: Counted,
+}
+
+/// Adds to months' counts of concerns reported or closed at a school in a category, in one
+/// statement however many (a rebuild's batch of reports).
+pub async fn count(tx: &mut PgConnection, counts: &[Count<'_>]) -> Result<(), sqlx::Error> {
+    let (reported, closed): (Vec<i32>, Vec<i32>) = counts
+        .iter()
+        .map(|count| match count.counted {
+            Counted::Reported(n) => (n, 0),
+            Counted::Closed(n) => (0, n),
+        })
+        .unzip();
     sqlx::query(
         "INSERT INTO monthly_counts (school_id, month, category, school_sees, reported, closed)
-         VALUES ($1, date_trunc('month', $2 AT TIME ZONE 'UTC')::date, $3, $6, $4, $5)
+         SELECT school, date_trunc('month', at AT TIME ZONE 'UTC')::date, category, sees,
+                sum(reported)::integer, sum(closed)::integer
+           FROM UNNEST($1::text[], $2::timestamptz[], $3::text[], $4::boolean[], $5::integer[], $6::integer[])
+                AS c(school, at, category, sees, reported, closed)
+          GROUP BY 1, 2, 3, 4
          ON CONFLICT (school_id, month, category, school_sees) DO UPDATE
             SET reported = monthly_counts.reported + EXCLUDED.reported,
                 closed = monthly_counts.closed + EXCLUDED.closed",
     )
-    .bind(rollup.school_id)
-    .bind(at)
-    .bind(category)
-    .bind(reported)
-    .bind(closed)
-    .bind(rollup.school_sees)
+    .bind(counts.iter().map(|count| count.rollup.school_id).collect::<Vec<_>>())
+    .bind(counts.iter().map(|count| count.at).collect::<Vec<_>>())
+    .bind(counts.iter().map(|count| count.category).collect::<Vec<_>>())
+    .bind(counts.iter().map(|count| count.rollup.school_sees).collect::<Vec<_>>())
+    .bind(&reported)
+    .bind(&closed)
     .execute(tx)
     .await?;
     Ok(())
