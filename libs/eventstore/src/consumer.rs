@@ -376,7 +376,11 @@ impl<P: Projection> Consumer<P> {
                 match place {
                     // Parked as poison and passed over: tried again wherever its stream is now.
                     _ if read.parked.is_some_and(|parked| !parked.waiting) => {
-                        if had { Plan::Copy } else { Plan::Apply }
+                        if had {
+                            Plan::Copy
+                        } else {
+                            Plan::Apply
+                        }
                     }
                     Place::Next => Plan::Apply,
                     Place::Behind if had || earlier.contains(&envelope.event_id) => Plan::Copy,
@@ -427,7 +431,10 @@ impl<P: Projection> Consumer<P> {
                 }
                 // Applied before its position was kept, or a copy earlier in this batch.
                 (Plan::Apply, Ok(_)) => Outcome::Duplicate,
-                (plan, envelope) => self.settle_unapplied(tx, read, envelope.as_ref().ok(), plan).await?,
+                (plan, envelope) => {
+                    self.settle_unapplied(tx, read, envelope.as_ref().ok(), plan)
+                        .await?
+                }
             };
             outcomes.push(outcome);
         }
@@ -465,7 +472,10 @@ impl<P: Projection> Consumer<P> {
         for ((read, envelope), plan) in batch.iter().zip(envelopes).zip(plans) {
             let outcome = match (plan, envelope) {
                 (Plan::Apply, Ok(envelope)) => self.apply(tx, envelope, read).await?,
-                (plan, envelope) => self.settle_unapplied(tx, read, envelope.as_ref().ok(), plan).await?,
+                (plan, envelope) => {
+                    self.settle_unapplied(tx, read, envelope.as_ref().ok(), plan)
+                        .await?
+                }
             };
             outcomes.push(outcome);
         }
@@ -490,14 +500,20 @@ impl<P: Projection> Consumer<P> {
                     "waiting for version {waiting_for} of stream {} before version {}",
                     envelope.stream_id, envelope.stream_version
                 );
-                self.park(tx, read, Some(envelope), &reason, Some(*waiting_for)).await
+                self.park(tx, read, Some(envelope), &reason, Some(*waiting_for))
+                    .await
             }
             Plan::Apply => unreachable!("applied records are not settled here"),
         }
     }
 
     /// Parked records tried again that are no longer parked.
-    async fn forget_parked(&self, tx: &mut PgConnection, batch: &[Read], outcomes: &[Outcome]) -> Result<(), sqlx::Error> {
+    async fn forget_parked(
+        &self,
+        tx: &mut PgConnection,
+        batch: &[Read],
+        outcomes: &[Outcome],
+    ) -> Result<(), sqlx::Error> {
         let done: Vec<i64> = batch
             .iter()
             .zip(outcomes)
@@ -630,7 +646,11 @@ impl<P: Projection> Consumer<P> {
             return Ok(());
         }
         let events: Vec<&Envelope> = effects.iter().map(|(envelope, _)| *envelope).collect();
-        let span = info_span!("consume.batch", consumer = self.projection.name(), events = events.len());
+        let span = info_span!(
+            "consume.batch",
+            consumer = self.projection.name(),
+            events = events.len()
+        );
         AssertUnwindSafe(self.projection.apply_batch(tx, &events))
             .catch_unwind()
             .instrument(span)
@@ -652,7 +672,10 @@ impl<P: Projection> Consumer<P> {
         let consumer = self.projection.name();
         match waiting_for {
             Some(_) => tracing::info!(consumer, topic, partition, offset, error, "a record waits"),
-            None => warn!(consumer, topic, partition, offset, error, "parking a poison record"),
+            None => warn!(
+                consumer,
+                topic, partition, offset, error, "parking a poison record"
+            ),
         }
         let headers: serde_json::Map<String, serde_json::Value> = record
             .headers
@@ -707,7 +730,12 @@ impl<P: Projection> Consumer<P> {
             .execute(&mut *tx)
             .await?;
         self.projection.reset(&mut tx).await?;
-        for table in ["processed_events", "stream_positions", "consumer_checkpoints", "dead_letters"] {
+        for table in [
+            "processed_events",
+            "stream_positions",
+            "consumer_checkpoints",
+            "dead_letters",
+        ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE consumer = $1"))
                 .bind(name)
                 .execute(&mut *tx)
@@ -777,24 +805,29 @@ impl<P: Projection> Consumer<P> {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, topic, partition, offset, key, headers, payload, waiting)| Read {
-                record: KafkaRecord {
-                    key: String::from_utf8_lossy(key.as_deref().unwrap_or_default()).into_owned(),
-                    headers: headers
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(key, value)| {
-                            (key.clone(), value.as_str().unwrap_or_default().as_bytes().to_vec())
-                        })
-                        .collect(),
-                    value: payload.unwrap_or_default(),
+            .map(
+                |(id, topic, partition, offset, key, headers, payload, waiting)| Read {
+                    record: KafkaRecord {
+                        key: String::from_utf8_lossy(key.as_deref().unwrap_or_default()).into_owned(),
+                        headers: headers
+                            .as_object()
+                            .into_iter()
+                            .flatten()
+                            .map(|(key, value)| {
+                                (
+                                    key.clone(),
+                                    value.as_str().unwrap_or_default().as_bytes().to_vec(),
+                                )
+                            })
+                            .collect(),
+                        value: payload.unwrap_or_default(),
+                    },
+                    topic,
+                    partition,
+                    offset,
+                    parked: Some(Parked { id, waiting }),
                 },
-                topic,
-                partition,
-                offset,
-                parked: Some(Parked { id, waiting }),
-            })
+            )
             .collect())
     }
 

@@ -2,9 +2,9 @@
 //! transactional outbox relayed to Kafka, and a kit for consumers whose effects happen exactly once.
 
 mod consumer;
-mod positions;
 pub mod kafka;
 pub mod metrics;
+mod positions;
 mod relay;
 mod store;
 

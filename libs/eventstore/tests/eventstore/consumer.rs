@@ -168,9 +168,10 @@ async fn poison_records_are_parked_and_the_consumer_moves_on() {
         // A stream of its own (the record key, and so the partition, stays the good events'): as
         // another event claiming version 1 of theirs it would be parked for that instead.
         record.headers.retain(|(key, _)| key != "ce_subject");
-        record
-            .headers
-            .push(("ce_subject".into(), format!("audit-poison-{}", uuid::Uuid::now_v7()).into_bytes()));
+        record.headers.push((
+            "ce_subject".into(),
+            format!("audit-poison-{}", uuid::Uuid::now_v7()).into_bytes(),
+        ));
         mutate(&mut record);
         record
     };

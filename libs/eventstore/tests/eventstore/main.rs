@@ -7,3 +7,4 @@ mod relay;
 mod support;
 mod topics;
 mod trace;
+mod volume;

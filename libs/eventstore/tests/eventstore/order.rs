@@ -54,7 +54,11 @@ async fn start(env: &TestEnv) -> Running {
     .execute(&env.pool)
     .await
     .unwrap();
-    let consumer = Consumer::new(env.pool.clone(), Arc::new(Sequence), ConsumerConfig::new(env.log()));
+    let consumer = Consumer::new(
+        env.pool.clone(),
+        Arc::new(Sequence),
+        ConsumerConfig::new(env.log()),
+    );
     let shutdown = CancellationToken::new();
     let token = shutdown.clone();
     Running {
@@ -105,13 +109,39 @@ async fn a_stream_delivered_out_of_order_takes_effect_in_order() {
     let records = streams(&env, 2, 5).await;
     let (a, b) = (&records[0], &records[1]);
     // Stream a loses version 2 and 4 for now (a copy of 3 comes twice); stream b comes whole.
-    produce(env.log(), topics::AUDIT, &[a[0].clone(), a[2].clone(), b[0].clone(), a[2].clone()]).await;
-    produce(env.log(), topics::AUDIT, &[a[4].clone(), b[1].clone(), b[2].clone(), b[3].clone(), b[4].clone()]).await;
+    produce(
+        env.log(),
+        topics::AUDIT,
+        &[a[0].clone(), a[2].clone(), b[0].clone(), a[2].clone()],
+    )
+    .await;
+    produce(
+        env.log(),
+        topics::AUDIT,
+        &[
+            a[4].clone(),
+            b[1].clone(),
+            b[2].clone(),
+            b[3].clone(),
+            b[4].clone(),
+        ],
+    )
+    .await;
     let running = start(&env).await;
 
-    eventually("stream b applied whole", || async { applied(&env, "audit-1").await.len() == 5 }).await;
-    eventually("stream a's later versions waiting", || async { waiting(&env).await.len() == 3 }).await;
-    assert_eq!(applied(&env, "audit-0").await, [1], "nothing applied past the gap");
+    eventually("stream b applied whole", || async {
+        applied(&env, "audit-1").await.len() == 5
+    })
+    .await;
+    eventually("stream a's later versions waiting", || async {
+        waiting(&env).await.len() == 3
+    })
+    .await;
+    assert_eq!(
+        applied(&env, "audit-0").await,
+        [1],
+        "nothing applied past the gap"
+    );
     assert_eq!(
         waiting(&env).await,
         [
@@ -125,7 +155,10 @@ async fn a_stream_delivered_out_of_order_takes_effect_in_order() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(applied(&env, "audit-0").await, [1], "version 4 waits for 2 too");
     produce(env.log(), topics::AUDIT, &[a[1].clone()]).await;
-    eventually("stream a applied whole", || async { applied(&env, "audit-0").await.len() == 5 }).await;
+    eventually("stream a applied whole", || async {
+        applied(&env, "audit-0").await.len() == 5
+    })
+    .await;
 
     running.shutdown.cancel();
     running.task.await.unwrap();
@@ -143,7 +176,12 @@ async fn a_stream_delivered_out_of_order_takes_effect_in_order() {
 async fn records_still_waiting_at_a_restart_are_applied_when_their_gap_fills() {
     let env = TestEnv::start().await;
     let records = streams(&env, 1, 3).await;
-    produce(env.log(), topics::AUDIT, &[records[0][0].clone(), records[0][2].clone()]).await;
+    produce(
+        env.log(),
+        topics::AUDIT,
+        &[records[0][0].clone(), records[0][2].clone()],
+    )
+    .await;
     let running = start(&env).await;
     eventually("version 3 waiting", || async { waiting(&env).await.len() == 1 }).await;
     running.shutdown.cancel();
@@ -154,7 +192,10 @@ async fn records_still_waiting_at_a_restart_are_applied_when_their_gap_fills() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(applied(&env, "audit-0").await, [1]);
     produce(env.log(), topics::AUDIT, &[records[0][1].clone()]).await;
-    eventually("the stream applied whole", || async { applied(&env, "audit-0").await.len() == 3 }).await;
+    eventually("the stream applied whole", || async {
+        applied(&env, "audit-0").await.len() == 3
+    })
+    .await;
     running.shutdown.cancel();
     running.task.await.unwrap();
     assert_eq!(applied(&env, "audit-0").await, [1, 2, 3]);
@@ -168,19 +209,38 @@ async fn another_event_claiming_an_applied_version_is_parked_not_applied() {
     let mut impostor = records[0][0].clone();
     let id = uuid::Uuid::now_v7();
     impostor.headers.retain(|(key, _)| key != "ce_id");
-    impostor.headers.push(("ce_id".into(), id.to_string().into_bytes()));
-    produce(env.log(), topics::AUDIT, &[records[0][0].clone(), impostor, records[0][1].clone()]).await;
+    impostor
+        .headers
+        .push(("ce_id".into(), id.to_string().into_bytes()));
+    produce(
+        env.log(),
+        topics::AUDIT,
+        &[records[0][0].clone(), impostor, records[0][1].clone()],
+    )
+    .await;
     let running = start(&env).await;
-    eventually("the stream applied", || async { applied(&env, "audit-0").await.len() == 2 }).await;
+    eventually("the stream applied", || async {
+        applied(&env, "audit-0").await.len() == 2
+    })
+    .await;
     eventually("the impostor parked", || async {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM dead_letters").fetch_one(&env.pool).await.unwrap() == 1
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM dead_letters")
+            .fetch_one(&env.pool)
+            .await
+            .unwrap()
+            == 1
     })
     .await;
     running.shutdown.cancel();
     running.task.await.unwrap();
-    let (error, parked_id): (String, uuid::Uuid) =
-        sqlx::query_as("SELECT error, event_id FROM dead_letters").fetch_one(&env.pool).await.unwrap();
-    assert!(error.contains("version 1 of stream audit-0 was already applied as another event"), "{error}");
+    let (error, parked_id): (String, uuid::Uuid) = sqlx::query_as("SELECT error, event_id FROM dead_letters")
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+    assert!(
+        error.contains("version 1 of stream audit-0 was already applied as another event"),
+        "{error}"
+    );
     assert_eq!(parked_id, id);
     assert_eq!(applied(&env, "audit-0").await, [1, 2]);
 }

@@ -83,7 +83,14 @@ async fn a_severe_breach_opens_one_concern_however_often_it_arrives() {
             EscalationTrigger::Automatic,
             1,
         ),
-        escalation("raps", Uuid::now_v7(), "self_harm", 3, EscalationTrigger::Manual, 1),
+        escalation(
+            "raps",
+            Uuid::now_v7(),
+            "self_harm",
+            3,
+            EscalationTrigger::Manual,
+            1,
+        ),
         // Poison: a school nobody knows.
         escalation(
             "atlantis",

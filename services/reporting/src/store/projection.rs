@@ -38,7 +38,8 @@ pub async fn insert_concerns(
     tx: &mut PgConnection,
     concerns: &[NewConcern<'_>],
 ) -> Result<HashSet<Uuid>, sqlx::Error> {
-    let column = |field: for<'c> fn(&'c NewConcern<'c>) -> &'c str| concerns.iter().map(field).collect::<Vec<_>>();
+    let column =
+        |field: for<'c> fn(&'c NewConcern<'c>) -> &'c str| concerns.iter().map(field).collect::<Vec<_>>();
     let alleged: Vec<serde_json::Value> = concerns
         .iter()
         .map(|concern| serde_json::json!(concern.alleged))
@@ -53,13 +54,28 @@ pub async fn insert_concerns(
                 AS c(id, trust, school, category, pseudonym, reported_at, acknowledge_by, handled_by, alleged)
          ON CONFLICT DO NOTHING RETURNING incident_id",
     )
-    .bind(concerns.iter().map(|concern| concern.incident_id).collect::<Vec<_>>())
+    .bind(
+        concerns
+            .iter()
+            .map(|concern| concern.incident_id)
+            .collect::<Vec<_>>(),
+    )
     .bind(column(|concern| concern.trust_id))
     .bind(column(|concern| concern.school_id))
     .bind(column(|concern| concern.category))
     .bind(column(|concern| &concern.pseudonym))
-    .bind(concerns.iter().map(|concern| concern.reported_at).collect::<Vec<_>>())
-    .bind(concerns.iter().map(|concern| concern.acknowledge_by).collect::<Vec<_>>())
+    .bind(
+        concerns
+            .iter()
+            .map(|concern| concern.reported_at)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        concerns
+            .iter()
+            .map(|concern| concern.acknowledge_by)
+            .collect::<Vec<_>>(),
+    )
     .bind(column(|concern| concern.handled_by))
     .bind(&alleged)
     .fetch_all(tx)
@@ -231,10 +247,20 @@ pub async fn count(tx: &mut PgConnection, counts: &[Count<'_>]) -> Result<(), sq
             SET reported = monthly_counts.reported + EXCLUDED.reported,
                 closed = monthly_counts.closed + EXCLUDED.closed",
     )
-    .bind(counts.iter().map(|count| count.rollup.school_id).collect::<Vec<_>>())
+    .bind(
+        counts
+            .iter()
+            .map(|count| count.rollup.school_id)
+            .collect::<Vec<_>>(),
+    )
     .bind(counts.iter().map(|count| count.at).collect::<Vec<_>>())
     .bind(counts.iter().map(|count| count.category).collect::<Vec<_>>())
-    .bind(counts.iter().map(|count| count.rollup.school_sees).collect::<Vec<_>>())
+    .bind(
+        counts
+            .iter()
+            .map(|count| count.rollup.school_sees)
+            .collect::<Vec<_>>(),
+    )
     .bind(&reported)
     .bind(&closed)
     .execute(tx)
