@@ -543,7 +543,7 @@ impl<P: Projection> Consumer<P> {
                 break;
             }
             let envelopes: Vec<_> = waiting.iter().map(|read| decode(&read.record)).collect();
-            let plans = self.plan(&mut **tx, &waiting, &envelopes, positions).await?;
+            let plans = self.plan(tx, &waiting, &envelopes, positions).await?;
             released.extend(self.apply_each(tx, &waiting, &envelopes, &plans).await?);
         }
         Ok(released)
@@ -784,16 +784,7 @@ impl<P: Projection> Consumer<P> {
         conn: E,
         streams: Option<&[String]>,
     ) -> Result<Vec<Read>, sqlx::Error> {
-        let rows: Vec<(
-            i64,
-            String,
-            i32,
-            i64,
-            Option<Vec<u8>>,
-            serde_json::Value,
-            Option<Vec<u8>>,
-            bool,
-        )> = sqlx::query_as(
+        let rows: Vec<ParkedRow> = sqlx::query_as(
             r#"SELECT id, topic, partition, "offset", record_key, headers, payload, waiting_for IS NOT NULL
                  FROM dead_letters
                 WHERE consumer = $1 AND ($2::text[] IS NULL OR (stream_id = ANY($2) AND waiting_for IS NOT NULL))
@@ -961,6 +952,18 @@ fn decode(record: &KafkaRecord) -> Result<Envelope, DecodeError> {
         None => Err(DecodeError::UnknownType(envelope.event_type)),
     })
 }
+
+/// A `dead_letters` row as read back: id, topic, partition, offset, key, headers, payload, waiting.
+type ParkedRow = (
+    i64,
+    String,
+    i32,
+    i64,
+    Option<Vec<u8>>,
+    serde_json::Value,
+    Option<Vec<u8>>,
+    bool,
+);
 
 /// What one record of a batch comes to.
 #[derive(Debug)]

@@ -71,7 +71,7 @@ impl Running {
     }
 }
 
-pub fn run_consumer(env: &TestEnv, projection: Arc<Effects>) -> Running {
+pub fn run_consumer<P: Projection>(env: &TestEnv, projection: Arc<P>) -> Running {
     let consumer = Consumer::new(env.pool.clone(), projection, ConsumerConfig::new(env.log()));
     let shutdown = CancellationToken::new();
     let token = shutdown.clone();

@@ -6,11 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::PgConnection;
-use tokio_util::sync::CancellationToken;
 use trustsafe_events::{Envelope, KafkaRecord, to_kafka, topics};
-use trustsafe_eventstore::{Consumer, ConsumerConfig, HandlerError, Projection};
+use trustsafe_eventstore::{HandlerError, Projection};
 
-use crate::consumer::stored_envelopes;
+use crate::consumer::{Running, run_consumer, stored_envelopes};
 use crate::support::{TestEnv, produce};
 
 /// Writes down each applied event's stream and version, in the order applied.
@@ -41,11 +40,6 @@ impl Projection for Sequence {
     }
 }
 
-struct Running {
-    shutdown: CancellationToken,
-    task: tokio::task::JoinHandle<()>,
-}
-
 async fn start(env: &TestEnv) -> Running {
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS test_sequence
@@ -54,17 +48,7 @@ async fn start(env: &TestEnv) -> Running {
     .execute(&env.pool)
     .await
     .unwrap();
-    let consumer = Consumer::new(
-        env.pool.clone(),
-        Arc::new(Sequence),
-        ConsumerConfig::new(env.log()),
-    );
-    let shutdown = CancellationToken::new();
-    let token = shutdown.clone();
-    Running {
-        shutdown,
-        task: tokio::spawn(async move { consumer.run(token).await.unwrap() }),
-    }
+    run_consumer(env, Arc::new(Sequence))
 }
 
 /// Each stream's versions in the order they were applied.
@@ -160,8 +144,7 @@ async fn a_stream_delivered_out_of_order_takes_effect_in_order() {
     })
     .await;
 
-    running.shutdown.cancel();
-    running.task.await.unwrap();
+    running.stop().await;
     assert_eq!(applied(&env, "audit-0").await, [1, 2, 3, 4, 5]);
     assert_eq!(applied(&env, "audit-1").await, [1, 2, 3, 4, 5]);
     assert!(waiting(&env).await.is_empty(), "nothing left waiting");
@@ -184,8 +167,7 @@ async fn records_still_waiting_at_a_restart_are_applied_when_their_gap_fills() {
     .await;
     let running = start(&env).await;
     eventually("version 3 waiting", || async { waiting(&env).await.len() == 1 }).await;
-    running.shutdown.cancel();
-    running.task.await.unwrap();
+    running.stop().await;
 
     // The start re-drives what waits; it waits on, until version 2 arrives.
     let running = start(&env).await;
@@ -196,8 +178,7 @@ async fn records_still_waiting_at_a_restart_are_applied_when_their_gap_fills() {
         applied(&env, "audit-0").await.len() == 3
     })
     .await;
-    running.shutdown.cancel();
-    running.task.await.unwrap();
+    running.stop().await;
     assert_eq!(applied(&env, "audit-0").await, [1, 2, 3]);
     assert!(waiting(&env).await.is_empty());
 }
@@ -231,8 +212,7 @@ async fn another_event_claiming_an_applied_version_is_parked_not_applied() {
             == 1
     })
     .await;
-    running.shutdown.cancel();
-    running.task.await.unwrap();
+    running.stop().await;
     let (error, parked_id): (String, uuid::Uuid) = sqlx::query_as("SELECT error, event_id FROM dead_letters")
         .fetch_one(&env.pool)
         .await
