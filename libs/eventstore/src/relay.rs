@@ -7,7 +7,7 @@
 //! because a stream's next event can only be appended after its previous one committed, and the
 //! idempotent producer keeps a partition's order through its own retries.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use rdkafka::error::KafkaError;
@@ -55,7 +55,11 @@ pub struct Relay {
     log: kafka::SharedLog,
     producer: FutureProducer,
     config: RelayConfig,
+    /// When the outbox gauges were last set.
+    counted_at: std::sync::Mutex<Option<Instant>>,
 }
+
+const PENDING_COUNT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Only one relay per database publishes at a time, so two replicas of a service never interleave.
 const LEADER_LOCK: &str = "SELECT pg_try_advisory_lock(hashtext('trustsafe.outbox.relay'))";
@@ -71,6 +75,7 @@ impl Relay {
             log: log.clone(),
             producer,
             config,
+            counted_at: std::sync::Mutex::new(None),
         })
     }
 
@@ -259,7 +264,16 @@ impl Relay {
         })
     }
 
+    /// Sets the outbox gauges, at most once a second: behind a backlog of a hundred thousand rows a
+    /// count after every batch of a thousand would read the outbox a hundred times over.
     async fn count_pending(&self, leader: &mut PgConnection) -> Result<(), StoreError> {
+        {
+            let mut counted = self.counted_at.lock().expect("not poisoned");
+            if counted.is_some_and(|at| at.elapsed() < PENDING_COUNT_INTERVAL) {
+                return Ok(());
+            }
+            *counted = Some(Instant::now());
+        }
         let (pending, held): (i64, i64) =
             sqlx::query_as("SELECT (SELECT count(*) FROM outbox), (SELECT count(*) FROM outbox_held)")
                 .fetch_one(&mut *leader)
