@@ -145,8 +145,18 @@ try {
     `${sum(totals.filter(n => typeof n === 'number'))}${totals.some(n => typeof n !== 'number') ? '+' : ''}`,
     'a total that leaves out counts under five says so');
   assert.equal(await page.locator('table.cases').count(), 0);
-  assert.equal(await page.locator('section[data-filtering]').count(), 0, 'filtering is the trust lead\'s');
   assert.equal(await page.locator('table.schools button').count(), 0);
+
+  step("the governor's filtering section is their termly report's: the term's breaches suppressed, each school's duties");
+  const report = await api(`/api/v1/trusts/viking/reports/governors?term=${await page.evaluate(() => recentTerms()[0])}`, 'viking trust_governor');
+  const breaches = Object.values(report.filtering.total.by_category);
+  assert.ok(breaches.length > 0, 'the demo term has breaches');
+  assert.equal(await page.textContent('section[data-filtering="viking"] .tile .value'),
+    `${sum(breaches.filter(n => typeof n === 'number'))}${breaches.some(n => typeof n !== 'number') ? '+' : ''}`);
+  const cells = await page.$$eval('section[data-filtering="viking"] table.schools td', all => all.map(td => td.textContent));
+  assert.ok(!cells.some(text => /^[1-4]$/.test(text)), `no count from 1 to 4 shows: ${cells}`);
+  assert.equal(await page.locator('section[data-filtering="viking"] table.duties tbody tr').count(), report.filtering.schools.length);
+  assert.equal(await page.locator('section[data-filtering="viking"] .patterns').count(), 0, 'patterns are the trust lead\'s');
 
   step('signed out, a DSL pastes their token and sees their school only');
   await page.click('#sign-out');

@@ -98,12 +98,14 @@ function message(text) {
   node.hidden = !text;
 }
 
+function tile(value, text, alert = false) {
+  return el('div', { className: alert ? 'tile alert' : 'tile' }, el('div', { className: 'value', textContent: String(value) }),
+    el('div', { className: 'label', textContent: text }));
+}
+
 function tiles(figures) {
   const open = Object.values(figures.open_by_age);
   const median = figures.median_minutes_to_acknowledge;
-  const tile = (value, text, alert = false) =>
-    el('div', { className: alert ? 'tile alert' : 'tile' }, el('div', { className: 'value', textContent: value }),
-      el('div', { className: 'label', textContent: text }));
   return el('div', { className: 'tiles' },
     tile(totalShown(Object.values(figures.concerns_by_category)), 'concerns reported in the period'),
     tile(totalShown(open), 'open now'),
@@ -164,7 +166,6 @@ async function trustView(trustId, lead) {
   section.append(el('div', { className: 'charts' }, bySchool, monthly, open), schoolTable(dashboard, lead));
   if (lead) section.append(await overdueList(trustId, dashboard));
   views.append(section);
-  if (lead) await filteringView(trustId, dashboard);
 
   const categories = [...new Set(dashboard.schools.flatMap(s => Object.keys(s.figures.concerns_by_category)))].sort();
   draw(bySchoolCanvas, 'bar', dashboard.schools.map(s => s.name),
@@ -175,6 +176,8 @@ async function trustView(trustId, lead) {
     })), true);
   trend(monthlyCanvas, dashboard, dashboard.total);
   ages(openCanvas, dashboard.total);
+  if (lead) await filteringView(trustId, dashboard);
+  else await governorsFilteringView(trustId);
 }
 
 /** Filtering breaches across the trust's schools, and where each school stands with its DfE duties
@@ -185,9 +188,6 @@ async function filteringView(trustId, dashboard) {
   const section = el('section', { className: 'view' });
   section.dataset.filtering = trustId;
   const t = filtering.total;
-  const tile = (value, text, alert = false) =>
-    el('div', { className: alert ? 'tile alert' : 'tile' }, el('div', { className: 'value', textContent: String(value) }),
-      el('div', { className: 'label', textContent: text }));
   const [monthly, monthlyCanvas] = figure(`filtering-${trustId}-by-month`, 'Filtering breaches each month, by school');
   monthly.className = 'wide';
   section.append(
@@ -209,6 +209,33 @@ async function filteringView(trustId, dashboard) {
     data: months.map(m => filtering.schools[school.school_id].by_month[m] ?? 0),
     backgroundColor: PALETTE[n % PALETTE.length],
   })), true);
+}
+
+/** Filtering for the trust's governors, from their termly report: the term's breaches, suppressed as
+ * the concerns' figures are, and where each school stands with the filtering duties they oversee. */
+async function governorsFilteringView(trustId) {
+  const report = await api(`/api/v1/trusts/${encodeURIComponent(trustId)}/reports/governors?term=${term ?? recentTerms()[0]}`);
+  const { schools, total: t } = report.filtering;
+  const section = el('section', { className: 'view' });
+  section.dataset.filtering = trustId;
+  const overdue = value => value !== 0;
+  const head = ['School', 'Breaches', 'Escalated', 'Open', 'Triage overdue', 'Parents not told in time'];
+  const rows = schools.map(({ name, figures }) => el('tr', {},
+    ...[name, totalShown(Object.values(figures.by_category)), shown(figures.escalated), shown(figures.open),
+      shown(figures.overdue_triage), shown(figures.overdue_parents)].map(text => el('td', { textContent: text }))));
+  section.append(
+    el('h2', { textContent: 'Filtering' }),
+    el('p', { className: 'period', textContent: `${report.from} to ${report.to} · breaches first seen in the term; open and overdue now` }),
+    el('div', { className: 'tiles' },
+      tile(totalShown(Object.values(t.by_category)), 'breaches in the term'),
+      tile(shown(t.escalated), 'escalated to a concern'),
+      tile(shown(t.open), 'open now'),
+      tile(shown(t.overdue_triage), 'triage overdue', overdue(t.overdue_triage)),
+      tile(shown(t.overdue_parents), 'parents not told in time', overdue(t.overdue_parents))),
+    el('table', { className: 'schools' }, el('thead', {}, el('tr', {}, ...head.map(text => el('th', { textContent: text })))),
+      el('tbody', {}, ...rows)),
+    dutiesTable(schools, Object.fromEntries(schools.map(s => [s.school_id, s.duties]))));
+  views.append(section);
 }
 
 /** The same blocked host (by the start of its key) or alert category at two schools within a week. */

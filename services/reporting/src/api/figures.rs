@@ -43,7 +43,7 @@ impl utoipa::PartialSchema for CountView {
 
 impl ToSchema for CountView {}
 
-fn views(counts: &BTreeMap<String, Count>) -> BTreeMap<String, CountView> {
+pub fn views(counts: &BTreeMap<String, Count>) -> BTreeMap<String, CountView> {
     counts
         .iter()
         .map(|(key, count)| (key.clone(), CountView(*count)))

@@ -12,11 +12,12 @@ use trustsafe_servicekit::query::query;
 use trustsafe_servicekit::{Tenancy, TrustScope};
 use utoipa::ToSchema;
 
+use super::figures::{CountView, views};
 use crate::app::breaches::{breach_figures, cross_school_patterns, duty_standing};
-use crate::domain::breaches::BreachFigures;
 use crate::domain::filtering_duties::DutyStanding;
 use crate::domain::patterns::{Pattern, PatternKey};
 use crate::domain::periods::months;
+use crate::domain::suppression::{Detail, ShownBreaches};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,51 +29,48 @@ struct Months {
 /// Whether the parents of pupils in genuine breaches first seen in the period were told in time.
 #[derive(Serialize, ToSchema)]
 pub struct ParentsView {
-    pub owed: i64,
-    pub told_on_time: i64,
-    pub told_late: i64,
-    pub not_yet_told: i64,
+    pub owed: CountView,
+    pub told_on_time: CountView,
+    pub told_late: CountView,
+    pub not_yet_told: CountView,
 }
 
-/// One school's filtering figures (or the trust's).
+/// One school's filtering figures (or the trust's). Exact for the trust's safeguarding lead; for
+/// governors "<5" for 1 to 4 and "withheld" where a figure would give one away, as in the concerns'.
 #[derive(Serialize, ToSchema)]
 pub struct BreachFiguresView {
     /// Breaches first seen in the period, by normalised category.
-    pub by_category: BTreeMap<String, i64>,
+    pub by_category: BTreeMap<String, CountView>,
     /// By severity, 1 to 5 (5: illegal content).
-    pub by_severity: BTreeMap<String, i64>,
+    pub by_severity: BTreeMap<String, CountView>,
     /// By month first seen (YYYY-MM, UTC).
-    pub by_month: BTreeMap<String, i64>,
+    pub by_month: BTreeMap<String, CountView>,
     /// Escalated to a concern.
-    pub escalated: i64,
+    pub escalated: CountView,
     /// Unresolved now, whatever the period.
-    pub open: i64,
+    pub open: CountView,
     /// Not triaged by their deadline, now.
-    pub overdue_triage: i64,
+    pub overdue_triage: CountView,
     /// Parents not told by their deadline, now.
-    pub overdue_parents: i64,
+    pub overdue_parents: CountView,
     pub parents: ParentsView,
 }
 
-impl From<BreachFigures> for BreachFiguresView {
-    fn from(figures: BreachFigures) -> Self {
+impl From<ShownBreaches> for BreachFiguresView {
+    fn from(shown: ShownBreaches) -> Self {
         Self {
-            by_category: figures.by_category,
-            by_severity: figures
-                .by_severity
-                .into_iter()
-                .map(|(severity, n)| (severity.to_string(), n))
-                .collect(),
-            by_month: figures.by_month,
-            escalated: figures.escalated,
-            open: figures.open,
-            overdue_triage: figures.overdue_triage,
-            overdue_parents: figures.overdue_parents,
+            by_category: views(&shown.by_category),
+            by_severity: views(&shown.by_severity),
+            by_month: views(&shown.by_month),
+            escalated: CountView(shown.escalated),
+            open: CountView(shown.open),
+            overdue_triage: CountView(shown.overdue_triage),
+            overdue_parents: CountView(shown.overdue_parents),
             parents: ParentsView {
-                owed: figures.parents_owed,
-                told_on_time: figures.parents_told_on_time,
-                told_late: figures.parents_told_late,
-                not_yet_told: figures.parents_not_yet_told,
+                owed: CountView(shown.parents_owed),
+                told_on_time: CountView(shown.parents_told_on_time),
+                told_late: CountView(shown.parents_told_late),
+                not_yet_told: CountView(shown.parents_not_yet_told),
             },
         }
     }
@@ -183,7 +181,7 @@ pub async fn trust_filtering(
         Utc::now().date_naive(),
     )?;
     let schools = tenancy.school_ids(&scope.trust_id);
-    let (per_school, total) = breach_figures(&pool, &schools, days).await?;
+    let (per_school, total) = breach_figures(&pool, &schools, days, Detail::Exact).await?;
     let duties = duty_standing(&pool, &schools).await?;
     let patterns = cross_school_patterns(&pool, &schools, days).await?;
     Ok(HttpResponse::Ok().json(TrustFilteringView {

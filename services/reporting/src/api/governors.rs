@@ -1,4 +1,5 @@
-//! The governors' termly report: figures only, small counts suppressed, as JSON or CSV.
+//! The governors' termly report: figures only, small counts suppressed, as JSON or CSV: the concerns,
+//! the filtering breaches, and where each school stands with its filtering duties.
 
 use actix_web::get;
 use actix_web::http::header;
@@ -11,7 +12,9 @@ use trustsafe_servicekit::policy::TrustReaders;
 use trustsafe_servicekit::{Tenancy, TrustScope};
 use utoipa::ToSchema;
 
-use super::figures::{DashboardView, FiguresView};
+use super::figures::DashboardView;
+use super::filtering::{BreachFiguresView, DutyStandingView};
+use crate::app::breaches::{breach_figures, duty_standing};
 use crate::app::figures::report;
 use crate::domain::audience::Audience;
 use crate::domain::periods::named_term;
@@ -30,28 +33,73 @@ pub struct GovernorsReport {
     pub term: String,
     #[serde(flatten)]
     pub figures: DashboardView,
+    pub filtering: GovernorsFiltering,
 }
 
-/// The rows of the CSV: one per figure and key, for each school and the total.
+/// Filtering breaches first seen in the term (open and overdue: now), suppressed as the concerns'
+/// figures are, and each school's filtering and monitoring duties, which governors oversee.
+#[derive(Serialize, ToSchema)]
+pub struct GovernorsFiltering {
+    pub schools: Vec<SchoolFiltering>,
+    pub total: BreachFiguresView,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SchoolFiltering {
+    pub school_id: String,
+    pub name: String,
+    pub figures: BreachFiguresView,
+    pub duties: DutyStandingView,
+}
+
+/// The rows of the CSV: one per figure and key, for each school and the total. Filtering's figures
+/// are named `filtering.…`, the duties `filtering_duties.…`.
 fn csv(report: &GovernorsReport) -> Result<Vec<u8>, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(["school_id", "school", "figure", "key", "value"])?;
-    let named = report
+    fn json(figures: &impl Serialize) -> Value {
+        serde_json::to_value(figures).expect("figures serialise")
+    }
+    let concerns = report
         .figures
         .schools
         .iter()
-        .map(|school| (school.school_id.as_str(), school.name.as_str(), &school.figures))
-        .chain([("total", "All schools", &report.figures.total)]);
-    for (school_id, school, figures) in named {
-        let figures = serde_json::to_value::<&FiguresView>(figures).expect("figures serialise");
+        .map(|school| {
+            (
+                school.school_id.as_str(),
+                school.name.as_str(),
+                "",
+                json(&school.figures),
+            )
+        })
+        .chain([("total", "All schools", "", json(&report.figures.total))]);
+    let filtering = report.filtering.schools.iter().flat_map(|school| {
+        [
+            (
+                school.school_id.as_str(),
+                school.name.as_str(),
+                "filtering.",
+                json(&school.figures),
+            ),
+            (
+                school.school_id.as_str(),
+                school.name.as_str(),
+                "filtering_duties.",
+                json(&school.duties),
+            ),
+        ]
+    });
+    let filtering_total = [(
+        "total",
+        "All schools",
+        "filtering.",
+        json(&report.filtering.total),
+    )];
+    for (school_id, school, prefix, figures) in concerns.chain(filtering).chain(filtering_total) {
         for (figure, value) in figures.as_object().into_iter().flatten() {
+            let figure = format!("{prefix}{figure}");
             let mut row = |key: &str, value: &Value| {
-                let value = match value {
-                    Value::String(text) => text.clone(),
-                    Value::Null => String::new(),
-                    other => other.to_string(),
-                };
-                writer.write_record([school_id, school, figure.as_str(), key, value.as_str()])
+                writer.write_record([school_id, school, figure.as_str(), key, cell(value).as_str()])
             };
             match value {
                 Value::Object(by_key) => by_key.iter().try_for_each(|(key, value)| row(key, value))?,
@@ -60,6 +108,16 @@ fn csv(report: &GovernorsReport) -> Result<Vec<u8>, csv::Error> {
         }
     }
     writer.into_inner().map_err(|err| err.into_error().into())
+}
+
+/// A value as one cell: text as it is, a list joined by "; ", nothing for null.
+fn cell(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Null => String::new(),
+        Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join("; "),
+        other => other.to_string(),
+    }
 }
 
 /// The termly report to governors: per school and in total, figures only, counts from 1 to 4 as
@@ -80,11 +138,42 @@ pub async fn governors_report(
     let asked: TermQuery = query(&req, "")?;
     let (term, period) = named_term(asked.term.as_deref())?;
     let schools = tenancy.school_ids(&scope.trust_id);
-    let audience = (&Audience::Trust, Detail::SmallCountsSuppressed);
+    let detail = Detail::SmallCountsSuppressed;
+    let figures: DashboardView = report(
+        &pool,
+        &tenancy,
+        schools.clone(),
+        period,
+        (&Audience::Trust, detail),
+    )
+    .await?
+    .into();
+    let (mut breaches, total) = breach_figures(&pool, &schools, period, detail).await?;
+    let mut duties = duty_standing(&pool, &schools).await?;
+    let filtering = GovernorsFiltering {
+        schools: figures
+            .schools
+            .iter()
+            .map(|school| SchoolFiltering {
+                school_id: school.school_id.clone(),
+                name: school.name.clone(),
+                figures: breaches
+                    .remove(&school.school_id)
+                    .expect("every school is counted")
+                    .into(),
+                duties: duties
+                    .remove(&school.school_id)
+                    .expect("every school stands")
+                    .into(),
+            })
+            .collect(),
+        total: total.into(),
+    };
     let report = GovernorsReport {
         trust_id: scope.trust_id.clone(),
         term,
-        figures: report(&pool, &tenancy, schools, period, audience).await?.into(),
+        figures,
+        filtering,
     };
     if !accepts_csv(&req) {
         return Ok(HttpResponse::Ok().json(report));

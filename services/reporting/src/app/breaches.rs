@@ -2,6 +2,8 @@
 //! `trustsafe.filtering.v1` (consumer group `reporting.breaches`), and the trust lead's figures read
 //! from it.
 
+use std::collections::BTreeMap;
+
 use chrono::Utc;
 use sqlx::{PgConnection, PgPool};
 use trustsafe_events::aup::RosterKind;
@@ -18,10 +20,11 @@ use trustsafe_eventstore::{HandlerError, Projection};
 use trustsafe_problem::Problem;
 
 use super::unavailable;
-use crate::domain::breaches::{BreachFigures, figures};
+use crate::domain::breaches::figures;
 use crate::domain::filtering_duties::{DutyStanding, standing};
 use crate::domain::patterns::{Pattern, patterns};
 use crate::domain::periods::Days;
+use crate::domain::suppression::{Detail, ShownBreaches, show_breaches};
 use crate::store::breaches::{self as store, Moment, NewBreach};
 use crate::store::filtering_duties as duties;
 
@@ -201,7 +204,7 @@ pub async fn cross_school_patterns(
 pub async fn duty_standing(
     pool: &PgPool,
     schools: &[String],
-) -> Result<std::collections::BTreeMap<String, DutyStanding>, Problem> {
+) -> Result<BTreeMap<String, DutyStanding>, Problem> {
     let facts = duties::facts(pool, schools).await.map_err(unavailable)?;
     let now = Utc::now();
     Ok(schools
@@ -217,16 +220,17 @@ pub async fn duty_standing(
         .collect())
 }
 
-/// The schools' filtering figures for `days`, per school and in total.
+/// The schools' filtering figures for `days`, per school and in total, as `detail` allows.
 pub async fn breach_figures(
     pool: &PgPool,
     schools: &[String],
     days: Days,
-) -> Result<(std::collections::BTreeMap<String, BreachFigures>, BreachFigures), Problem> {
+    detail: Detail,
+) -> Result<(BTreeMap<String, ShownBreaches>, ShownBreaches), Problem> {
     let (in_period, open) = store::facts(pool, schools, days).await.map_err(unavailable)?;
     let (mut per_school, total) = figures(&in_period, &open, days, Utc::now());
     for school in schools {
         per_school.entry(school.clone()).or_default();
     }
-    Ok((per_school, total))
+    Ok(show_breaches(&per_school, &total, detail))
 }

@@ -392,3 +392,112 @@ async fn the_same_host_or_alert_at_two_schools_within_a_week_is_shown_without_na
     assert!(before["patterns"].as_array().unwrap().is_empty());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_governors_report_shows_the_terms_filtering_with_small_counts_suppressed() {
+    let app = TestApp::spawn().await;
+    let now = Utc::now();
+    let minutes = chrono::Duration::minutes;
+    let (seen, due) = (now - minutes(5), now + minutes(600));
+    let mut breaches: Vec<Breach> = (0..7)
+        .map(|_| Breach::recorded("raps", "gambling", 2, seen, due, false))
+        .collect();
+    // Two pupils' self-harm searches at RAPS, found genuine, their parents not yet told and overdue.
+    breaches.extend(
+        (0..2).map(|_| {
+            Breach::recorded("raps", "self_harm", 4, seen, due, true).triaged(Some(now - minutes(1)))
+        }),
+    );
+    breaches.extend((0..6).map(|_| Breach::recorded("chilton", "pornography", 3, seen, due, false)));
+    let mut records: Vec<KafkaRecord> = breaches.iter().flat_map(|breach| breach.events.clone()).collect();
+    records.push(duty(
+        "raps",
+        "duty-roles-raps",
+        1,
+        &trustsafe_events::filtering::duties::DutyRolesNamed {
+            named: vec![trustsafe_events::filtering::duties::DutyRole::Governor],
+            restricted: None,
+        },
+    ));
+    trustsafe_testkit::produce(app.broker.log(), topics::FILTERING, &records).await;
+    applied(&app, records.len() as i64).await;
+
+    let governor = app.trust_token("viking-governor", "viking", TrustRole::TrustGovernor);
+    let today = now.date_naive();
+    let season = match chrono::Datelike::month(&today) {
+        1..=3 => "spring",
+        4..=8 => "summer",
+        _ => "autumn",
+    };
+    let term = format!("{}-{season}", chrono::Datelike::year(&today));
+    let path = format!("/api/v1/trusts/viking/reports/governors?term={term}");
+    let report = app.json(&path, &governor).await;
+    let filtering = &report["filtering"];
+    let school = |id: &str| {
+        filtering["schools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|school| school["school_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let (raps, chilton) = (school("raps"), school("chilton"));
+    assert_eq!(raps["name"], "Ramsgate Arts Primary School");
+    assert_eq!(raps["figures"]["by_category"]["gambling"], 7);
+    assert_eq!(raps["figures"]["by_category"]["self_harm"], "<5");
+    // Its severities and months would give its total, and the total less 7 the two.
+    assert_eq!(raps["figures"]["by_severity"]["4"], "withheld");
+    assert_eq!(
+        raps["figures"]["by_month"][now.format("%Y-%m").to_string()],
+        "withheld"
+    );
+    assert_eq!(
+        (
+            raps["figures"]["overdue_parents"].clone(),
+            raps["figures"]["parents"]["owed"].clone()
+        ),
+        ("<5".into(), "<5".into())
+    );
+    assert_eq!(chilton["figures"]["by_category"]["pornography"], 6);
+    assert_eq!(chilton["figures"]["by_severity"]["3"], 6);
+    let total = &filtering["total"]["by_category"];
+    assert_eq!(
+        (
+            total["gambling"].clone(),
+            total["self_harm"].clone(),
+            total["pornography"].clone()
+        ),
+        (7.into(), "withheld".into(), 6.into())
+    );
+    assert_eq!(filtering["total"]["overdue_parents"], "withheld");
+    // The duties governors oversee, as the trust lead sees them.
+    assert_eq!(
+        raps["duties"]["roles_missing"],
+        serde_json::json!(["senior_leader", "dsl", "it_provider"])
+    );
+    assert_eq!(school("ramsgate-free")["duties"]["review"], "not_recorded");
+    assert!(!report.to_string().contains("someone"), "no one is named");
+
+    let csv = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .bearer_auth(&governor)
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for row in [
+        "raps,Ramsgate Arts Primary School,filtering.by_category,gambling,7",
+        "raps,Ramsgate Arts Primary School,filtering.by_category,self_harm,<5",
+        "raps,Ramsgate Arts Primary School,filtering.parents,owed,<5",
+        "total,All schools,filtering.by_category,self_harm,withheld",
+        "raps,Ramsgate Arts Primary School,filtering_duties.roles_missing,,senior_leader; dsl; it_provider",
+    ] {
+        assert!(csv.lines().any(|line| line == row), "{row} in\n{csv}");
+    }
+    app.stop().await;
+}

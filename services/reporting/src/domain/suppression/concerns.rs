@@ -1,35 +1,14 @@
-//! How figures are shown to whom. The trust's safeguarding lead and a school's leads see exact
-//! counts. Governors never see a count from 1 to 4 ("<5"), nor anything from which one could be
-//! worked out: a total beside a suppressed part, another breakdown of the same concerns beside a
-//! suppressed one, or a median of fewer than five cases ("withheld"). With whole terms only (no
-//! overlapping periods to subtract, `periods`), what a governor sees cannot be added up or taken
-//! apart into a small count.
+//! Concerns' figures as each audience sees them.
 
 use std::collections::BTreeMap;
 
-/// A count as shown.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Count {
-    Exact(i64),
-    /// 1 to 4, shown to governors as `"<5"`.
-    Small,
-    /// Would let a suppressed count be worked out: shown as `"withheld"`.
-    Withheld,
-}
-
-/// Whether small counts are shown.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Detail {
-    Exact,
-    /// Governors: no small count, and nothing that gives one away.
-    SmallCountsSuppressed,
-}
+use super::{
+    Count, Detail, THRESHOLD, each_suppressed, exactly, suppressed, total_breakdown, total_count,
+    withhold_second_breakdown,
+};
 
 /// The bands open concerns are counted in, by days since reported.
 pub const AGE_BANDS: [&str; 4] = ["0_7_days", "8_30_days", "31_90_days", "over_90_days"];
-
-/// No statistic is shown of fewer cases than this, nor any count from 1 to one below it.
-pub const THRESHOLD: i64 = 5;
 
 /// The figures of one school, or of several together, exact.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -62,10 +41,9 @@ pub struct Shown {
 
 /// Every school's figures and the total, as `detail` allows. Exact detail shows everything; for
 /// governors each breakdown is suppressed on its own ("<5"), then:
-/// - a school's concerns by month are a second breakdown of the concerns it shows by category: with
-///   a small count in either, all of them are withheld (the exact sum of one gives away the other's);
+/// - a school's concerns by month are a second breakdown of the concerns it shows by category;
 /// - a total of a category, month or band across schools is withheld when any school's part of it
-///   is suppressed or withheld (the total less the other schools' parts would give it away);
+///   is suppressed or withheld;
 /// - a median of fewer than five acknowledged concerns is not shown.
 pub fn show(
     schools: &BTreeMap<String, Figures>,
@@ -94,65 +72,28 @@ pub fn show(
         .iter()
         .map(|(id, figures)| (id.clone(), for_governors(figures)))
         .collect();
-    // Whether any school's part of a total is not shown exactly.
-    let hidden_part = |pick: fn(&Shown) -> &BTreeMap<String, Count>, key: &str| {
-        shown.values().any(|school| {
-            pick(school)
-                .get(key)
-                .is_some_and(|part| !matches!(part, Count::Exact(_)))
-        })
-    };
-    let total_of = |counts: &BTreeMap<String, i64>, pick: fn(&Shown) -> &BTreeMap<String, Count>| {
-        counts
-            .iter()
-            .map(|(key, n)| {
-                let count = if hidden_part(pick, key) {
-                    Count::Withheld
-                } else {
-                    suppressed(*n)
-                };
-                (key.clone(), count)
-            })
-            .collect()
-    };
-    let single = |n: i64, pick: fn(&Shown) -> Count| {
-        if shown
-            .values()
-            .any(|school| matches!(pick(school), Count::Small | Count::Withheld))
-        {
-            Count::Withheld
-        } else {
-            suppressed(n)
-        }
-    };
+    let parts = || shown.values();
     let mut total_shown = Shown {
-        concerns_by_category: total_of(&total.concerns_by_category, |s| &s.concerns_by_category),
-        opened_by_month: total_of(&total.opened_by_month, |s| &s.opened_by_month),
-        closed_by_month: total_of(&total.closed_by_month, |s| &s.closed_by_month),
-        open_by_age: total_of(&total.open_by_age, |s| &s.open_by_age),
-        overdue_acknowledgements: single(total.overdue_acknowledgements, |s| s.overdue_acknowledgements),
-        overdue_steps: single(total.overdue_steps, |s| s.overdue_steps),
+        concerns_by_category: total_breakdown(
+            &total.concerns_by_category,
+            parts().map(|s| &s.concerns_by_category),
+        ),
+        opened_by_month: total_breakdown(&total.opened_by_month, parts().map(|s| &s.opened_by_month)),
+        closed_by_month: total_breakdown(&total.closed_by_month, parts().map(|s| &s.closed_by_month)),
+        open_by_age: total_breakdown(&total.open_by_age, parts().map(|s| &s.open_by_age)),
+        overdue_acknowledgements: total_count(
+            total.overdue_acknowledgements,
+            parts().map(|s| s.overdue_acknowledgements),
+        ),
+        overdue_steps: total_count(total.overdue_steps, parts().map(|s| s.overdue_steps)),
         median_minutes_to_acknowledge: median(total),
     };
     // The trust's months are a second breakdown of its concerns by category, as a school's are.
-    withhold_second_breakdown(&mut total_shown);
+    withhold_second_breakdown(
+        &total_shown.concerns_by_category,
+        &mut total_shown.opened_by_month,
+    );
     (shown, total_shown)
-}
-
-fn exactly(counts: &BTreeMap<String, i64>) -> BTreeMap<String, Count> {
-    counts
-        .iter()
-        .map(|(key, n)| (key.clone(), Count::Exact(*n)))
-        .collect()
-}
-
-/// A count on its own: 1 to 4 is small.
-fn suppressed(n: i64) -> Count {
-    if (1..THRESHOLD).contains(&n) {
-        Count::Small
-    } else {
-        Count::Exact(n)
-    }
 }
 
 fn median(figures: &Figures) -> Option<f64> {
@@ -162,35 +103,17 @@ fn median(figures: &Figures) -> Option<f64> {
 }
 
 fn for_governors(figures: &Figures) -> Shown {
-    let each = |counts: &BTreeMap<String, i64>| -> BTreeMap<String, Count> {
-        counts
-            .iter()
-            .map(|(key, n)| (key.clone(), suppressed(*n)))
-            .collect()
-    };
     let mut shown = Shown {
-        concerns_by_category: each(&figures.concerns_by_category),
-        opened_by_month: each(&figures.opened_by_month),
-        closed_by_month: each(&figures.closed_by_month),
-        open_by_age: each(&figures.open_by_age),
+        concerns_by_category: each_suppressed(&figures.concerns_by_category),
+        opened_by_month: each_suppressed(&figures.opened_by_month),
+        closed_by_month: each_suppressed(&figures.closed_by_month),
+        open_by_age: each_suppressed(&figures.open_by_age),
         overdue_acknowledgements: suppressed(figures.overdue_acknowledgements),
         overdue_steps: suppressed(figures.overdue_steps),
         median_minutes_to_acknowledge: median(figures),
     };
-    withhold_second_breakdown(&mut shown);
+    withhold_second_breakdown(&shown.concerns_by_category, &mut shown.opened_by_month);
     shown
-}
-
-/// Concerns by month break down the same concerns as concerns by category: if either has a
-/// suppressed count, the months are withheld whole (the categories keep their own suppression).
-fn withhold_second_breakdown(shown: &mut Shown) {
-    let hidden =
-        |counts: &BTreeMap<String, Count>| counts.values().any(|count| !matches!(count, Count::Exact(_)));
-    if hidden(&shown.concerns_by_category) || hidden(&shown.opened_by_month) {
-        for count in shown.opened_by_month.values_mut() {
-            *count = Count::Withheld;
-        }
-    }
 }
 
 #[cfg(test)]
