@@ -1,8 +1,12 @@
 //! Who sees a concern: another school's, another reporter's, the trust's and the whistleblower's.
 
+use std::collections::BTreeSet;
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use trustsafe_auth::{SchoolRole, TrustRole};
+use trustsafe_events::incident::SubjectStaffRole;
+use trustsafe_incident::domain::access::{Route, Viewer, Visibility};
 
 use crate::support::*;
 
@@ -318,5 +322,197 @@ async fn a_reporter_sees_in_the_history_only_what_their_view_shows() {
     ] {
         assert!(full.contains(shown), "{shown}");
     }
+    app.stop().await;
+}
+
+/// One person at RAPS or its trust, as the test tokens and the domain's rule both see them.
+struct Person {
+    subject: &'static str,
+    school_roles: &'static [SchoolRole],
+    trust_role: Option<TrustRole>,
+}
+
+impl Person {
+    fn token(&self, app: &TestApp) -> String {
+        match self.trust_role {
+            Some(role) => app.trust_token(self.subject, "viking", role),
+            None => app.school_token(self.subject, "raps", self.school_roles),
+        }
+    }
+
+    fn viewer(&self) -> Viewer {
+        Viewer {
+            subject: self.subject.into(),
+            school_roles: self.school_roles.iter().copied().collect(),
+            trust_roles: self.trust_role.into_iter().collect(),
+        }
+    }
+}
+
+const PEOPLE: [Person; 10] = [
+    Person {
+        subject: "t-reporter",
+        school_roles: &[SchoolRole::Staff],
+        trust_role: None,
+    },
+    Person {
+        subject: "t-other",
+        school_roles: &[SchoolRole::Staff],
+        trust_role: None,
+    },
+    Person {
+        subject: "t-alleged",
+        school_roles: &[SchoolRole::Staff],
+        trust_role: None,
+    },
+    Person {
+        subject: "dsl",
+        school_roles: &[SchoolRole::Dsl],
+        trust_role: None,
+    },
+    Person {
+        subject: "deputy",
+        school_roles: &[SchoolRole::DeputyDsl],
+        trust_role: None,
+    },
+    Person {
+        subject: "head",
+        school_roles: &[SchoolRole::Headteacher],
+        trust_role: None,
+    },
+    Person {
+        subject: "dsl-head",
+        school_roles: &[SchoolRole::Dsl, SchoolRole::Headteacher],
+        trust_role: None,
+    },
+    Person {
+        subject: "governor",
+        school_roles: &[SchoolRole::Governor],
+        trust_role: None,
+    },
+    Person {
+        subject: "lead",
+        school_roles: &[],
+        trust_role: Some(TrustRole::TrustSafeguardingLead),
+    },
+    Person {
+        subject: "trust-governor",
+        school_roles: &[],
+        trust_role: Some(TrustRole::TrustGovernor),
+    },
+];
+
+/// One concern of the table, and what decides who sees it.
+struct Row {
+    id: String,
+    route: Route,
+    reported_by: &'static str,
+    escalated: bool,
+    alleged: Vec<String>,
+}
+
+impl Row {
+    fn seen_by(&self, viewer: &Viewer) -> bool {
+        let rule = Visibility {
+            route: self.route,
+            reported_by: self.reported_by,
+            escalated: self.escalated,
+            alleged: &self.alleged,
+        };
+        rule.access(viewer).is_some()
+    }
+}
+
+/// The list's SQL against the domain's one rule: every routing (about a pupil, a member of staff, the
+/// head, the DSL) × reported by a teacher or the DSL × escalated or not, listed by every role there
+/// is. Each person's list holds exactly the concerns `Visibility::access` lets them see.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_lists_exactly_what_the_visibility_rule_admits() {
+    let app = TestApp::spawn().await;
+    let token = |subject: &str| PEOPLE.iter().find(|p| p.subject == subject).unwrap().token(&app);
+    let subjects = [
+        (None, None),
+        (Some(SubjectStaffRole::Staff), Some("t-alleged")),
+        (Some(SubjectStaffRole::Headteacher), Some("dsl-head")),
+        (Some(SubjectStaffRole::Dsl), Some("dsl-head")),
+    ];
+    let mut rows = Vec::new();
+    for (role, alleged) in subjects {
+        for reported_by in ["t-reporter", "dsl"] {
+            for escalate in [false, true] {
+                let route = Route::of(role);
+                if escalate && route == Route::TrustLead {
+                    continue; // already the trust lead's
+                }
+                let mut body = cyberbullying_report("A concern of the table");
+                if let (Some(role), Some(alleged)) = (role, alleged) {
+                    body["subject_staff_role"] = serde_json::to_value(role).unwrap();
+                    body["people"] = json!([{"person_ref": alleged, "kind": "staff", "role": "alleged"}]);
+                }
+                let mut concern = app.report("raps", &token(reported_by), &body).await;
+                if escalate {
+                    let handler = token(if route == Route::Dsl { "dsl" } else { "head" });
+                    let acknowledged = app.act(&concern, "acknowledge", &handler, &json!({})).await;
+                    let reason = json!({"reason": "Seen at another school"});
+                    concern = app.act(&acknowledged, "escalate", &handler, &reason).await;
+                }
+                rows.push(Row {
+                    id: concern["id"].as_str().unwrap().to_owned(),
+                    route,
+                    reported_by,
+                    escalated: escalate,
+                    alleged: alleged.into_iter().map(String::from).collect(),
+                });
+            }
+        }
+    }
+    // One at another school, which no list at RAPS holds.
+    let chilton = app.school_token("chilton-teacher", "chilton", &[SchoolRole::Staff]);
+    app.report("chilton", &chilton, &cyberbullying_report("Not RAPS's"))
+        .await;
+
+    for person in &PEOPLE {
+        let viewer = person.viewer();
+        let expected: BTreeSet<&str> = rows
+            .iter()
+            .filter(|row| row.seen_by(&viewer))
+            .map(|row| row.id.as_str())
+            .collect();
+        let listed = app
+            .get("/api/v1/schools/raps/incidents?limit=200", &person.token(&app))
+            .await;
+        let listed: BTreeSet<String> = if listed.status() == StatusCode::OK {
+            let page: Value = listed.json().await.unwrap();
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|item| item["id"].as_str().unwrap().to_owned())
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+        let listed: BTreeSet<&str> = listed.iter().map(String::as_str).collect();
+        assert_eq!(listed, expected, "{} lists what the rule admits", person.subject);
+    }
+    // The table is no table if everyone sees all or nothing.
+    let seen = |subject: &str| {
+        let viewer = PEOPLE.iter().find(|p| p.subject == subject).unwrap().viewer();
+        rows.iter().filter(|row| row.seen_by(&viewer)).count()
+    };
+    let counts: Vec<usize> = [
+        "t-reporter",
+        "t-alleged",
+        "dsl",
+        "head",
+        "dsl-head",
+        "lead",
+        "governor",
+    ]
+    .into_iter()
+    .map(seen)
+    .collect();
+    assert_eq!(rows.len(), 12);
+    assert_eq!(counts, [6, 0, 10, 4, 8, 8, 0], "{counts:?}");
     app.stop().await;
 }
