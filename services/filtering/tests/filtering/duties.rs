@@ -282,8 +282,24 @@ fn review(reviewed_on: &str) -> Value {
     })
 }
 
+/// RAPS's four duty roles, named by its DSL.
+async fn name_roles(app: &TestApp, dsl: &str) {
+    let roles = json!({"senior_leader": "Ms A. Head", "governor": "Mrs C. Governor", "dsl": "Mr B. Lead", "it_provider": "TalkStraight"});
+    assert_eq!(
+        app.put(&format!("{DUTIES}/roles"), dsl, &roles).await.status(),
+        StatusCode::OK
+    );
+}
+
+/// A check that passed, logged by `who`.
+async fn log_passed_check(app: &TestApp, who: &str) {
+    let check = json!({"checked_by": "J. Okafor", "what_tested": "testfiltering.com from a Year 5 laptop", "result": "passed"});
+    let logged = app.post(&format!("{DUTIES}/checks"), who, &check).await;
+    assert_eq!(logged.status(), StatusCode::CREATED);
+}
+
 #[tokio::test]
-async fn roles_checks_and_the_annual_review_with_its_document_and_the_schools_standing() {
+async fn roles_are_named_by_the_schools_leads_and_read_by_its_governors() {
     let app = TestApp::spawn().await;
     let (dsl, technician, governor) = (
         app.raps(SchoolRole::Dsl),
@@ -299,26 +315,28 @@ async fn roles_checks_and_the_annual_review_with_its_document_and_the_schools_st
         (standing["check_due"].clone(), standing["review_overdue"].clone()),
         (true.into(), true.into())
     );
-
-    let roles = json!({"senior_leader": "Ms A. Head", "governor": "Mrs C. Governor", "dsl": "Mr B. Lead", "it_provider": "TalkStraight"});
-    assert_eq!(
-        app.put(&format!("{DUTIES}/roles"), &dsl, &roles).await.status(),
-        StatusCode::OK
-    );
+    name_roles(&app, &dsl).await;
+    let roles = app.json(&format!("{DUTIES}/roles"), &governor).await;
     problem(
-        app.put(&format!("{DUTIES}/roles"), &technician, &roles).await,
+        app.put(&format!("{DUTIES}/roles"), &technician, &roles["roles"])
+            .await,
         StatusCode::NOT_FOUND,
         "not-found",
     )
     .await;
+    assert_eq!(roles["roles"]["it_provider"], "TalkStraight");
     assert_eq!(
-        app.json(&format!("{DUTIES}/roles"), &governor).await["roles"]["it_provider"],
-        "TalkStraight"
+        app.json(&format!("{DUTIES}/duties"), &governor).await["roles_missing"],
+        json!([])
     );
+    app.stop().await;
+}
 
-    let check = json!({"checked_by": "J. Okafor", "what_tested": "testfiltering.com from a Year 5 laptop", "result": "passed"});
-    let logged = app.post(&format!("{DUTIES}/checks"), &technician, &check).await;
-    assert_eq!(logged.status(), StatusCode::CREATED);
+#[tokio::test]
+async fn a_bad_check_or_review_is_refused_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let (dsl, technician) = (app.raps(SchoolRole::Dsl), app.raps(SchoolRole::Technician));
+    log_passed_check(&app, &technician).await;
     let before = app.stored().await;
     for bad in [
         json!({"checked_by": "J. Okafor", "what_tested": "x", "result": "failed"}),
@@ -358,6 +376,19 @@ async fn roles_checks_and_the_annual_review_with_its_document_and_the_schools_st
     )
     .await;
     assert_eq!(app.stored().await, before, "refused records change nothing");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_annual_review_considers_the_checks_since_the_last_and_is_a_document_for_inspection() {
+    let app = TestApp::spawn().await;
+    let (dsl, technician, governor) = (
+        app.raps(SchoolRole::Dsl),
+        app.raps(SchoolRole::Technician),
+        app.raps(SchoolRole::Governor),
+    );
+    name_roles(&app, &dsl).await;
+    log_passed_check(&app, &technician).await;
     let (failed_at, review_day) = {
         let today = chrono::Utc::now();
         (today.to_rfc3339(), today.date_naive().to_string())

@@ -26,8 +26,31 @@ fn steps(concern: &Value) -> Vec<String> {
         .collect()
 }
 
+/// RAPS's own workflow: its DSL and LADO named, cyberbullying renamed and given a step, the IWF
+/// report due sooner.
+fn ours(defaults: &Value) -> Value {
+    let mut ours = defaults.clone();
+    ours["dsl"] =
+        json!({"name": "Nick Budge, Head of School", "phone": "01843 000000", "email": "dsl@raps.example"});
+    ours["contacts"]["lado"] =
+        json!({"name": "Kent LADO", "phone": "03000 410888", "local_authority": "Kent"});
+    ours["categories"]["cyberbullying"]["label"] = json!("Online bullying");
+    ours["categories"]["cyberbullying"]["steps"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": "class_teacher_told", "title": "Tell the class teacher", "when": "always", "deadline": {"hours": 24}}));
+    ours["categories"]["indecent_images_of_children"]["steps"][1]["deadline"] = json!({"hours": 2});
+    ours
+}
+
+/// The school's workflow as `token` reads it.
+async fn workflow(app: &TestApp, school: &str, token: &str) -> Value {
+    app.json(&format!("/api/v1/schools/{school}/workflow"), token)
+        .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_school_changes_its_own_workflow_within_the_policies() {
+async fn the_workflow_starts_from_the_policies_and_only_the_dsl_or_head_changes_it() {
     let app = TestApp::spawn().await;
     let dsl = app.school_token("raps-dsl", "raps", &[SchoolRole::Dsl]);
     let deputy = app.school_token("raps-deputy", "raps", &[SchoolRole::DeputyDsl]);
@@ -52,34 +75,16 @@ async fn a_school_changes_its_own_workflow_within_the_policies() {
         app.get("/api/v1/schools/raps/workflow", &deputy).await.status(),
         StatusCode::OK
     );
-    problem(
-        app.get("/api/v1/schools/raps/workflow", &teacher).await,
-        StatusCode::NOT_FOUND,
-        "not-found",
-    )
-    .await;
-    problem(
-        app.get("/api/v1/schools/raps/workflow", &chilton_dsl).await,
-        StatusCode::NOT_FOUND,
-        "not-found",
-    )
-    .await;
-
-    let before = app
-        .report("raps", &teacher, &cyberbullying_report("Before the change"))
+    for outsider in [&teacher, &chilton_dsl] {
+        problem(
+            app.get("/api/v1/schools/raps/workflow", outsider).await,
+            StatusCode::NOT_FOUND,
+            "not-found",
+        )
         .await;
-    let mut ours = defaults.clone();
-    ours["dsl"] =
-        json!({"name": "Nick Budge, Head of School", "phone": "01843 000000", "email": "dsl@raps.example"});
-    ours["contacts"]["lado"] =
-        json!({"name": "Kent LADO", "phone": "03000 410888", "local_authority": "Kent"});
-    ours["categories"]["cyberbullying"]["label"] = json!("Online bullying");
-    ours["categories"]["cyberbullying"]["steps"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!({"id": "class_teacher_told", "title": "Tell the class teacher", "when": "always", "deadline": {"hours": 24}}));
-    ours["categories"]["indecent_images_of_children"]["steps"][1]["deadline"] = json!({"hours": 2});
+    }
 
+    let ours = ours(&defaults);
     problem(
         put(&app, &deputy, "\"0\"", &ours).await,
         StatusCode::FORBIDDEN,
@@ -106,21 +111,51 @@ async fn a_school_changes_its_own_workflow_within_the_policies() {
         StatusCode::OK,
         "the headteacher may too"
     );
+    let current = workflow(&app, "raps", &dsl).await;
+    assert_eq!(current["categories"]["cyberbullying"]["label"], "Online bullying");
+    assert_eq!(current["contacts"]["lado"]["phone"], "03000 410888");
+    app.stop().await;
+}
 
-    // New concerns follow the new workflow; concerns already reported keep theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_concerns_follow_a_changed_workflow_and_earlier_ones_and_other_schools_keep_theirs() {
+    let app = TestApp::spawn().await;
+    let dsl = app.school_token("raps-dsl", "raps", &[SchoolRole::Dsl]);
+    let teacher = app.school_token("raps-teacher", "raps", &[SchoolRole::Staff]);
+    let chilton_dsl = app.school_token("chilton-dsl", "chilton", &[SchoolRole::Dsl]);
+    let before = app
+        .report("raps", &teacher, &cyberbullying_report("Before the change"))
+        .await;
+    let ours = ours(&workflow(&app, "raps", &dsl).await);
+    assert_eq!(put(&app, &dsl, "\"0\"", &ours).await.status(), StatusCode::OK);
+
     let dsl_view = |concern: &Value| {
         let path = format!(
             "/api/v1/schools/raps/incidents/{}",
             concern["id"].as_str().unwrap()
         );
         let (app, dsl) = (&app, &dsl);
-        async move { app.get(&path, dsl).await.json::<Value>().await.unwrap() }
+        async move { app.json(&path, dsl).await }
     };
     let after = app
         .report("raps", &teacher, &cyberbullying_report("After the change"))
         .await;
     assert!(steps(&dsl_view(&after).await).contains(&"class_teacher_told".to_owned()));
     assert!(!steps(&dsl_view(&before).await).contains(&"class_teacher_told".to_owned()));
+    let chilton = workflow(&app, "chilton", &chilton_dsl).await;
+    assert_eq!(
+        chilton["categories"]["cyberbullying"]["label"], "Cyberbullying",
+        "Chilton keeps its own"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workflow_weaker_than_the_policies_is_refused_field_by_field_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let dsl = app.school_token("raps-dsl", "raps", &[SchoolRole::Dsl]);
+    let ours = ours(&workflow(&app, "raps", &dsl).await);
+    assert_eq!(put(&app, &dsl, "\"0\"", &ours).await.status(), StatusCode::OK);
 
     // What the policies require cannot be dropped or made slower; every such field is named.
     let before_refusals = app.stored().await;
@@ -132,7 +167,7 @@ async fn a_school_changes_its_own_workflow_within_the_policies() {
     weaker["acknowledgement_deadline"] = json!({"working_days": 1});
     weaker["categories"]["nude_image_sharing"]["images_accepted"] = json!(true);
     let body = problem(
-        put(&app, &dsl, "\"2\"", &weaker).await,
+        put(&app, &dsl, "\"1\"", &weaker).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "unprocessable",
     )
@@ -147,7 +182,7 @@ async fn a_school_changes_its_own_workflow_within_the_policies() {
     let mut malformed = ours.clone();
     malformed["acknowledgement_deadline"] = json!({"hours": 1, "working_days": 1});
     problem(
-        put(&app, &dsl, "\"2\"", &malformed).await,
+        put(&app, &dsl, "\"1\"", &malformed).await,
         StatusCode::BAD_REQUEST,
         "validation",
     )
@@ -155,31 +190,15 @@ async fn a_school_changes_its_own_workflow_within_the_policies() {
     malformed["acknowledgement_deadline"] = json!({"hours": 1});
     malformed["school_id"] = json!("chilton");
     problem(
-        put(&app, &dsl, "\"2\"", &malformed).await,
+        put(&app, &dsl, "\"1\"", &malformed).await,
         StatusCode::BAD_REQUEST,
         "validation",
     )
     .await;
     assert_eq!(app.stored().await, before_refusals);
-
-    let current: Value = app
-        .get("/api/v1/schools/raps/workflow", &dsl)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let current = workflow(&app, "raps", &dsl).await;
+    assert_eq!(current["acknowledgement_deadline"], json!({"hours": 1}));
     assert_eq!(current["categories"]["cyberbullying"]["label"], "Online bullying");
-    assert_eq!(current["contacts"]["lado"]["phone"], "03000 410888");
-    let chilton: Value = app
-        .get("/api/v1/schools/chilton/workflow", &chilton_dsl)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        chilton["categories"]["cyberbullying"]["label"], "Cyberbullying",
-        "Chilton keeps its own"
-    );
     app.stop().await;
 }
 
