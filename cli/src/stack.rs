@@ -71,6 +71,21 @@ impl Stack {
         self.broker.is_some()
     }
 
+    /// Takes the embedded broker away (its port refuses connections), keeping its log.
+    pub async fn stop_broker(&mut self) {
+        if let Some(broker) = &mut self.broker {
+            broker.stop().await;
+        }
+    }
+
+    /// Serves the embedded broker again on the same port, with everything it held.
+    pub async fn resume_broker(&mut self) -> Result<()> {
+        match &mut self.broker {
+            Some(broker) => broker.resume().await,
+            None => Ok(()),
+        }
+    }
+
     pub fn private_postgres(&self) -> bool {
         self.postgres.is_some()
     }

@@ -15,6 +15,8 @@ pub(crate) struct BenchApp {
     pub identity: Identity,
     /// The first service's database.
     pub database_url: String,
+    /// Each service's database, in the order they were given.
+    pub database_urls: Vec<String>,
     /// The first service itself, e.g. `http://127.0.0.1:41234`.
     pub service_url: String,
     /// The gateway in front of them.
@@ -68,7 +70,8 @@ impl BenchApp {
         let gateway = trustsafe_gateway::start(config).await?;
         Ok(BenchApp {
             identity,
-            database_url: database_urls.swap_remove(0),
+            database_url: database_urls[0].clone(),
+            database_urls,
             service_url: format!("http://{}", running[0].address),
             gateway_url: format!("http://{}", gateway.address),
             databases,

@@ -5,6 +5,7 @@ mod eventstore;
 mod filtering;
 mod gateway;
 mod incidents;
+mod outage;
 mod reporting;
 mod roster;
 
@@ -22,6 +23,8 @@ pub enum Target {
     Gateway(gateway::GatewayArgs),
     /// Concerns reported through the gateway at a steady rate, against raw appends of the same event.
     Incidents(incidents::IncidentsArgs),
+    /// The broker away for a minute under a steady load of reports: nothing lost, and the time until the dashboard is fresh.
+    Outage(outage::OutageArgs),
     /// Dashboard freshness, rebuild against raw consume, and the dashboard over a million concerns.
     Reporting(reporting::ReportingArgs),
     /// A secondary's roster synced in full and in deltas by its MIS, against a raw batched INSERT.
@@ -34,6 +37,7 @@ pub async fn run(target: Target) -> anyhow::Result<()> {
         Target::Filtering(args) => filtering::run(args).await,
         Target::Gateway(args) => gateway::run(args).await,
         Target::Incidents(args) => incidents::run(args).await,
+        Target::Outage(args) => outage::run(args).await,
         Target::Reporting(args) => reporting::run(args).await,
         Target::Roster(args) => roster::run(args).await,
     }
