@@ -36,8 +36,9 @@ pub struct OutageArgs {
     /// Reports sent per second through the gateway, before, during and after the outage.
     #[arg(long, default_value_t = 20)]
     rate: u32,
-    /// Seconds of load before the broker goes away.
-    #[arg(long, default_value_t = 15)]
+    /// Seconds of load before the broker goes away (at least 10: the freshness before it is timed
+    /// from 5 s in to 2 s before).
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(10..))]
     before: u64,
     /// Seconds the broker is away.
     #[arg(long, default_value_t = 60)]
@@ -162,8 +163,9 @@ async fn measure(stack: &mut Stack, broker: &Broker, args: &OutageArgs) -> Resul
         args.before + args.down + args.after,
     ));
     tokio::time::sleep_until(started + Duration::from_secs(args.before)).await;
-    broker.down(stack).await?;
+    // From the moment it is told to go: a Kafka node may take seconds to shut down.
     let went_down = Instant::now();
+    broker.down(stack).await?;
     println!("broker away");
     tokio::time::sleep_until(went_down + Duration::from_secs(args.down)).await;
     broker.back(stack).await?;
@@ -182,7 +184,13 @@ async fn measure(stack: &mut Stack, broker: &Broker, args: &OutageArgs) -> Resul
     let counted = counted.lock().expect("the watcher's figures").clone();
 
     // Freshness before the outage: for the k-th report acknowledged, from its answer until the
-    // dashboard counted k. After it: until the dashboard counted every report answered while away.
+    // dashboard counted k; once the consumers have joined (5 s in), and not in the last 2 s, which
+    // the outage may catch on their way. After it: until the dashboard counted every report
+    // answered while the broker was away.
+    let steady = (
+        started + Duration::from_secs(5),
+        went_down - Duration::from_secs(2),
+    );
     let mut answered: Vec<Instant> = acknowledged.iter().map(|sent| sent.answered).collect();
     answered.sort();
     let first_count_reaching = |k: i64, from: Instant| {
@@ -194,7 +202,7 @@ async fn measure(stack: &mut Stack, broker: &Broker, args: &OutageArgs) -> Resul
     let mut lags: Vec<Duration> = answered
         .iter()
         .enumerate()
-        .filter(|(_, at)| **at < went_down)
+        .filter(|(_, at)| **at >= steady.0 && **at < steady.1)
         .filter_map(|(k, at)| first_count_reaching(k as i64 + 1, *at).map(|seen| seen - *at))
         .collect();
     lags.sort();
