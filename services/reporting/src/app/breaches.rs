@@ -24,7 +24,7 @@ use crate::domain::breaches::figures;
 use crate::domain::filtering_duties::{DutyStanding, standing};
 use crate::domain::patterns::{Pattern, patterns};
 use crate::domain::periods::Days;
-use crate::domain::suppression::{Detail, ShownBreaches, show_breaches};
+use crate::domain::suppression::{Detail, ShownBreaches, show};
 use crate::store::breaches::{self as store, Moment, NewBreach};
 use crate::store::filtering_duties as duties;
 
@@ -232,5 +232,5 @@ pub async fn breach_figures(
     for school in schools {
         per_school.entry(school.clone()).or_default();
     }
-    Ok(show_breaches(&per_school, &total, detail))
+    Ok(show(&per_school, &total, detail))
 }

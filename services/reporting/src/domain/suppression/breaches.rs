@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Count, Detail, each_suppressed, exactly, suppressed, total_breakdown, total_count,
+    Count, Suppressible, each_suppressed, exactly, suppressed, total_breakdown, total_count,
     withhold_second_breakdown, withhold_whole_of,
 };
 use crate::domain::breaches::BreachFigures;
@@ -34,80 +34,66 @@ fn by_severity(figures: &BreachFigures) -> BTreeMap<String, i64> {
         .collect()
 }
 
-/// Every school's filtering figures and the total, as `detail` allows. For governors each count is
-/// suppressed on its own, then:
+/// For governors each count is suppressed on its own, then:
 /// - breaches by severity and by month are second breakdowns of the breaches shown by category;
 /// - parents owed is the sum of told on time, told late and not yet told;
 /// - a total across schools is withheld where any school's part of it is hidden.
-pub fn show_breaches(
-    schools: &BTreeMap<String, BreachFigures>,
-    total: &BreachFigures,
-    detail: Detail,
-) -> (BTreeMap<String, ShownBreaches>, ShownBreaches) {
-    if detail == Detail::Exact {
-        return (
-            schools
-                .iter()
-                .map(|(id, figures)| (id.clone(), exact(figures)))
-                .collect(),
-            exact(total),
-        );
-    }
-    let shown: BTreeMap<String, ShownBreaches> = schools
-        .iter()
-        .map(|(id, figures)| (id.clone(), for_governors(figures)))
-        .collect();
-    let parts = || shown.values();
-    let single = |n: i64, pick: fn(&ShownBreaches) -> Count| total_count(n, parts().map(pick));
-    let mut total_shown = ShownBreaches {
-        by_category: total_breakdown(&total.by_category, parts().map(|s| &s.by_category)),
-        by_severity: total_breakdown(&by_severity(total), parts().map(|s| &s.by_severity)),
-        by_month: total_breakdown(&total.by_month, parts().map(|s| &s.by_month)),
-        escalated: single(total.escalated, |s| s.escalated),
-        open: single(total.open, |s| s.open),
-        overdue_triage: single(total.overdue_triage, |s| s.overdue_triage),
-        overdue_parents: single(total.overdue_parents, |s| s.overdue_parents),
-        parents_owed: single(total.parents_owed, |s| s.parents_owed),
-        parents_told_on_time: single(total.parents_told_on_time, |s| s.parents_told_on_time),
-        parents_told_late: single(total.parents_told_late, |s| s.parents_told_late),
-        parents_not_yet_told: single(total.parents_not_yet_told, |s| s.parents_not_yet_told),
-    };
-    withhold_given_away(&mut total_shown);
-    (shown, total_shown)
-}
+impl Suppressible for BreachFigures {
+    type Shown = ShownBreaches;
 
-fn exact(figures: &BreachFigures) -> ShownBreaches {
-    ShownBreaches {
-        by_category: exactly(&figures.by_category),
-        by_severity: exactly(&by_severity(figures)),
-        by_month: exactly(&figures.by_month),
-        escalated: Count::Exact(figures.escalated),
-        open: Count::Exact(figures.open),
-        overdue_triage: Count::Exact(figures.overdue_triage),
-        overdue_parents: Count::Exact(figures.overdue_parents),
-        parents_owed: Count::Exact(figures.parents_owed),
-        parents_told_on_time: Count::Exact(figures.parents_told_on_time),
-        parents_told_late: Count::Exact(figures.parents_told_late),
-        parents_not_yet_told: Count::Exact(figures.parents_not_yet_told),
+    fn exactly(&self) -> ShownBreaches {
+        ShownBreaches {
+            by_category: exactly(&self.by_category),
+            by_severity: exactly(&by_severity(self)),
+            by_month: exactly(&self.by_month),
+            escalated: Count::Exact(self.escalated),
+            open: Count::Exact(self.open),
+            overdue_triage: Count::Exact(self.overdue_triage),
+            overdue_parents: Count::Exact(self.overdue_parents),
+            parents_owed: Count::Exact(self.parents_owed),
+            parents_told_on_time: Count::Exact(self.parents_told_on_time),
+            parents_told_late: Count::Exact(self.parents_told_late),
+            parents_not_yet_told: Count::Exact(self.parents_not_yet_told),
+        }
     }
-}
 
-fn for_governors(figures: &BreachFigures) -> ShownBreaches {
-    let mut shown = ShownBreaches {
-        by_category: each_suppressed(&figures.by_category),
-        by_severity: each_suppressed(&by_severity(figures)),
-        by_month: each_suppressed(&figures.by_month),
-        escalated: suppressed(figures.escalated),
-        open: suppressed(figures.open),
-        overdue_triage: suppressed(figures.overdue_triage),
-        overdue_parents: suppressed(figures.overdue_parents),
-        parents_owed: suppressed(figures.parents_owed),
-        parents_told_on_time: suppressed(figures.parents_told_on_time),
-        parents_told_late: suppressed(figures.parents_told_late),
-        parents_not_yet_told: suppressed(figures.parents_not_yet_told),
-    };
-    withhold_given_away(&mut shown);
-    shown
+    fn for_governors(&self) -> ShownBreaches {
+        let mut shown = ShownBreaches {
+            by_category: each_suppressed(&self.by_category),
+            by_severity: each_suppressed(&by_severity(self)),
+            by_month: each_suppressed(&self.by_month),
+            escalated: suppressed(self.escalated),
+            open: suppressed(self.open),
+            overdue_triage: suppressed(self.overdue_triage),
+            overdue_parents: suppressed(self.overdue_parents),
+            parents_owed: suppressed(self.parents_owed),
+            parents_told_on_time: suppressed(self.parents_told_on_time),
+            parents_told_late: suppressed(self.parents_told_late),
+            parents_not_yet_told: suppressed(self.parents_not_yet_told),
+        };
+        withhold_given_away(&mut shown);
+        shown
+    }
+
+    fn total_for_governors(&self, schools: &BTreeMap<String, ShownBreaches>) -> ShownBreaches {
+        let parts = || schools.values();
+        let single = |n: i64, pick: fn(&ShownBreaches) -> Count| total_count(n, parts().map(pick));
+        let mut total = ShownBreaches {
+            by_category: total_breakdown(&self.by_category, parts().map(|s| &s.by_category)),
+            by_severity: total_breakdown(&by_severity(self), parts().map(|s| &s.by_severity)),
+            by_month: total_breakdown(&self.by_month, parts().map(|s| &s.by_month)),
+            escalated: single(self.escalated, |s| s.escalated),
+            open: single(self.open, |s| s.open),
+            overdue_triage: single(self.overdue_triage, |s| s.overdue_triage),
+            overdue_parents: single(self.overdue_parents, |s| s.overdue_parents),
+            parents_owed: single(self.parents_owed, |s| s.parents_owed),
+            parents_told_on_time: single(self.parents_told_on_time, |s| s.parents_told_on_time),
+            parents_told_late: single(self.parents_told_late, |s| s.parents_told_late),
+            parents_not_yet_told: single(self.parents_not_yet_told, |s| s.parents_not_yet_told),
+        };
+        withhold_given_away(&mut total);
+        total
+    }
 }
 
 /// What the sums between a school's (or the trust's) own figures would give away.
@@ -124,6 +110,7 @@ fn withhold_given_away(shown: &mut ShownBreaches) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{Detail, show};
     use super::*;
 
     fn counts(pairs: &[(&str, i64)]) -> BTreeMap<String, i64> {
@@ -191,7 +178,7 @@ mod tests {
     #[test]
     fn given_a_small_count_at_one_school_then_governors_cannot_work_it_out() {
         let (schools, total) = trust();
-        let (shown, total) = show_breaches(&schools, &total, Detail::SmallCountsSuppressed);
+        let (shown, total) = show(&schools, &total, Detail::SmallCountsSuppressed);
         let raps = &shown["raps"];
         assert_eq!(raps.by_category["gambling"], Count::Small);
         assert_eq!(raps.by_category["pornography"], Count::Exact(12));
@@ -224,7 +211,7 @@ mod tests {
     #[test]
     fn nothing_a_governor_sees_adds_up_to_a_hidden_count() {
         let (schools, total_figures) = trust();
-        let (shown, total) = show_breaches(&schools, &total_figures, Detail::SmallCountsSuppressed);
+        let (shown, total) = show(&schools, &total_figures, Detail::SmallCountsSuppressed);
         let (raps, chilton) = (&shown["raps"], &shown["chilton"]);
         // RAPS's 3 gambling breaches and 2 late parents, by every sum of what is shown exactly.
         let candidates = [
@@ -242,7 +229,7 @@ mod tests {
     #[test]
     fn the_trust_lead_sees_every_count() {
         let (schools, total) = trust();
-        let (shown, total) = show_breaches(&schools, &total, Detail::Exact);
+        let (shown, total) = show(&schools, &total, Detail::Exact);
         assert_eq!(shown["raps"].by_category["gambling"], Count::Exact(3));
         assert_eq!(shown["raps"].parents_told_late, Count::Exact(2));
         assert_eq!(total.by_severity["2"], Count::Exact(11));

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Count, Detail, THRESHOLD, each_suppressed, exactly, suppressed, total_breakdown, total_count,
+    Count, Suppressible, THRESHOLD, each_suppressed, exactly, suppressed, total_breakdown, total_count,
     withhold_second_breakdown,
 };
 
@@ -39,61 +39,61 @@ pub struct Shown {
     pub median_minutes_to_acknowledge: Option<f64>,
 }
 
-/// Every school's figures and the total, as `detail` allows. Exact detail shows everything; for
-/// governors each breakdown is suppressed on its own ("<5"), then:
-/// - a school's concerns by month are a second breakdown of the concerns it shows by category;
+/// For governors each breakdown is suppressed on its own ("<5"), then:
+/// - a school's (and the trust's) concerns by month are a second breakdown of the concerns shown by
+///   category;
 /// - a total of a category, month or band across schools is withheld when any school's part of it
 ///   is suppressed or withheld;
 /// - a median of fewer than five acknowledged concerns is not shown.
-pub fn show(
-    schools: &BTreeMap<String, Figures>,
-    total: &Figures,
-    detail: Detail,
-) -> (BTreeMap<String, Shown>, Shown) {
-    if detail == Detail::Exact {
-        let exact = |figures: &Figures| Shown {
-            concerns_by_category: exactly(&figures.concerns_by_category),
-            opened_by_month: exactly(&figures.opened_by_month),
-            closed_by_month: exactly(&figures.closed_by_month),
-            open_by_age: exactly(&figures.open_by_age),
-            overdue_acknowledgements: Count::Exact(figures.overdue_acknowledgements),
-            overdue_steps: Count::Exact(figures.overdue_steps),
-            median_minutes_to_acknowledge: figures.median_minutes_to_acknowledge,
-        };
-        return (
-            schools
-                .iter()
-                .map(|(id, figures)| (id.clone(), exact(figures)))
-                .collect(),
-            exact(total),
-        );
+impl Suppressible for Figures {
+    type Shown = Shown;
+
+    fn exactly(&self) -> Shown {
+        Shown {
+            concerns_by_category: exactly(&self.concerns_by_category),
+            opened_by_month: exactly(&self.opened_by_month),
+            closed_by_month: exactly(&self.closed_by_month),
+            open_by_age: exactly(&self.open_by_age),
+            overdue_acknowledgements: Count::Exact(self.overdue_acknowledgements),
+            overdue_steps: Count::Exact(self.overdue_steps),
+            median_minutes_to_acknowledge: self.median_minutes_to_acknowledge,
+        }
     }
-    let shown: BTreeMap<String, Shown> = schools
-        .iter()
-        .map(|(id, figures)| (id.clone(), for_governors(figures)))
-        .collect();
-    let parts = || shown.values();
-    let mut total_shown = Shown {
-        concerns_by_category: total_breakdown(
-            &total.concerns_by_category,
-            parts().map(|s| &s.concerns_by_category),
-        ),
-        opened_by_month: total_breakdown(&total.opened_by_month, parts().map(|s| &s.opened_by_month)),
-        closed_by_month: total_breakdown(&total.closed_by_month, parts().map(|s| &s.closed_by_month)),
-        open_by_age: total_breakdown(&total.open_by_age, parts().map(|s| &s.open_by_age)),
-        overdue_acknowledgements: total_count(
-            total.overdue_acknowledgements,
-            parts().map(|s| s.overdue_acknowledgements),
-        ),
-        overdue_steps: total_count(total.overdue_steps, parts().map(|s| s.overdue_steps)),
-        median_minutes_to_acknowledge: median(total),
-    };
-    // The trust's months are a second breakdown of its concerns by category, as a school's are.
-    withhold_second_breakdown(
-        &total_shown.concerns_by_category,
-        &mut total_shown.opened_by_month,
-    );
-    (shown, total_shown)
+
+    fn for_governors(&self) -> Shown {
+        let mut shown = Shown {
+            concerns_by_category: each_suppressed(&self.concerns_by_category),
+            opened_by_month: each_suppressed(&self.opened_by_month),
+            closed_by_month: each_suppressed(&self.closed_by_month),
+            open_by_age: each_suppressed(&self.open_by_age),
+            overdue_acknowledgements: suppressed(self.overdue_acknowledgements),
+            overdue_steps: suppressed(self.overdue_steps),
+            median_minutes_to_acknowledge: median(self),
+        };
+        withhold_second_breakdown(&shown.concerns_by_category, &mut shown.opened_by_month);
+        shown
+    }
+
+    fn total_for_governors(&self, schools: &BTreeMap<String, Shown>) -> Shown {
+        let parts = || schools.values();
+        let mut total = Shown {
+            concerns_by_category: total_breakdown(
+                &self.concerns_by_category,
+                parts().map(|s| &s.concerns_by_category),
+            ),
+            opened_by_month: total_breakdown(&self.opened_by_month, parts().map(|s| &s.opened_by_month)),
+            closed_by_month: total_breakdown(&self.closed_by_month, parts().map(|s| &s.closed_by_month)),
+            open_by_age: total_breakdown(&self.open_by_age, parts().map(|s| &s.open_by_age)),
+            overdue_acknowledgements: total_count(
+                self.overdue_acknowledgements,
+                parts().map(|s| s.overdue_acknowledgements),
+            ),
+            overdue_steps: total_count(self.overdue_steps, parts().map(|s| s.overdue_steps)),
+            median_minutes_to_acknowledge: median(self),
+        };
+        withhold_second_breakdown(&total.concerns_by_category, &mut total.opened_by_month);
+        total
+    }
 }
 
 fn median(figures: &Figures) -> Option<f64> {
@@ -102,22 +102,9 @@ fn median(figures: &Figures) -> Option<f64> {
         .flatten()
 }
 
-fn for_governors(figures: &Figures) -> Shown {
-    let mut shown = Shown {
-        concerns_by_category: each_suppressed(&figures.concerns_by_category),
-        opened_by_month: each_suppressed(&figures.opened_by_month),
-        closed_by_month: each_suppressed(&figures.closed_by_month),
-        open_by_age: each_suppressed(&figures.open_by_age),
-        overdue_acknowledgements: suppressed(figures.overdue_acknowledgements),
-        overdue_steps: suppressed(figures.overdue_steps),
-        median_minutes_to_acknowledge: median(figures),
-    };
-    withhold_second_breakdown(&shown.concerns_by_category, &mut shown.opened_by_month);
-    shown
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::{Detail, show};
     use super::*;
 
     fn counts(pairs: &[(&str, i64)]) -> BTreeMap<String, i64> {

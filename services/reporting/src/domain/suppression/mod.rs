@@ -11,8 +11,8 @@ mod concerns;
 
 use std::collections::BTreeMap;
 
-pub use breaches::{ShownBreaches, show_breaches};
-pub use concerns::{AGE_BANDS, Figures, Shown, show};
+pub use breaches::ShownBreaches;
+pub use concerns::{AGE_BANDS, Figures, Shown};
 
 /// A count as shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +36,41 @@ pub enum Detail {
     Exact,
     /// Governors: no small count, and nothing that gives one away.
     SmallCountsSuppressed,
+}
+
+/// Figures that are shown exactly, or to governors suppressed.
+pub trait Suppressible {
+    type Shown;
+
+    fn exactly(&self) -> Self::Shown;
+
+    /// One school's figures, as governors see them.
+    fn for_governors(&self) -> Self::Shown;
+
+    /// The trust's total, as governors see it beside each school's as shown.
+    fn total_for_governors(&self, schools: &BTreeMap<String, Self::Shown>) -> Self::Shown;
+}
+
+/// Every school's figures and the total, as `detail` allows.
+pub fn show<F: Suppressible>(
+    schools: &BTreeMap<String, F>,
+    total: &F,
+    detail: Detail,
+) -> (BTreeMap<String, F::Shown>, F::Shown) {
+    let each = |show: fn(&F) -> F::Shown| {
+        schools
+            .iter()
+            .map(|(id, figures)| (id.clone(), show(figures)))
+            .collect::<BTreeMap<_, _>>()
+    };
+    match detail {
+        Detail::Exact => (each(F::exactly), total.exactly()),
+        Detail::SmallCountsSuppressed => {
+            let shown = each(F::for_governors);
+            let total = total.total_for_governors(&shown);
+            (shown, total)
+        }
+    }
 }
 
 /// No statistic is shown of fewer cases than this, nor any count from 1 to one below it.
