@@ -16,7 +16,7 @@ use trustsafe_incident::domain::workflow;
 use uuid::Uuid;
 
 use super::app::BenchApp;
-use super::{bar, memory, quantile_ms};
+use super::{bar, memory, open_loop, quantile_ms};
 use crate::stack::{Stack, StackOptions};
 
 #[derive(clap::Args)]
@@ -106,47 +106,33 @@ struct Figures {
 /// due, so a stall shows in the figures instead of quietly slowing the sender.
 async fn steady_load(url: &str, token: &str, args: &IncidentsArgs) -> Result<Figures> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
-    let interval = Duration::from_secs_f64(1.0 / f64::from(args.rate.max(1)));
     let warm_up = u64::from(args.rate) * 2;
     let total = warm_up + u64::from(args.rate) * args.seconds;
-    let progress = bar(total, "reporting concerns");
-    let started = tokio::time::Instant::now();
-    let mut requests = Vec::with_capacity(total as usize);
-    for n in 0..total {
-        let due = started + interval * n as u32;
-        tokio::time::sleep_until(due).await;
-        let (client, url, token, progress) =
-            (client.clone(), url.to_owned(), token.to_owned(), progress.clone());
-        requests.push(tokio::spawn(async move {
-            let body = json!({
-                "category": "cyberbullying",
-                "summary": format!("Bench concern {n}"),
-                "description": "Unkind messages in a class group chat, reported by a teaching assistant.",
-                "occurred_at": Utc::now() - chrono::Duration::minutes(30),
-                "people": [{"person_ref": format!("UPN-{n:06}"), "kind": "pupil", "role": "victim"}]
-            });
-            let response = client.post(&url).bearer_auth(&token).json(&body).send().await;
-            let created = matches!(&response, Ok(response) if response.status() == 201);
-            let elapsed = due.elapsed();
-            progress.inc(1);
-            (n, created, elapsed)
+    let started = Instant::now();
+    let answers = open_loop(args.rate, total, "reporting concerns", |n| {
+        let request = client.post(url).bearer_auth(token).json(&json!({
+            "category": "cyberbullying",
+            "summary": format!("Bench concern {n}"),
+            "description": "Unkind messages in a class group chat, reported by a teaching assistant.",
+            "occurred_at": Utc::now() - chrono::Duration::minutes(30),
+            "people": [{"person_ref": format!("UPN-{n:06}"), "kind": "pupil", "role": "victim"}]
         }));
-    }
-    let mut latencies = Vec::new();
-    let mut failures = 0;
-    for request in requests {
-        let (n, created, elapsed) = request.await?;
-        if !created {
-            failures += 1;
-        } else if n >= warm_up {
-            latencies.push(elapsed);
+        async move {
+            let created = matches!(request.send().await, Ok(response) if response.status() == 201);
+            (created, tokio::time::Instant::now())
         }
-    }
-    progress.finish_and_clear();
+    })
+    .await?;
     let measured_for = started.elapsed().as_secs_f64() - 2.0;
+    let failures = answers.iter().filter(|(_, (created, _))| !created).count();
     if failures > 0 {
         bail!("{failures} reports were not created");
     }
+    let mut latencies: Vec<Duration> = answers
+        .iter()
+        .skip(warm_up as usize)
+        .map(|(due, (_, answered))| *answered - *due)
+        .collect();
     latencies.sort();
     Ok(Figures {
         per_second: latencies.len() as f64 / measured_for,

@@ -9,6 +9,7 @@ mod outage;
 mod reporting;
 mod roster;
 
+use std::future::Future;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -60,6 +61,42 @@ pub(crate) fn bar(len: u64, label: &str) -> ProgressBar {
     );
     bar.set_message(label.to_owned());
     bar
+}
+
+/// Calls `send(n)` for n in 0..`total` on a fixed schedule of `rate` a second (open loop: a slow
+/// answer does not slow the sender, so a stall shows in the figures); each result with when it was
+/// due, in order.
+pub(crate) async fn open_loop<T, F, Fut>(
+    rate: u32,
+    total: u64,
+    label: &str,
+    send: F,
+) -> anyhow::Result<Vec<(tokio::time::Instant, T)>>
+where
+    F: Fn(u64) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let interval = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
+    let progress = bar(total, label);
+    let started = tokio::time::Instant::now();
+    let mut requests = Vec::with_capacity(total as usize);
+    for n in 0..total {
+        let due = started + interval * n as u32;
+        tokio::time::sleep_until(due).await;
+        let (request, progress) = (send(n), progress.clone());
+        requests.push(tokio::spawn(async move {
+            let result = request.await;
+            progress.inc(1);
+            (due, result)
+        }));
+    }
+    let mut results = Vec::with_capacity(requests.len());
+    for request in requests {
+        results.push(request.await?);
+    }
+    progress.finish_and_clear();
+    Ok(results)
 }
 
 pub(crate) struct Memory {

@@ -22,8 +22,8 @@ use trustsafe_eventstore::kafka::{SharedLog, record_of};
 use uuid::Uuid;
 
 use super::app::BenchApp;
-use super::{bar, quantile_ms};
-use crate::stack::{Stack, StackOptions};
+use super::{open_loop, quantile_ms};
+use crate::stack::{Stack, StackOptions, create_topics};
 
 #[derive(clap::Args)]
 pub struct OutageArgs {
@@ -59,6 +59,13 @@ pub async fn run(args: OutageArgs) -> Result<()> {
         postgres_port: args.postgres_port,
     };
     let mut stack = Stack::start(&options).await?;
+    // Topics of this run's own: a data dir (or a Kafka) reused from another bench holds other concerns.
+    stack.log = stack
+        .log
+        .clone()
+        .with_namespace(format!("outage-{}.", Uuid::now_v7().simple()))
+        .map_err(anyhow::Error::msg)?;
+    create_topics(&stack.log).await?;
     let broker = if stack.embedded_broker() {
         Broker::Embedded
     } else {
@@ -244,10 +251,10 @@ async fn measure(stack: &mut Stack, broker: &Broker, args: &OutageArgs) -> Resul
         missing(&on_topic),
         missing(&in_model)
     );
+    let strangers = in_model.difference(&ids).count();
     println!(
-        "duplicated effects: {} rows beyond one per concern in the read model, the dashboard counts {dashboard} of {total}; \
-         {} records delivered more than once on the topic (dedup makes them harmless)",
-        in_model.len() as i64 - in_model.intersection(&ids).count() as i64,
+        "duplicated effects: the dashboard counts {dashboard} of {total}; {strangers} rows in the read model \
+         for no acknowledged report; {} records delivered more than once on the topic (dedup makes them harmless)",
         records - on_topic.len(),
     );
     let (p50, p95) = (quantile_ms(&lags, 0.5), quantile_ms(&lags, 0.95));
@@ -263,7 +270,7 @@ async fn measure(stack: &mut Stack, broker: &Broker, args: &OutageArgs) -> Resul
         ),
     }
     let lost = missing(&in_store) + missing(&on_topic) + missing(&in_model);
-    let verdict = if lost == 0 && dashboard == total && recovered.is_some() {
+    let verdict = if lost == 0 && strangers == 0 && dashboard == total && recovered.is_some() {
         "met"
     } else {
         "MISSED"
@@ -303,24 +310,15 @@ fn last_count(counted: &Mutex<Vec<(Instant, i64)>>) -> i64 {
 /// Reports on a fixed schedule (open loop), for `seconds`.
 async fn steady_load(url: String, token: String, rate: u32, seconds: u64) -> Result<Vec<Sent>> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
-    let interval = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
-    let total = u64::from(rate) * seconds;
-    let progress = bar(total, "reporting concerns");
-    let started = Instant::now();
-    let mut requests = Vec::with_capacity(total as usize);
-    for n in 0..total {
-        let due = started + interval * n as u32;
-        tokio::time::sleep_until(due).await;
-        let (client, url, token, progress) = (client.clone(), url.clone(), token.clone(), progress.clone());
-        requests.push(tokio::spawn(async move {
-            let body = json!({
-                "category": "cyberbullying",
-                "summary": format!("Outage bench concern {n}"),
-                "description": "Unkind messages in a class group chat, reported by a teaching assistant.",
-                "occurred_at": Utc::now() - chrono::Duration::minutes(30),
-            });
-            let answer = client.post(&url).bearer_auth(&token).json(&body).send().await;
-            let id = match answer {
+    let answers = open_loop(rate, u64::from(rate) * seconds, "reporting concerns", |n| {
+        let request = client.post(&url).bearer_auth(&token).json(&json!({
+            "category": "cyberbullying",
+            "summary": format!("Outage bench concern {n}"),
+            "description": "Unkind messages in a class group chat, reported by a teaching assistant.",
+            "occurred_at": Utc::now() - chrono::Duration::minutes(30),
+        }));
+        async move {
+            let id = match request.send().await {
                 Ok(answer) if answer.status() == 201 => answer
                     .json::<Value>()
                     .await
@@ -328,20 +326,14 @@ async fn steady_load(url: String, token: String, rate: u32, seconds: u64) -> Res
                     .and_then(|concern| concern["id"].as_str()?.parse().ok()),
                 _ => None,
             };
-            progress.inc(1);
-            Sent {
-                due,
-                answered: Instant::now(),
-                id,
-            }
-        }));
-    }
-    let mut sent = Vec::with_capacity(requests.len());
-    for request in requests {
-        sent.push(request.await?);
-    }
-    progress.finish_and_clear();
-    Ok(sent)
+            (Instant::now(), id)
+        }
+    })
+    .await?;
+    Ok(answers
+        .into_iter()
+        .map(|(due, (answered, id))| Sent { due, answered, id })
+        .collect())
 }
 
 async fn stored_ids(database_url: &str, query: &str) -> Result<HashSet<Uuid>> {
