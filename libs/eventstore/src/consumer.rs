@@ -191,7 +191,7 @@ impl<P: Projection> Consumer<P> {
     pub async fn run(&self, shutdown: CancellationToken) -> Result<(), ConsumerError> {
         self.finish_interrupted_rebuild().await?;
         self.redrive_parked(&shutdown).await?;
-        let consumer = self.kafka_consumer()?;
+        let consumer = kafka::OffRuntime::new(self.kafka_consumer()?);
         let topics = self.broker_topics();
         consumer.subscribe(&topics.iter().map(String::as_str).collect::<Vec<_>>())?;
         loop {
@@ -237,9 +237,7 @@ impl<P: Projection> Consumer<P> {
         // Commit what was stored so a restart does not redeliver it (it would be deduplicated anyway).
         // Async: a blocking commit would stall this runtime thread for as long as the broker is away.
         let _ = consumer.commit_consumer_state(CommitMode::Async);
-        // Closing leaves the group, a blocking round trip: keep it off the async runtime, which may
-        // be the one serving the broker (the embedded one in `trustsafe dev`).
-        let _ = tokio::task::spawn_blocking(move || drop(consumer)).await;
+        consumer.close().await;
         Ok(())
     }
 

@@ -305,3 +305,39 @@ pub fn record_of(message: &impl Message) -> KafkaRecord {
         value: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
     }
 }
+
+/// A Kafka client that is closed off the async runtime however its owner ends. Closing a consumer
+/// leaves its group, a blocking round trip to the broker: on a runtime thread it stalls the runtime,
+/// and in a task dropped while the runtime shuts down, with the embedded broker served by that same
+/// runtime, it waits for an answer that never comes (a failed test hung so). [`OffRuntime::close`]
+/// closes on the blocking pool and waits; dropped otherwise, it closes on a thread of its own.
+pub struct OffRuntime<T: Send + 'static>(Option<T>);
+
+impl<T: Send + 'static> OffRuntime<T> {
+    pub fn new(client: T) -> Self {
+        Self(Some(client))
+    }
+
+    /// Closes the client on the blocking pool and waits for it.
+    pub async fn close(mut self) {
+        if let Some(client) = self.0.take() {
+            let _ = tokio::task::spawn_blocking(move || drop(client)).await;
+        }
+    }
+}
+
+impl<T: Send + 'static> std::ops::Deref for OffRuntime<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.0.as_ref().expect("a client is there until it is closed")
+    }
+}
+
+impl<T: Send + 'static> Drop for OffRuntime<T> {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            std::thread::spawn(move || drop(client));
+        }
+    }
+}
