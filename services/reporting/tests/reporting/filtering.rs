@@ -423,13 +423,7 @@ async fn the_governors_report_shows_the_terms_filtering_with_small_counts_suppre
     applied(&app, records.len() as i64).await;
 
     let governor = app.trust_token("viking-governor", "viking", TrustRole::TrustGovernor);
-    let today = now.date_naive();
-    let season = match chrono::Datelike::month(&today) {
-        1..=3 => "spring",
-        4..=8 => "summer",
-        _ => "autumn",
-    };
-    let term = format!("{}-{season}", chrono::Datelike::year(&today));
+    let (term, _, _) = crate::governors::this_term();
     let path = format!("/api/v1/trusts/viking/reports/governors?term={term}");
     let report = app.json(&path, &governor).await;
     let filtering = &report["filtering"];

@@ -9,7 +9,7 @@ use crate::dashboards::{event_count, records, scenario};
 use crate::support::*;
 
 /// This term's name and its first and last days.
-fn this_term() -> (String, String, String) {
+pub(crate) fn this_term() -> (String, String, String) {
     let today = Utc::now().date_naive();
     let year = today.year();
     match today.month() {
