@@ -47,6 +47,11 @@ async fn replay(stack: &Stack, data_dir: &std::path::Path) -> Result<()> {
         &trustsafe_reporting::breach_consumer(pool.clone(), &stack.log),
     )
     .await?;
+    rebuild(
+        "reporting's acceptable use",
+        &trustsafe_reporting::acceptable_use_consumer(pool.clone(), &stack.log),
+    )
+    .await?;
     pool.close().await;
     Ok(())
 }

@@ -90,6 +90,20 @@ try {
   assert.match(await page.textContent('section[data-filtering="viking"] .patterns h3'),
     new RegExp(`\\(${filtering.patterns.length}\\)`), 'the patterns are the API\'s');
 
+  step('the acceptable-use panel is the API\'s: who is covered, access on record, none given without an agreement');
+  const agreements = await api('/api/v1/trusts/viking/acceptable-use', 'viking trust_safeguarding_lead');
+  const counted = (figures, ...which) => sum(Object.values(figures.compliance).flatMap(counts => which.map(w => counts[w])));
+  const covered = counted(agreements.total, 'current', 'due');
+  assert.ok(covered > 0, 'the demo roster has signed');
+  const aupTiles = await page.$$eval('section[data-acceptable-use="viking"] .tile .value', all => all.map(tile => tile.textContent));
+  assert.equal(aupTiles[0], String(covered));
+  assert.equal(aupTiles[3], '0', 'no access was given without a current agreement');
+  const complianceRows = await page.$$eval('section[data-acceptable-use="viking"] table.compliance tbody tr',
+    trs => trs.map(tr => [...tr.cells].map(td => td.textContent)));
+  assert.equal(complianceRows.length, sum(Object.values(agreements.schools).map(school => Object.keys(school.compliance).length)));
+  const rapsKs2 = complianceRows.find(([school, policy]) => school === 'Ramsgate Arts Primary School' && policy === 'KS2');
+  assert.equal(rapsKs2[2], String(agreements.schools.raps.compliance.ks2.current ?? 0), "RAPS's KS2 pupils current");
+
   step('the overdue list is the API\'s, pseudonymised');
   const overdue = await api('/api/v1/trusts/viking/cases?overdue=true&limit=50', 'viking trust_safeguarding_lead');
   const rows = await page.$$eval('section[data-trust="viking"] table.cases tbody tr',
@@ -157,6 +171,9 @@ try {
   assert.ok(!cells.some(text => /^[1-4]$/.test(text)), `no count from 1 to 4 shows: ${cells}`);
   assert.equal(await page.locator('section[data-filtering="viking"] table.duties tbody tr').count(), report.filtering.schools.length);
   assert.equal(await page.locator('section[data-filtering="viking"] .patterns').count(), 0, 'patterns are the trust lead\'s');
+  const governedAup = await page.$$eval('section[data-acceptable-use="viking"] td', all => all.map(td => td.textContent));
+  assert.ok(governedAup.length > 0 && !governedAup.some(text => /^[1-4]$/.test(text)),
+    `acceptable use shows governors no count from 1 to 4: ${governedAup}`);
 
   step('signed out, a DSL pastes their token and sees their school only');
   await page.click('#sign-out');
@@ -171,6 +188,8 @@ try {
   for (const chart of Object.values(rapsCharts)) assert.ok(chart.inked > 0.02, `${chart.id} is drawn`);
   assert.equal(sum(rapsCharts['school-raps-by-category'].datasets[0].data),
     sum(Object.values(raps.schools[0].figures.concerns_by_category)));
+  const rapsAup = await page.$$eval('section[data-school="raps"] .acceptable-use table.compliance tbody tr', trs => trs.map(tr => tr.cells[0].textContent));
+  assert.ok(rapsAup.length > 0 && rapsAup.every(school => school === 'Ramsgate Arts Primary School'), `${rapsAup}`);
   const dslText = await page.textContent('body');
   assert.ok(dslText.includes('Ramsgate Arts Primary School'));
   for (const other of ['Chilton', 'Ramsgate Free School', 'Claremont', 'Trust overview']) {

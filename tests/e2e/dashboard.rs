@@ -67,6 +67,62 @@ fn concerns(dashboard: &Value) -> i64 {
         .sum()
 }
 
+/// Where each school's roster stands with its own policy, as reporting counts it from the log, is what
+/// the aup service itself says (`aup-compliance`, asked by the school's DSL); and the demo's grants and
+/// visitors are counted, none given without a current agreement.
+async fn acceptable_use_agrees_with_the_aup_service<G, F>(get: &G, token: &dyn Fn(&str) -> String)
+where
+    G: Fn(String, Option<String>) -> F,
+    F: std::future::Future<Output = Value>,
+{
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for trust in ["viking", "claremont"] {
+        let lead = token(&format!("{trust} trust_safeguarding_lead"));
+        loop {
+            let figures = get(
+                format!("/api/v1/trusts/{trust}/acceptable-use"),
+                Some(lead.clone()),
+            )
+            .await;
+            let mut differences = Vec::new();
+            for (school, counted) in figures["schools"].as_object().unwrap() {
+                let own = get(
+                    format!("/api/v1/schools/{school}/aup-compliance"),
+                    Some(token(&format!("{school} dsl"))),
+                )
+                .await;
+                let mut says = serde_json::Map::new();
+                for count in own["counts"].as_array().unwrap() {
+                    let audience = count["audience"].as_str().unwrap();
+                    let row = says.entry(audience).or_insert_with(|| serde_json::json!({}));
+                    row[count["standing"].as_str().unwrap()] = count["people"].clone();
+                }
+                if counted["compliance"] != Value::Object(says) || counted["unplaced"] != own["unplaced"] {
+                    differences.push(format!("{school}: reporting {counted} against aup {own}"));
+                }
+            }
+            let total = &figures["total"];
+            if differences.is_empty() && total["grants"]["in_force"].as_i64().unwrap() > 0 {
+                assert_eq!(total["grants"]["granted_without_agreement"], 0, "{figures}");
+                let visitors: i64 = total["visitors_by_month"]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .map(|n| n.as_i64().unwrap())
+                    .sum();
+                let schools = figures["schools"].as_object().unwrap().len() as i64;
+                assert!(visitors >= 2 * schools, "each school's demo visitors: {figures}");
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "reporting's acceptable use disagrees with the aup service after a minute: {differences:?} {figures}"
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_in_a_real_browser() {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -143,6 +199,8 @@ async fn the_dashboard_in_a_real_browser() {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+
+    acceptable_use_agrees_with_the_aup_service(&get, &token).await;
 
     let browser = Command::new("node")
         .arg(browser_tests().join("dashboard.mjs"))

@@ -171,10 +171,12 @@ async fn trust_level_answers(platform: &Platform) -> String {
         ("/api/v1/trusts/viking/cases", lead, json),
         ("/api/v1/trusts/viking/policy-reviews", lead, json),
         ("/api/v1/trusts/viking/filtering", lead, json),
+        ("/api/v1/trusts/viking/acceptable-use", lead, json),
         ("/api/v1/trusts/viking/dashboard", governor, json),
         (governors_report.as_str(), governor, json),
         (governors_report.as_str(), governor, "text/csv"),
         ("/api/v1/schools/raps/dashboard", "raps dsl", json),
+        ("/api/v1/schools/raps/acceptable-use", "raps dsl", json),
     ] {
         bodies.push_str(&platform.get(path, who, accept).await);
     }

@@ -153,6 +153,8 @@ def main(client_dir: str, base: str, tokens_file: str, document: str) -> int:
     call("filtering", "escalate_breach", "raps", breach_id, client=dsl, body=models.EscalateDocument(reason="Third time this week"))
     call("filtering", "resolve_breach", "raps", breach_id, client=dsl, body=models.ResolveDocument(outcome="Talked it through"))
     call("reporting", "get_trust_filtering", "viking", client=lead)
+    call("reporting", "get_trust_acceptable_use", "viking", client=lead)
+    call("reporting", "get_school_acceptable_use", "raps", client=dsl)
     # The DfE duties: a change through its four steps, the roles, a check, the annual review and its document.
     proposal = models.ProposalDocument(action="unblock", host="museum.example", reason="History archive")
     change_id = call("filtering", "propose_filter_change", "raps", client=technician, body=proposal).id

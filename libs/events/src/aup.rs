@@ -157,6 +157,35 @@ pub enum Audience {
     SocialMediaStaff,
 }
 
+impl Audience {
+    pub const ALL: [Audience; 9] = [
+        Audience::EyfsKs1,
+        Audience::Ks2,
+        Audience::Ks3To5,
+        Audience::SendLearners,
+        Audience::Staff,
+        Audience::ParentsCarers,
+        Audience::VisitorsVolunteers,
+        Audience::WifiUsers,
+        Audience::SocialMediaStaff,
+    ];
+
+    /// Its name on the log and in the API.
+    pub fn name(self) -> &'static str {
+        match self {
+            Audience::EyfsKs1 => "eyfs_ks1",
+            Audience::Ks2 => "ks2",
+            Audience::Ks3To5 => "ks3_5",
+            Audience::SendLearners => "send_learners",
+            Audience::Staff => "staff",
+            Audience::ParentsCarers => "parents_carers",
+            Audience::VisitorsVolunteers => "visitors_volunteers",
+            Audience::WifiUsers => "wifi_users",
+            Audience::SocialMediaStaff => "social_media_staff",
+        }
+    }
+}
+
 /// A version of an acceptable-use policy was published. A document is one audience's policy, either
 /// trust-wide (`school_id` absent) or one school's own; its versions are numbered from 1 and every
 /// one stays readable.
@@ -332,4 +361,16 @@ impl Event for VisitorAgreed {
     const TOPIC: &'static str = topics::AUP;
     const SUMMARY: &'static str =
         "A visitor agreed to the visitors' acceptable-use policy and was given a 24-hour Wi-Fi code.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Audience;
+
+    #[test]
+    fn an_audiences_name_is_its_json_name() {
+        for audience in Audience::ALL {
+            assert_eq!(serde_json::to_value(audience).unwrap(), audience.name());
+        }
+    }
 }

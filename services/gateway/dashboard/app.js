@@ -81,6 +81,15 @@ const total = values => values.reduce((sum, value) => sum + (typeof value === 'n
 // A sum as a governor may see it: "163+" where some of what it adds up was "<5".
 const totalShown = values => `${total(values)}${values.some(value => typeof value !== 'number') ? '+' : ''}`;
 
+/** A table of `rows` under the column heads `head`. */
+function table(className, head, rows) {
+  return el('table', { className }, el('thead', {}, el('tr', {}, ...head.map(text => el('th', { textContent: text })))),
+    el('tbody', {}, ...rows));
+}
+
+/** A row of cells holding `texts`. */
+const row = texts => el('tr', {}, ...texts.map(text => el('td', { textContent: text })));
+
 function monthsBetween(from, to) {
   const months = [];
   let [year, month] = from.split('-').map(Number);
@@ -176,8 +185,49 @@ async function trustView(trustId, lead) {
     })), true);
   trend(monthlyCanvas, dashboard, dashboard.total);
   ages(openCanvas, dashboard.total);
-  if (lead) await filteringView(trustId, dashboard);
-  else await governorsFilteringView(trustId);
+  if (lead) {
+    await filteringView(trustId, dashboard);
+    await acceptableUseView(trustId, dashboard);
+  } else {
+    await governorsSections(trustId);
+  }
+}
+
+const AUDIENCES = { eyfs_ks1: 'EYFS and KS1', ks2: 'KS2', ks3_5: 'KS3 to 5', send_learners: 'SEND learners', staff: 'Staff',
+  parents_carers: 'Parents and carers', visitors_volunteers: 'Visitors and volunteers', wifi_users: 'Wi-Fi users',
+  social_media_staff: 'Staff running social media' };
+const STANDINGS = { current: 'Current', due: 'Due to sign again', overdue: 'Overdue', missing: 'Never signed',
+  declined: 'Declined', no_policy: 'No policy in force' };
+
+/** Where each school's roster stands with its own acceptable-use policy today, the access on record
+ * and the period's visitors (`schools`: name and figures): exact for leads, suppressed for governors. */
+function acceptableUse(caption, schools, t) {
+  const standing = (figures, ...which) => Object.values(figures.compliance).flatMap(counts => which.map(w => counts[w] ?? 0));
+  const uncovered = standing(t, 'overdue', 'missing', 'declined', 'no_policy');
+  const compliance = schools.flatMap(({ name, figures }) => Object.entries(figures.compliance).map(([audience, counts]) =>
+    row([name, AUDIENCES[audience] ?? label(audience), ...Object.keys(STANDINGS).map(w => shown(counts[w]))])));
+  const access = schools.map(({ name, figures: { grants, visitors_by_month } }) =>
+    row([name, shown(grants.in_force), shown(grants.lapsed), shown(grants.granted_without_agreement), totalShown(Object.values(visitors_by_month))]));
+  return el('div', { className: 'acceptable-use' },
+    el('h2', { textContent: 'Acceptable use' }),
+    el('p', { className: 'period', textContent: caption }),
+    el('div', { className: 'tiles' },
+      tile(totalShown(standing(t, 'current', 'due')), 'covered by a current agreement'),
+      tile(totalShown(uncovered), 'not covered: overdue, never signed, declined', total(uncovered) !== 0),
+      tile(shown(t.grants.lapsed), 'grants lapsed: renew or revoke', t.grants.lapsed !== 0),
+      tile(shown(t.grants.granted_without_agreement), 'access given without an agreement', t.grants.granted_without_agreement !== 0),
+      tile(totalShown(Object.values(t.visitors_by_month)), 'visitors')),
+    table('compliance', ['School', 'Policy', ...Object.values(STANDINGS)], compliance),
+    table('access', ['School', 'Access in force', 'Lapsed', 'Given without an agreement', 'Visitors'], access));
+}
+
+async function acceptableUseView(trustId, dashboard) {
+  const figures = await api(`/api/v1/trusts/${encodeURIComponent(trustId)}/acceptable-use${periodQuery()}`);
+  const section = el('section', { className: 'view' });
+  section.dataset.acceptableUse = trustId;
+  const schools = dashboard.schools.map(({ school_id, name }) => ({ name, figures: figures.schools[school_id] }));
+  section.append(acceptableUse(`Standing and access today; visitors ${figures.from} to ${figures.to}`, schools, figures.total));
+  views.append(section);
 }
 
 /** Filtering breaches across the trust's schools, and where each school stands with its DfE duties
@@ -211,10 +261,20 @@ async function filteringView(trustId, dashboard) {
   })), true);
 }
 
+/** The governors' termly report's filtering and acceptable use. */
+async function governorsSections(trustId) {
+  const report = await api(`/api/v1/trusts/${encodeURIComponent(trustId)}/reports/governors?term=${term ?? recentTerms()[0]}`);
+  governorsFilteringView(trustId, report);
+  const section = el('section', { className: 'view' });
+  section.dataset.acceptableUse = trustId;
+  const { schools, total: t } = report.acceptable_use;
+  section.append(acceptableUse(`Standing and access today; visitors ${report.from} to ${report.to}`, schools, t));
+  views.append(section);
+}
+
 /** Filtering for the trust's governors, from their termly report: the term's breaches, suppressed as
  * the concerns' figures are, and where each school stands with the filtering duties they oversee. */
-async function governorsFilteringView(trustId) {
-  const report = await api(`/api/v1/trusts/${encodeURIComponent(trustId)}/reports/governors?term=${term ?? recentTerms()[0]}`);
+function governorsFilteringView(trustId, report) {
   const { schools, total: t } = report.filtering;
   const section = el('section', { className: 'view' });
   section.dataset.filtering = trustId;
@@ -232,8 +292,7 @@ async function governorsFilteringView(trustId) {
       tile(shown(t.open), 'open now'),
       tile(shown(t.overdue_triage), 'triage overdue', overdue(t.overdue_triage)),
       tile(shown(t.overdue_parents), 'parents not told in time', overdue(t.overdue_parents))),
-    el('table', { className: 'schools' }, el('thead', {}, el('tr', {}, ...head.map(text => el('th', { textContent: text })))),
-      el('tbody', {}, ...rows)),
+    table('schools', head, rows),
     dutiesTable(schools, Object.fromEntries(schools.map(s => [s.school_id, s.duties]))));
   views.append(section);
 }
@@ -251,8 +310,7 @@ function patternList(patterns, names) {
     ...[`${p.first_seen.slice(0, 10)} to ${p.last_seen.slice(0, 10)}`, p.kind === 'host' ? `host ${p.reference}` : `alerts: ${label(p.reference)}`,
       label(p.category), p.schools.map(id => names[id] ?? id).join(', '), String(p.breaches)]
       .map(text => el('td', { textContent: text }))));
-  box.append(el('table', { className: 'patterns' }, el('thead', {}, el('tr', {}, ...head.map(text => el('th', { textContent: text })))),
-    el('tbody', {}, ...rows)));
+  box.append(table('patterns', head, rows));
   return box;
 }
 
@@ -269,8 +327,7 @@ function dutiesTable(schools, duties) {
       el('td', { className: duty.review === 'current' ? '' : 'flag', textContent: review }),
       el('td', { textContent: String(duty.changes_awaiting) }));
   });
-  return el('table', { className: 'duties' }, el('thead', {}, el('tr', {}, ...head.map(text => el('th', { textContent: text })))),
-    el('tbody', {}, ...rows));
+  return table('duties', head, rows);
 }
 
 function schoolTable(dashboard, lead) {
@@ -284,8 +341,7 @@ function schoolTable(dashboard, lead) {
       shown(figures.overdue_acknowledgements), shown(figures.overdue_steps), median == null ? '–' : `${Math.round(median)} min`]
       .map(text => el('td', { textContent: text })), el('td', {}, view));
   });
-  return el('table', { className: 'schools' }, el('thead', {}, el('tr', {}, ...head.map(text => el('th', { textContent: text })))),
-    el('tbody', {}, ...rows));
+  return table('schools', head, rows);
 }
 
 async function overdueList(trustId, dashboard) {
@@ -303,13 +359,13 @@ async function overdueList(trustId, dashboard) {
     el('td', { className: 'flag', textContent: [item.acknowledgement_overdue ? 'acknowledgement' : null,
       item.overdue_steps ? `${item.overdue_steps} step${item.overdue_steps > 1 ? 's' : ''}` : null].filter(Boolean).join(', ') }),
     el('td', { textContent: item.escalated ? 'yes: the school shared it' : '' })));
-  box.append(el('table', { className: 'cases' }, el('thead', {}, el('tr', {}, ...head.map(text => el('th', { textContent: text })))),
-    el('tbody', {}, ...rows)));
+  box.append(table('cases', head, rows));
   return box;
 }
 
 async function schoolView(schoolId) {
   const dashboard = await api(`/api/v1/schools/${encodeURIComponent(schoolId)}/dashboard${periodQuery()}`);
+  const agreements = await api(`/api/v1/schools/${encodeURIComponent(schoolId)}/acceptable-use${periodQuery()}`);
   showPeriod(dashboard);
   const [{ name, figures }] = dashboard.schools;
   views.querySelector(`section[data-school="${CSS.escape(schoolId)}"]`)?.remove();
@@ -322,7 +378,9 @@ async function schoolView(schoolId) {
     el('h2', { textContent: name }),
     el('p', { className: 'period', textContent: `${dashboard.from} to ${dashboard.to}` }),
     tiles(figures),
-    el('div', { className: 'charts' }, byCategory, monthly, open));
+    el('div', { className: 'charts' }, byCategory, monthly, open),
+    acceptableUse(`Standing and access today; visitors ${agreements.from} to ${agreements.to}`,
+      [{ name, figures: agreements.schools[schoolId] }], agreements.total));
   views.append(section);
   const categories = Object.keys(figures.concerns_by_category).sort();
   draw(byCategoryCanvas, 'bar', categories.map(label), [{

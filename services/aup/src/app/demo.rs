@@ -1,7 +1,8 @@
 //! A demo roster and a year of agreements for `trustsafe dev`, written through the same cores as live
 //! ones: each school's MIS syncs made-up pupils (valid UPNs), their parents and staff; each trust
 //! publishes its policies, in force for most of a year; the school's staff enter the paper forms that
-//! came back. Run at every start: the roster sync changes nothing the second time, and policies and
+//! came back; the technician gives the covered staff and older pupils the learning platform, and a
+//! few visitors sign in at reception. Run at every start: the roster sync changes nothing the second time, and policies and
 //! agreements are written only where there are none yet.
 
 use chrono::{DateTime, Days, Duration, Utc};
@@ -14,11 +15,13 @@ use trustsafe_eventstore::EventStore;
 use trustsafe_servicekit::{HostConfig, SchoolScope, TrustScope};
 
 use crate::SERVICE;
+use crate::app::access::Access;
+use crate::app::error::AupError;
 use crate::app::policies::{NewAgreement, Policies};
 use crate::app::roster::{Roster, RosterBatch};
 use crate::domain::documents::Draft;
 use crate::domain::upn::with_check_letter;
-use crate::store::{PeopleStore, PolicyStore};
+use crate::store::{AccessStore, PeopleStore, PolicyStore};
 
 const FORENAMES: [&str; 12] = [
     "Alex", "Sam", "Jo", "Charlie", "Robin", "Frankie", "Jamie", "Kit", "Morgan", "Riley", "Ash", "Remy",
@@ -87,7 +90,17 @@ pub async fn seed(config: &HostConfig, now: DateTime<Utc>) -> anyhow::Result<usi
     let events = EventStore::new(pool.clone(), SERVICE.source());
     let people = PeopleStore::new(events.clone());
     let roster = Roster::new(people.clone(), config.pseudonyms.clone());
-    let policies = Policies::new(people, PolicyStore::new(events), config.pseudonyms.clone());
+    let policies = std::sync::Arc::new(Policies::new(
+        people,
+        PolicyStore::new(events.clone()),
+        config.pseudonyms.clone(),
+    ));
+    let access = Access::new(
+        AccessStore::new(events.clone()),
+        policies.clone(),
+        PolicyStore::new(events),
+        config.pseudonyms.clone(),
+    );
     let in_force_since = now.date_naive() - Days::new(330);
     for trust in &config.tenancy.trusts {
         let lead = caller(
@@ -165,6 +178,12 @@ pub async fn seed(config: &HostConfig, now: DateTime<Utc>) -> anyhow::Result<usi
             Grants::of(&[(school_id, SchoolRole::Staff)], &[]),
         );
         let office = SchoolScope::admit(&config.tenancy, staff, school_id).expect("the school's own staff");
+        let technician = caller(
+            &format!("demo-{school_id}-technician"),
+            Grants::of(&[(school_id, SchoolRole::Technician)], &[]),
+        );
+        let technician =
+            SchoolScope::admit(&config.tenancy, technician, school_id).expect("the school's own technician");
         let mut rng = StdRng::seed_from_u64(0x6175_7000 + n as u64);
         for (k, result) in report.results.iter().enumerate() {
             let (Some(person_id), Some(kind)) = (result.person_id, result.kind) else {
@@ -201,6 +220,22 @@ pub async fn seed(config: &HostConfig, now: DateTime<Utc>) -> anyhow::Result<usi
             };
             policies.agree(&office, answer).await?;
             written += 1;
+            if decision == Decision::Agreed && matches!(audience, Audience::Staff | Audience::Ks2) {
+                match access.grant(&technician, person_id, "Learning platform").await {
+                    // A form signed nearly a year ago may already be overdue: no access for them.
+                    Ok(_) | Err(AupError::Refused(_)) => {}
+                    Err(err) => return Err(err.into()),
+                }
+            }
+        }
+        for visitor in 0..2 + n % 3 {
+            access
+                .welcome(
+                    &office,
+                    &format!("Visitor {visitor} (demo)"),
+                    Some("Demo Supplies Ltd"),
+                )
+                .await?;
         }
     }
     pool.close().await;

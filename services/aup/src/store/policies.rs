@@ -15,14 +15,6 @@ fn agreement_stream(id: Uuid) -> String {
     format!("agreement-{id}")
 }
 
-/// An audience as the tables spell it (its JSON name).
-pub fn audience_text(audience: Audience) -> String {
-    serde_json::to_value(audience)
-        .ok()
-        .and_then(|value| value.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 fn decode<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, StoreError> {
     serde_json::from_value(value).map_err(|err| StoreError::Corrupt(err.to_string()))
 }
@@ -64,7 +56,7 @@ impl PolicyStore {
         )
         .bind(trust_id)
         .bind(school_id)
-        .bind(audience_text(audience))
+        .bind(audience.name())
         .fetch_optional(tx)
         .await?)
     }
@@ -84,7 +76,7 @@ impl PolicyStore {
             .bind(published.document_id)
             .bind(&context.trust_id)
             .bind(&published.school_id)
-            .bind(audience_text(published.audience))
+            .bind(published.audience.name())
             .execute(&mut *tx)
             .await
             .map_err(StoreError::from)?;
@@ -146,7 +138,7 @@ impl PolicyStore {
         .bind(agreement.agreement_id)
         .bind(agreement.person_id)
         .bind(&context.school_id)
-        .bind(audience_text(agreement.audience))
+        .bind(agreement.audience.name())
         .bind(agreement.signed_at)
         .bind(serde_json::to_value(agreement).map_err(|err| StoreError::Corrupt(err.to_string()))?)
         .bind(recorded_by)

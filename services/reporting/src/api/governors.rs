@@ -1,5 +1,5 @@
 //! The governors' termly report: figures only, small counts suppressed, as JSON or CSV: the concerns,
-//! the filtering breaches, and where each school stands with its filtering duties.
+//! the filtering breaches, where each school stands with its filtering duties, and acceptable use.
 
 use actix_web::get;
 use actix_web::http::header;
@@ -12,8 +12,10 @@ use trustsafe_servicekit::policy::TrustReaders;
 use trustsafe_servicekit::{Tenancy, TrustScope};
 use utoipa::ToSchema;
 
+use super::acceptable_use::AcceptableUseFiguresView;
 use super::figures::DashboardView;
 use super::filtering::{BreachFiguresView, DutyStandingView};
+use crate::app::acceptable_use::acceptable_use_figures;
 use crate::app::breaches::{breach_figures, duty_standing};
 use crate::app::figures::report;
 use crate::domain::audience::Audience;
@@ -34,6 +36,22 @@ pub struct GovernorsReport {
     #[serde(flatten)]
     pub figures: DashboardView,
     pub filtering: GovernorsFiltering,
+    pub acceptable_use: GovernorsAcceptableUse,
+}
+
+/// Where each school's roster stands with its acceptable-use policy (today), access on record, and the
+/// term's visitors, suppressed as everything here is.
+#[derive(Serialize, ToSchema)]
+pub struct GovernorsAcceptableUse {
+    pub schools: Vec<SchoolAcceptableUse>,
+    pub total: AcceptableUseFiguresView,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SchoolAcceptableUse {
+    pub school_id: String,
+    pub name: String,
+    pub figures: AcceptableUseFiguresView,
 }
 
 /// Filtering breaches first seen in the term (open and overdue: now), suppressed as the concerns'
@@ -52,8 +70,9 @@ pub struct SchoolFiltering {
     pub duties: DutyStandingView,
 }
 
-/// The rows of the CSV: one per figure and key, for each school and the total. Filtering's figures
-/// are named `filtering.…`, the duties `filtering_duties.…`.
+/// The rows of the CSV: one per figure and key (a nested key as `ks2/current`), for each school and
+/// the total. Filtering's figures are named `filtering.…`, the duties `filtering_duties.…`, acceptable
+/// use `acceptable_use.…`.
 fn csv(report: &GovernorsReport) -> Result<Vec<u8>, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(["school_id", "school", "figure", "key", "value"])?;
@@ -95,15 +114,45 @@ fn csv(report: &GovernorsReport) -> Result<Vec<u8>, csv::Error> {
         "filtering.",
         json(&report.filtering.total),
     )];
-    for (school_id, school, prefix, figures) in concerns.chain(filtering).chain(filtering_total) {
+    let acceptable_use = report
+        .acceptable_use
+        .schools
+        .iter()
+        .map(|school| {
+            (
+                school.school_id.as_str(),
+                school.name.as_str(),
+                "acceptable_use.",
+                json(&school.figures),
+            )
+        })
+        .chain([(
+            "total",
+            "All schools",
+            "acceptable_use.",
+            json(&report.acceptable_use.total),
+        )]);
+    let sections = concerns
+        .chain(filtering)
+        .chain(filtering_total)
+        .chain(acceptable_use);
+    for (school_id, school, prefix, figures) in sections {
         for (figure, value) in figures.as_object().into_iter().flatten() {
             let figure = format!("{prefix}{figure}");
             let mut row = |key: &str, value: &Value| {
                 writer.write_record([school_id, school, figure.as_str(), key, cell(value).as_str()])
             };
-            match value {
-                Value::Object(by_key) => by_key.iter().try_for_each(|(key, value)| row(key, value))?,
-                other => row("", other)?,
+            let Value::Object(by_key) = value else {
+                row("", value)?;
+                continue;
+            };
+            for (key, value) in by_key {
+                match value {
+                    Value::Object(by_subkey) => by_subkey
+                        .iter()
+                        .try_for_each(|(subkey, value)| row(&format!("{key}/{subkey}"), value))?,
+                    other => row(key, other)?,
+                }
             }
         }
     }
@@ -169,11 +218,29 @@ pub async fn governors_report(
             .collect(),
         total: total.into(),
     };
+    let (mut acceptable, total) =
+        acceptable_use_figures(&pool, &scope.trust_id, &schools, period, detail).await?;
+    let acceptable_use = GovernorsAcceptableUse {
+        schools: figures
+            .schools
+            .iter()
+            .map(|school| SchoolAcceptableUse {
+                school_id: school.school_id.clone(),
+                name: school.name.clone(),
+                figures: acceptable
+                    .remove(&school.school_id)
+                    .expect("every school is counted")
+                    .into(),
+            })
+            .collect(),
+        total: total.into(),
+    };
     let report = GovernorsReport {
         trust_id: scope.trust_id.clone(),
         term,
         figures,
         filtering,
+        acceptable_use,
     };
     if !accepts_csv(&req) {
         return Ok(HttpResponse::Ok().json(report));

@@ -1,5 +1,6 @@
 //! The reporting API: figures only. This service holds no names and no narrative.
 
+mod acceptable_use;
 mod cases;
 mod dashboards;
 mod figures;
@@ -20,7 +21,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(cases::cases)
         .service(governors::governors_report)
         .service(policy_reviews::list)
-        .service(filtering::trust_filtering);
+        .service(filtering::trust_filtering)
+        .service(acceptable_use::trust_acceptable_use)
+        .service(acceptable_use::school_acceptable_use);
 }
 
 /// The document's tags and shared schemas; the paths come from [`routes`].

@@ -1,6 +1,7 @@
 //! Reporting's core: the read model's projection, and the figures and case list read from it by
 //! the rules in `domain`. Handlers in `api` call these and write the answer.
 
+pub mod acceptable_use;
 pub mod breaches;
 pub mod cases;
 pub mod figures;

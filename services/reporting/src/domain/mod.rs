@@ -2,6 +2,7 @@
 //! shown to whom, and what the case list and policy reviews say. No IO: the store reads, the API
 //! answers.
 
+pub mod acceptable_use;
 pub mod acknowledgement;
 pub mod audience;
 pub mod breaches;

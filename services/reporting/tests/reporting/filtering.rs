@@ -1,8 +1,6 @@
 //! Filtering breaches from the shared log, counted for the trust's safeguarding lead without naming
 //! anyone: by school, category, severity and month; open and overdue; parents told in time.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use trustsafe_auth::{SchoolRole, TrustRole};
@@ -124,21 +122,6 @@ impl Breach {
     }
 }
 
-async fn applied(app: &TestApp, events: i64) {
-    for _ in 0..300 {
-        let done: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM processed_events WHERE consumer = 'reporting.breaches'")
-                .fetch_one(&app.pool)
-                .await
-                .unwrap();
-        if done >= events {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the breaches were not applied within 30 s");
-}
-
 #[tokio::test]
 async fn the_trust_lead_sees_each_schools_breaches_and_what_is_overdue() {
     let app = TestApp::spawn().await;
@@ -167,7 +150,7 @@ async fn the_trust_lead_sees_each_schools_breaches_and_what_is_overdue() {
     ];
     let records: Vec<KafkaRecord> = breaches.iter().flat_map(|breach| breach.events.clone()).collect();
     trustsafe_testkit::produce(app.broker.log(), topics::FILTERING, &records).await;
-    applied(&app, records.len() as i64).await;
+    app.applied_by("reporting.breaches", records.len() as i64).await;
 
     let lead = app.trust_token("viking-lead", "viking", TrustRole::TrustSafeguardingLead);
     let figures = app.json("/api/v1/trusts/viking/filtering", &lead).await;
@@ -315,7 +298,7 @@ async fn the_trust_lead_sees_where_each_school_stands_with_its_filtering_duties(
         duty("chilton", "filter-checks-chilton", 1, &check(now - days(130))),
     ];
     trustsafe_testkit::produce(app.broker.log(), topics::FILTERING, &records).await;
-    applied(&app, records.len() as i64).await;
+    app.applied_by("reporting.breaches", records.len() as i64).await;
 
     let lead = app.trust_token("viking-lead", "viking", TrustRole::TrustSafeguardingLead);
     let figures = app.json("/api/v1/trusts/viking/filtering", &lead).await;
@@ -367,7 +350,7 @@ async fn the_same_host_or_alert_at_two_schools_within_a_week_is_shown_without_na
     ];
     let records: Vec<KafkaRecord> = breaches.iter().flat_map(|breach| breach.events.clone()).collect();
     trustsafe_testkit::produce(app.broker.log(), topics::FILTERING, &records).await;
-    applied(&app, records.len() as i64).await;
+    app.applied_by("reporting.breaches", records.len() as i64).await;
 
     let lead = app.trust_token("viking-lead", "viking", TrustRole::TrustSafeguardingLead);
     let figures = app
@@ -420,7 +403,7 @@ async fn the_governors_report_shows_the_terms_filtering_with_small_counts_suppre
         },
     ));
     trustsafe_testkit::produce(app.broker.log(), topics::FILTERING, &records).await;
-    applied(&app, records.len() as i64).await;
+    app.applied_by("reporting.breaches", records.len() as i64).await;
 
     let governor = app.trust_token("viking-governor", "viking", TrustRole::TrustGovernor);
     let (term, _, _) = crate::governors::this_term();

@@ -37,21 +37,25 @@ impl TestApp {
         testkit::produce(self.broker.log(), topics::INCIDENT, records).await;
     }
 
-    /// Waits until the read model has handled `events` distinct events.
+    /// Waits until the read model of the concerns has handled `events` distinct events.
     pub async fn applied(&self, events: i64) {
+        self.applied_by("reporting.concerns", events).await;
+    }
+
+    /// Waits until `consumer` has handled `events` distinct events.
+    pub async fn applied_by(&self, consumer: &str, events: i64) {
         for _ in 0..300 {
-            let done: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM processed_events WHERE consumer = 'reporting.concerns'",
-            )
-            .fetch_one(&self.pool)
-            .await
-            .unwrap();
+            let done: i64 = sqlx::query_scalar("SELECT count(*) FROM processed_events WHERE consumer = $1")
+                .bind(consumer)
+                .fetch_one(&self.pool)
+                .await
+                .unwrap();
             if done >= events {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("the read model did not apply {events} events within 30 s");
+        panic!("{consumer} did not apply {events} events within 30 s");
     }
 }
 

@@ -3,14 +3,16 @@
 //! worked out: a total beside a suppressed part, another breakdown of the same records beside a
 //! suppressed one, or a median of fewer than five cases ("withheld"). With whole terms only (no
 //! overlapping periods to subtract, `periods`), what a governor sees cannot be added up or taken
-//! apart into a small count. The rules are written here once; `concerns` and `breaches` apply them
-//! to their figures.
+//! apart into a small count. The rules are written here once; `concerns`, `breaches` and
+//! `acceptable_use` apply them to their figures.
 
+mod acceptable_use;
 mod breaches;
 mod concerns;
 
 use std::collections::BTreeMap;
 
+pub use acceptable_use::ShownAcceptableUse;
 pub use breaches::ShownBreaches;
 pub use concerns::{AGE_BANDS, Figures, Shown};
 
