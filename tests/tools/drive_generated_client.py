@@ -101,6 +101,13 @@ def main(client_dir: str, base: str, tokens_file: str, document: str) -> int:
     call("acceptable_use", "list_aup_versions", "raps", "ks2", client=staff)
     answer = models.AgreementDocument.from_dict({"person_id": str(pupil), "audience": "ks2", "decision": "agreed"})
     call("acceptable_use", "record_agreement", "raps", client=staff, body=answer)
+    types = importlib.import_module(f"{package}.types")
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    export = f"Time,Username,Action\n{now},gen.pupil,Accepted\n".encode()
+    call(
+        "acceptable_use", "import_acceptances", "raps", client=dsl, system="smoothwall_monitor",
+        body=types.File(payload=io.BytesIO(export), file_name="aup.csv", mime_type="application/octet-stream"),
+    )
     call("acceptable_use", "person_aup_status", "raps", pupil, client=mis)
     call("acceptable_use", "person_agreements", "raps", pupil, client=dsl)
     call("acceptable_use", "aup_compliance", "raps", client=mis)
@@ -122,7 +129,6 @@ def main(client_dir: str, base: str, tokens_file: str, document: str) -> int:
         f"http://casino.example/{n} gen.pupil HIER_NONE/- text/html\n"
         for n in range(9)
     ).encode()
-    types = importlib.import_module(f"{package}.types")
     call(
         "filtering", "upload_filter_log", "raps", client=feed, format_=models.Format("squid"),
         body=types.File(payload=io.BytesIO(log), file_name="access.log", mime_type="application/octet-stream"),

@@ -242,8 +242,46 @@ pub enum Signer {
     ParentOrCarer { parent_id: Uuid },
 }
 
-/// A person agreed to (or declined) a version of their audience's policy. Who recorded it (the
-/// person, or a member of staff entering a paper form) is the event's actor.
+/// How an answer came to be on record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", tag = "by")]
+pub enum AgreementSource {
+    /// Given in trustsafe, as it was recorded.
+    AsGiven,
+    /// Entered by a member of staff from a signed paper form.
+    PaperForm,
+    /// Imported from the export of a system that collected it (the line of the export it was on).
+    Imported { system: AcceptanceSystem, line: u64 },
+}
+
+/// A system that collects acceptances of an acceptable-use policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AcceptanceSystem {
+    /// Smoothwall Monitor's log-on AUP (accept or decline at every log-on).
+    SmoothwallMonitor,
+    /// Microsoft Entra ID's Terms of Use.
+    EntraTermsOfUse,
+}
+
+impl AcceptanceSystem {
+    pub const ALL: [AcceptanceSystem; 2] = [
+        AcceptanceSystem::SmoothwallMonitor,
+        AcceptanceSystem::EntraTermsOfUse,
+    ];
+
+    /// Its name on the log and in the API.
+    pub fn name(self) -> &'static str {
+        match self {
+            AcceptanceSystem::SmoothwallMonitor => "smoothwall_monitor",
+            AcceptanceSystem::EntraTermsOfUse => "entra_terms_of_use",
+        }
+    }
+}
+
+/// A person agreed to (or declined) a version of their audience's policy, and how the answer came
+/// to be on record. Who recorded it (the person, or a member of staff entering or importing it) is
+/// the event's actor.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgreementRecorded {
@@ -254,17 +292,73 @@ pub struct AgreementRecorded {
     pub version: i32,
     pub decision: Decision,
     pub signer: Signer,
-    /// Entered by a member of staff from a signed paper form.
-    pub on_paper: bool,
-    /// When it was signed (a paper form's date may be earlier than its entry).
+    pub source: AgreementSource,
+    /// When it was signed (a paper form's date, or an imported line's, may be earlier than its entry).
     pub signed_at: DateTime<Utc>,
 }
 
+impl AgreementRecorded {
+    /// The event of either version (v1 upcast).
+    pub fn read(envelope: &crate::Envelope) -> Result<Self, crate::DecodeError> {
+        if envelope.event_type == AgreementRecordedV1::TYPE {
+            return envelope.decode::<AgreementRecordedV1>().map(Self::from);
+        }
+        envelope.decode()
+    }
+
+    /// Whether `event_type` is an answer of either version.
+    pub fn is(event_type: &str) -> bool {
+        event_type == Self::TYPE || event_type == AgreementRecordedV1::TYPE
+    }
+}
+
 impl Event for AgreementRecorded {
+    const TYPE: &'static str = "aup.agreement_recorded.v2";
+    const TOPIC: &'static str = topics::AUP;
+    const SUMMARY: &'static str = "A person agreed to, or declined, a version of their audience's acceptable-use policy: as given, from a paper form, or imported from another system.";
+}
+
+/// Superseded by [`AgreementRecorded`] (v2), which says whether an answer was imported and from what.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgreementRecordedV1 {
+    pub agreement_id: Uuid,
+    pub person_id: Uuid,
+    pub audience: Audience,
+    pub document_id: Uuid,
+    pub version: i32,
+    pub decision: Decision,
+    pub signer: Signer,
+    /// Entered by a member of staff from a signed paper form.
+    pub on_paper: bool,
+    pub signed_at: DateTime<Utc>,
+}
+
+impl From<AgreementRecordedV1> for AgreementRecorded {
+    fn from(v1: AgreementRecordedV1) -> Self {
+        Self {
+            agreement_id: v1.agreement_id,
+            person_id: v1.person_id,
+            audience: v1.audience,
+            document_id: v1.document_id,
+            version: v1.version,
+            decision: v1.decision,
+            signer: v1.signer,
+            source: if v1.on_paper {
+                AgreementSource::PaperForm
+            } else {
+                AgreementSource::AsGiven
+            },
+            signed_at: v1.signed_at,
+        }
+    }
+}
+
+impl Event for AgreementRecordedV1 {
     const TYPE: &'static str = "aup.agreement_recorded.v1";
     const TOPIC: &'static str = topics::AUP;
-    const SUMMARY: &'static str =
-        "A person agreed to, or declined, a version of their audience's acceptable-use policy.";
+    const SUMMARY: &'static str = "Superseded by aup.agreement_recorded.v2 (it could not say an answer was imported): a person agreed to, or declined, a version of their audience's acceptable-use policy.";
+    const SUPERSEDED_BY: Option<&'static str> = Some("aup.agreement_recorded.v2");
 }
 
 /// A person was given access to a system or device, having a current agreement. Who gave it is the

@@ -72,6 +72,7 @@ pub fn catalog() -> Vec<EventKind> {
         kind::<aup::PersonRecorded>(),
         kind::<aup::PersonRemoved>(),
         kind::<aup::AupPublished>(),
+        kind::<aup::AgreementRecordedV1>(),
         kind::<aup::AgreementRecorded>(),
         kind::<aup::AccessGranted>(),
         kind::<aup::AccessRevoked>(),

@@ -17,6 +17,7 @@ use utoipa::OpenApi;
 pub use app::demo;
 
 use crate::app::access::Access;
+use crate::app::imports::Imports;
 use crate::app::policies::Policies;
 use crate::app::roster::Roster;
 use crate::store::{AccessStore, PeopleStore, PolicyStore};
@@ -37,7 +38,16 @@ async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
     let people = PeopleStore::new(base.store.clone());
     let roster = web::Data::new(Roster::new(people.clone(), config.pseudonyms.clone()));
     let versions = PolicyStore::new(base.store.clone());
-    let policies = web::Data::new(Policies::new(people, versions.clone(), config.pseudonyms.clone()));
+    let policies = web::Data::new(Policies::new(
+        people.clone(),
+        versions.clone(),
+        config.pseudonyms.clone(),
+    ));
+    let imports = web::Data::new(Imports::new(
+        people,
+        versions.clone(),
+        policies.clone().into_inner(),
+    ));
     let access = web::Data::new(Access::new(
         AccessStore::new(base.store.clone()),
         policies.clone().into_inner(),
@@ -47,7 +57,8 @@ async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
     base.serve(move |cfg| {
         cfg.app_data(roster.clone())
             .app_data(policies.clone())
-            .app_data(access.clone());
+            .app_data(access.clone())
+            .app_data(imports.clone());
     })
     .await
 }

@@ -1,6 +1,7 @@
 //! The HTTP API: thin handlers over `app`, each carrying its route and its document.
 
 mod access;
+mod imports;
 mod people;
 mod policies;
 mod views;
@@ -42,6 +43,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(policies::in_force)
         .service(policies::versions)
         .service(policies::agree)
+        .service(imports::import_acceptances)
         .service(policies::status)
         .service(policies::answers)
         .service(policies::compliance)

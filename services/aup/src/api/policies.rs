@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
-use trustsafe_events::aup::{Audience, Decision, Signer};
+use trustsafe_events::aup::{AgreementSource, Audience, Decision, Signer};
 use trustsafe_problem::{Kind, Problem};
 use trustsafe_servicekit::SchoolScope;
 use trustsafe_servicekit::TrustScope;
@@ -192,7 +192,11 @@ pub async fn agree(
                 audience: answer.audience,
                 decision: answer.decision,
                 signer: answer.signer.unwrap_or(Signer::Themselves),
-                on_paper: answer.on_paper,
+                source: if answer.on_paper {
+                    AgreementSource::PaperForm
+                } else {
+                    AgreementSource::AsGiven
+                },
                 signed_at: answer.signed_at,
                 version: answer.version,
             },

@@ -4,7 +4,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use trustsafe_events::Envelope;
 use trustsafe_events::aup::{
-    AgreementRecorded, Audience, AupPublished, ChildLink, PersonRecorded, PersonRemoved, RosterKind, Signer,
+    AgreementRecorded, AgreementSource, Audience, AupPublished, ChildLink, PersonRecorded, PersonRemoved,
+    RosterKind, Signer,
 };
 use trustsafe_problem::{Kind, Problem};
 use utoipa::ToSchema;
@@ -348,10 +349,21 @@ pub struct AgreementView {
     pub decision: trustsafe_events::aup::Decision,
     /// The parent or carer who signed for the child, if one did.
     pub signed_by_parent: Option<Uuid>,
+    /// Entered from a signed paper form.
     pub on_paper: bool,
+    /// Imported from another system's export: `smoothwall_monitor` or `entra_terms_of_use`, and the
+    /// line of the export.
+    pub imported_from: Option<ImportedFromView>,
     pub signed_at: DateTime<Utc>,
     /// Who entered it (their token subject).
     pub recorded_by: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportedFromView {
+    #[schema(example = "smoothwall_monitor")]
+    pub system: &'static str,
+    pub line: u64,
 }
 
 impl AgreementView {
@@ -367,7 +379,14 @@ impl AgreementView {
                 Signer::ParentOrCarer { parent_id } => Some(parent_id),
                 Signer::Themselves => None,
             },
-            on_paper: agreement.on_paper,
+            on_paper: agreement.source == AgreementSource::PaperForm,
+            imported_from: match agreement.source {
+                AgreementSource::Imported { system, line } => Some(ImportedFromView {
+                    system: system.name(),
+                    line,
+                }),
+                _ => None,
+            },
             signed_at: agreement.signed_at,
             recorded_by,
         }

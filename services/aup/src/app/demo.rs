@@ -10,7 +10,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use trustsafe_auth::{Caller, Grants, SchoolRole, Scope, TrustRole};
-use trustsafe_events::aup::{Audience, Decision, RosterKind, Signer};
+use trustsafe_events::aup::{AgreementSource, Audience, Decision, RosterKind, Signer};
 use trustsafe_eventstore::EventStore;
 use trustsafe_servicekit::{HostConfig, SchoolScope, TrustScope};
 
@@ -214,7 +214,7 @@ pub async fn seed(config: &HostConfig, now: DateTime<Utc>) -> anyhow::Result<usi
                 audience,
                 decision,
                 signer,
-                on_paper: true,
+                source: AgreementSource::PaperForm,
                 signed_at: Some(now - Duration::days(days_ago)),
                 version: None,
             };

@@ -4,5 +4,6 @@
 pub mod access;
 pub mod demo;
 pub mod error;
+pub mod imports;
 pub mod policies;
 pub mod roster;

@@ -8,7 +8,9 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 use trustsafe_auth::{Caller, Scope};
 use trustsafe_events::Actor;
-use trustsafe_events::aup::{AgreementRecorded, Audience, AupPublished, AupText, Decision, Signer};
+use trustsafe_events::aup::{
+    AgreementRecorded, AgreementSource, Audience, AupPublished, AupText, Decision, Signer,
+};
 use trustsafe_eventstore::AppendContext;
 use trustsafe_servicekit::scope::policy::{AnyGrant, AnyRole, SafeguardingLeads, TrustLead};
 use trustsafe_servicekit::{PseudonymKey, Purpose, SchoolScope, TrustScope};
@@ -27,14 +29,14 @@ pub struct NewAgreement {
     pub audience: Audience,
     pub decision: Decision,
     pub signer: Signer,
-    pub on_paper: bool,
+    pub source: AgreementSource,
     pub signed_at: Option<DateTime<Utc>>,
     /// The version the reader was shown: refused if another is in force.
     pub version: Option<i32>,
 }
 
-/// How far back a paper form may be dated.
-const PAPER_FORMS_WITHIN_DAYS: i64 = 366;
+/// How far back an answer entered after it was given (a paper form, an import) may be dated.
+const ENTERED_LATER_WITHIN_DAYS: i64 = 366;
 
 /// Where one person stands with one policy.
 #[derive(Clone, Debug)]
@@ -210,15 +212,15 @@ impl Policies {
         if signed_at > now + Duration::minutes(5) {
             return Err(AupError::Invalid(vec![issue("signed_at", "is in the future")]));
         }
-        if !new.on_paper && now - signed_at > Duration::hours(1) {
+        if new.source == AgreementSource::AsGiven && now - signed_at > Duration::hours(1) {
             return Err(AupError::Invalid(vec![issue(
                 "signed_at",
                 "is more than an hour ago: only a paper form is entered after it was signed (on_paper)",
             )]));
         }
-        if now - signed_at > Duration::days(PAPER_FORMS_WITHIN_DAYS) {
+        if now - signed_at > Duration::days(ENTERED_LATER_WITHIN_DAYS) {
             return Err(AupError::Refused(
-                "A paper form more than a year old no longer counts: ask them to sign again.".into(),
+                "An answer more than a year old no longer counts: ask them to sign again.".into(),
             ));
         }
         let person = self
@@ -260,7 +262,7 @@ impl Policies {
             version: in_force.version,
             decision: new.decision,
             signer: new.signer,
-            on_paper: new.on_paper,
+            source: new.source,
             signed_at,
         };
         let context = self.context(&scope.caller, &scope.trust_id, Some(&scope.school_id), "staff");

@@ -187,7 +187,7 @@ pub fn standing(
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
-    use trustsafe_events::aup::PersonFlags;
+    use trustsafe_events::aup::{AgreementSource, PersonFlags};
     use uuid::Uuid;
 
     use super::*;
@@ -236,7 +236,7 @@ mod tests {
             version,
             decision,
             signer: Signer::Themselves,
-            on_paper: false,
+            source: AgreementSource::AsGiven,
             signed_at: Utc.from_utc_datetime(&on.and_hms_opt(9, 0, 0).unwrap()),
         }
     }

@@ -20,12 +20,12 @@ fn policy(title: &str) -> Value {
 }
 
 impl TestApp {
-    fn lead(&self) -> String {
+    pub(crate) fn lead(&self) -> String {
         self.trust_token("viking-lead", "viking", TrustRole::TrustSafeguardingLead)
     }
 
     /// Publishes the trust's policy, in force since `days_ago`.
-    async fn publish_for_trust(&self, audience: &str, title: &str, days_ago: u64) -> Value {
+    pub(crate) async fn publish_for_trust(&self, audience: &str, title: &str, days_ago: u64) -> Value {
         let mut policy = policy(title);
         policy["effective_from"] = json!(Utc::now().date_naive() - Days::new(days_ago));
         let response = self
@@ -465,5 +465,40 @@ async fn the_demo_roster_is_written_once_and_counts_in_compliance() {
     for standing in ["current", "missing", "declined"] {
         assert!(standings.contains(&standing), "{standing} in {standings:?}");
     }
+    app.stop().await;
+}
+
+/// Answers kept before aup.agreement_recorded.v2 said only `on_paper`: the migration rewrites them as
+/// v2 (a paper form stays one), so they read as before.
+#[tokio::test]
+async fn answers_kept_as_v1_read_as_v2_after_the_migration() {
+    let (app, people) = school().await;
+    let older = person_id(&people, "P4");
+    let mut paper = json!({"person_id": older, "audience": "ks2", "decision": "agreed", "on_paper": true,
+                           "signed_at": Utc::now() - chrono::Duration::days(3)});
+    assert_eq!(app.answer(paper.clone()).await.status(), 201);
+    paper["on_paper"] = json!(false);
+    paper["signed_at"] = json!(Utc::now());
+    assert_eq!(app.answer(paper).await.status(), 201);
+    let as_v1 = "UPDATE agreements SET record = (record - 'source')
+                   || jsonb_build_object('on_paper', record -> 'source' ->> 'by' = 'paper_form')";
+    sqlx::query(as_v1).execute(&app.pool).await.unwrap();
+
+    sqlx::raw_sql(include_str!("../../migrations/1004_agreement_sources.sql"))
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    let dsl = app.raps(SchoolRole::Dsl);
+    let answers = app.json(&format!("{PEOPLE}/{older}/agreements"), &dsl).await;
+    let on_paper: Vec<bool> = answers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|answer| answer["on_paper"].as_bool().unwrap())
+        .collect();
+    assert_eq!(on_paper, [false, true], "newest first: {answers}");
+    let standing = app.json(&format!("{PEOPLE}/{older}/aup-status"), &dsl).await;
+    assert_eq!(standing["standing"], "current");
     app.stop().await;
 }

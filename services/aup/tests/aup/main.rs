@@ -2,6 +2,7 @@
 
 mod access;
 mod agreements;
+mod imports;
 mod reading;
 mod support;
 mod sync;

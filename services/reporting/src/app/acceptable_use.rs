@@ -59,8 +59,8 @@ impl Projection for AcceptableUseFacts {
                 published.restricted = None;
                 store::policy(tx, &event.trust_id, &published).await?;
             }
-            AgreementRecorded::TYPE => {
-                let answer: AgreementRecorded = event.decode()?;
+            answer if AgreementRecorded::is(answer) => {
+                let answer = AgreementRecorded::read(event)?;
                 store::answer(tx, school_of(event)?, &answer).await?;
             }
             AccessGranted::TYPE => {

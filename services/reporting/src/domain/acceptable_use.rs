@@ -202,7 +202,7 @@ pub fn figures(
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
-    use trustsafe_events::aup::{Decision, PersonFlags, RosterKind, Signer};
+    use trustsafe_events::aup::{AgreementSource, Decision, PersonFlags, RosterKind, Signer};
 
     use super::*;
 
@@ -257,7 +257,7 @@ mod tests {
             version: of.version,
             decision,
             signer: Signer::Themselves,
-            on_paper: false,
+            source: AgreementSource::AsGiven,
             signed_at: on,
         }
     }

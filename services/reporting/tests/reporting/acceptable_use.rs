@@ -7,8 +7,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use trustsafe_auth::{SchoolRole, TrustRole};
 use trustsafe_events::aup::{
-    AccessGranted, AccessRevoked, AgreementRecorded, Audience, AupPublished, Decision, PersonFlags,
-    PersonRecorded, PersonRemoved, RosterKind, Signer, VisitorAgreed,
+    AccessGranted, AccessRevoked, AgreementRecorded, AgreementSource, Audience, AupPublished, Decision,
+    PersonFlags, PersonRecorded, PersonRemoved, RosterKind, Signer, VisitorAgreed,
 };
 use trustsafe_events::{Actor, Envelope, Event, KafkaRecord, TraceContext, to_kafka, topics};
 use trustsafe_testkit::problem;
@@ -65,7 +65,7 @@ fn answered(policy: &AupPublished, person_id: Uuid, decision: Decision, at: Date
         version: policy.version,
         decision,
         signer: Signer::Themselves,
-        on_paper: false,
+        source: AgreementSource::AsGiven,
         signed_at: at,
     };
     record(format!("agreement-{agreement_id}"), 1, Some("raps"), &answer)
