@@ -1,5 +1,5 @@
 // The web dashboard in Debian's headless Chromium: `node dashboard.mjs http://127.0.0.1:8080`, against
-// `trustsafe dev` with its demo history (the e2e test `the_dashboard_in_a_real_browser` runs it).
+// `trustsafe dev` with its demo history (the e2e test `the_dashboard_and_the_signing_page_in_a_real_browser` runs it).
 // It signs in as people would, checks that the charts are drawn and say what the API says, and that a
 // school's DSL sees their school and nothing of any other.
 

@@ -124,7 +124,7 @@ where
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_dashboard_in_a_real_browser() {
+async fn the_dashboard_and_the_signing_page_in_a_real_browser() {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         Path::new(&chromium).exists(),
@@ -202,13 +202,25 @@ async fn the_dashboard_in_a_real_browser() {
 
     acceptable_use_agrees_with_the_aup_service(&get, &token).await;
 
-    let browser = Command::new("node")
-        .arg(browser_tests().join("dashboard.mjs"))
-        .arg(&base)
-        .env("CHROMIUM", &chromium)
-        .status()
-        .expect("node runs");
+    let in_chromium = |script: &str| {
+        Command::new("node")
+            .arg(browser_tests().join(script))
+            .arg(&base)
+            .env("CHROMIUM", &chromium)
+            .status()
+            .expect("node runs")
+            .success()
+    };
+    let dashboard = in_chromium("dashboard.mjs");
+    let signing = in_chromium("signing.mjs");
     interrupt(dev);
-    assert!(browser.success(), "the browser test failed (its steps are above)");
+    assert!(
+        dashboard,
+        "the dashboard's browser test failed (its steps are above)"
+    );
+    assert!(
+        signing,
+        "the signing page's browser test failed (its steps are above)"
+    );
     let _ = std::fs::remove_dir_all(&data_dir);
 }

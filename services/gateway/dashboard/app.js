@@ -1,5 +1,5 @@
 'use strict';
-// The trustsafe dashboard. It signs in with a token (kept for this tab only), reads from the token
+// The trustsafe dashboard (with /shared/page.js). It signs in with a token (kept for this tab only), reads from the token
 // whom it is for, and draws what that person may see, from the public API alone. The API decides
 // what anyone sees: the token's grants only choose which dashboards to ask for.
 
@@ -36,41 +36,13 @@ function recentTerms(today = new Date()) {
   return terms;
 }
 
+const api = path => request(token, path);
+
 /** The period form shows the months on screen. */
 function showPeriod(dashboard) {
   if ($('#from').value) return;
   $('#from').value = dashboard.from.slice(0, 7);
   $('#to').value = dashboard.to.slice(0, 7);
-}
-
-function el(tag, props = {}, ...children) {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children.filter(child => child != null));
-  return node;
-}
-
-class ApiError extends Error {
-  constructor(status, title) {
-    super(title);
-    this.status = status;
-  }
-}
-
-async function api(path) {
-  const response = await fetch(path, { headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } });
-  if (!response.ok) {
-    const problem = await response.json().catch(() => ({}));
-    throw new ApiError(response.status, problem.detail || problem.title || response.statusText);
-  }
-  return response.json();
-}
-
-/** The claims of a token, unverified: the API verifies every request. */
-function claimsOf(text) {
-  const parts = text.split('.');
-  if (parts.length !== 3) throw new Error('That is not an access token (it has three parts separated by dots).');
-  const binary = atob(parts[1].replace(/-/g, '+').replace(/_/g, '/'));
-  return JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, c => c.charCodeAt(0))));
 }
 
 const label = id => id.replace(/_/g, ' ').replace(/^./, c => c.toUpperCase());
@@ -418,16 +390,7 @@ async function signIn() {
   $('#period').hidden = true;
   $('#term-form').hidden = true;
   $('#who').textContent = '';
-  const list = $('#demo-users ul');
-  list.replaceChildren();
-  const response = await fetch('/dev/demo-users').catch(() => null);
-  if (response?.ok) {
-    for (const user of await response.json()) {
-      const choose = () => { token = user.token; sessionStorage.setItem(STORAGE_KEY, token); show(); };
-      list.append(el('li', {}, el('button', { type: 'button', textContent: user.who, onclick: choose })));
-    }
-    $('#demo-users').hidden = false;
-  }
+  await listDemoUsers($('#demo-users'), chosen => { token = chosen; sessionStorage.setItem(STORAGE_KEY, token); show(); });
   document.body.dataset.state = 'signed-out';
 }
 

@@ -5,10 +5,10 @@
 //! serves the web dashboard at `/`.
 
 mod config;
-mod dashboard;
 mod identity;
 mod metrics;
 mod openapi;
+mod pages;
 mod proxy;
 mod server;
 mod trusts;

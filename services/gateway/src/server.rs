@@ -16,7 +16,7 @@ use crate::config::GatewayConfig;
 use crate::metrics::REQUESTS;
 use crate::openapi::{gateway_document, merged_document};
 use crate::proxy::{self, Proxy};
-use crate::{dashboard, identity, trusts};
+use crate::{identity, pages, trusts};
 
 pub struct RunningGateway {
     pub address: SocketAddr,
@@ -68,7 +68,7 @@ pub async fn start(config: GatewayConfig) -> Result<RunningGateway> {
                 web::get().to(|| async { HttpResponse::Ok().json(gateway_document()) }),
             )
             .route("/api/openapi.json", web::get().to(api_document))
-            .configure(dashboard::configure)
+            .configure(pages::configure)
             .service(
                 SwaggerUi::new("/api/docs/{_:.*}")
                     .config(utoipa_swagger_ui::Config::from("/api/openapi.json")),
