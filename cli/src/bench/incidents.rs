@@ -141,7 +141,7 @@ async fn steady_load(url: &str, token: &str, args: &IncidentsArgs) -> Result<Fig
     })
 }
 
-/// The same `incident.reported.v2` event appended straight to the event store, one after another.
+/// The same `incident.reported.v3` event appended straight to the event store, one after another.
 async fn raw_appends(database_url: &str, count: usize) -> Result<Figures> {
     let pool = PgPoolOptions::new()
         .max_connections(2)
@@ -169,10 +169,12 @@ async fn raw_appends(database_url: &str, count: usize) -> Result<Figures> {
             location: None,
             subject_staff_role: None,
             people: vec![PersonInvolved {
-                person_ref: format!("UPN-{n:06}"),
+                person_ref: Some(format!("UPN-{n:06}")),
+                person_id: None,
                 kind: PersonKind::Pupil,
                 role: PersonRole::Victim,
             }],
+            roster: Default::default(),
             device_involved: false,
             immediate_risk: false,
             source: ConcernSource::StaffReport,

@@ -43,6 +43,7 @@ pub fn catalog() -> Vec<EventKind> {
         kind::<audit::RecordReadV1>(),
         kind::<audit::RecordRead>(),
         kind::<incident::IncidentReportedV1>(),
+        kind::<incident::IncidentReportedV2>(),
         kind::<incident::IncidentReported>(),
         kind::<incident::IncidentAcknowledged>(),
         kind::<incident::IncidentStepCompleted>(),

@@ -125,13 +125,41 @@ impl PersonRole {
     pub const ALL: [PersonRole; 4] = [Self::Victim, Self::Alleged, Self::Witness, Self::Reporter];
 }
 
-/// Someone involved in a concern, by their reference in the school's MIS (never a name on the log).
+/// Someone involved in a concern: picked from the school's roster (`person_id`, the aup service's id),
+/// or named by a reference in the school's MIS (a UPN, a staff code: free text, never a name), or
+/// both. Only in the restricted narrative: the log names no one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonInvolved {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_ref: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<Uuid>,
+    pub kind: PersonKind,
+    pub role: PersonRole,
+}
+
+// As v1 and v2 reports named people (by a reference alone), and their narrative: the same shapes as
+// they were, under names of their own.
+
+/// Someone involved in a concern, by their reference in the school's MIS (never a name on the log).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonInvolvedV1 {
     pub person_ref: String,
     pub kind: PersonKind,
     pub role: PersonRole,
+}
+
+impl From<PersonInvolvedV1> for PersonInvolved {
+    fn from(v1: PersonInvolvedV1) -> Self {
+        Self {
+            person_ref: Some(v1.person_ref),
+            person_id: None,
+            kind: v1.kind,
+            role: v1.role,
+        }
+    }
 }
 
 /// The agencies a DSL refers to or reports to.
@@ -201,6 +229,28 @@ pub struct ReportNarrative {
     pub people: Vec<PersonInvolved>,
 }
 
+/// The narrative of a report: kept by the incident service, never published.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportNarrativeV1 {
+    pub summary: String,
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    pub people: Vec<PersonInvolvedV1>,
+}
+
+impl From<ReportNarrativeV1> for ReportNarrative {
+    fn from(v1: ReportNarrativeV1) -> Self {
+        Self {
+            summary: v1.summary,
+            description: v1.description,
+            location: v1.location,
+            people: v1.people.into_iter().map(PersonInvolved::from).collect(),
+        }
+    }
+}
+
 /// Who handles a concern, and so who may know of it at all: a concern about the DSL or the
 /// headteacher goes to the trust safeguarding lead alone, and nothing of it may reach them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -224,7 +274,7 @@ impl HandledBy {
     }
 }
 
-/// A concern was reported. Superseded by [`IncidentReported`] (v2), which says who handles it and,
+/// A concern was reported. Superseded by v2 ([`IncidentReportedV2`], then v3), which says who handles it and,
 /// pseudonymously, who is alleged, so that no figure shows a concern to those it is routed away from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -242,7 +292,7 @@ pub struct IncidentReportedV1 {
     pub steps: Vec<PlannedStep>,
     pub workflow_version: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub restricted: Option<ReportNarrative>,
+    pub restricted: Option<ReportNarrativeV1>,
 }
 
 impl From<IncidentReportedV1> for IncidentReported {
@@ -268,18 +318,76 @@ impl From<IncidentReportedV1> for IncidentReported {
             workflow_version: v1.workflow_version,
             handled_by,
             alleged: Vec::new(),
-            restricted: v1.restricted,
+            restricted: v1.restricted.map(ReportNarrative::from),
         }
     }
 }
 
 impl IncidentReported {
-    /// The event of either version (v1 upcast).
+    /// The event of any version (v1 and v2 upcast).
     pub fn read(envelope: &Envelope) -> Result<Self, DecodeError> {
-        if envelope.event_type == IncidentReportedV1::TYPE {
-            return envelope.decode::<IncidentReportedV1>().map(Self::from);
+        match envelope.event_type.as_str() {
+            IncidentReportedV1::TYPE => envelope.decode::<IncidentReportedV1>().map(Self::from),
+            IncidentReportedV2::TYPE => envelope.decode::<IncidentReportedV2>().map(Self::from),
+            _ => envelope.decode(),
         }
-        envelope.decode()
+    }
+
+    /// Whether `event_type` is a report of any version.
+    pub fn is(event_type: &str) -> bool {
+        [Self::TYPE, IncidentReportedV2::TYPE, IncidentReportedV1::TYPE].contains(&event_type)
+    }
+}
+
+/// A concern was reported. Superseded by [`IncidentReported`] (v3), whose narrative may name a person
+/// by their roster id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentReportedV2 {
+    pub incident_id: Uuid,
+    pub category: Category,
+    pub occurred_at: DateTime<Utc>,
+    pub source: ConcernSource,
+    /// Staff-conduct concerns: who it is about, which decides who handles it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_staff_role: Option<SubjectStaffRole>,
+    pub staff_involved: bool,
+    pub device_involved: bool,
+    pub immediate_risk: bool,
+    /// When the DSL (or a deputy) must have acknowledged it.
+    pub acknowledge_by: DateTime<Utc>,
+    pub steps: Vec<PlannedStep>,
+    /// The version of the school's workflow the steps came from (0: the policies' defaults).
+    pub workflow_version: i64,
+    /// Who handles it: nothing of a concern may reach anyone it is routed away from.
+    pub handled_by: HandledBy,
+    /// The people alleged to be involved, each as a keyed pseudonym of their reference within the
+    /// trust (its own purpose: not the pseudonym that names them as an actor), so that a figure
+    /// shown to one of them can leave the concern out, and the log names no one.
+    pub alleged: Vec<String>,
+    /// Only in the incident service's store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restricted: Option<ReportNarrativeV1>,
+}
+
+impl From<IncidentReportedV2> for IncidentReported {
+    fn from(v2: IncidentReportedV2) -> Self {
+        Self {
+            incident_id: v2.incident_id,
+            category: v2.category,
+            occurred_at: v2.occurred_at,
+            source: v2.source,
+            subject_staff_role: v2.subject_staff_role,
+            staff_involved: v2.staff_involved,
+            device_involved: v2.device_involved,
+            immediate_risk: v2.immediate_risk,
+            acknowledge_by: v2.acknowledge_by,
+            steps: v2.steps,
+            workflow_version: v2.workflow_version,
+            handled_by: v2.handled_by,
+            alleged: v2.alleged,
+            restricted: v2.restricted.map(ReportNarrative::from),
+        }
     }
 }
 
@@ -304,9 +412,10 @@ pub struct IncidentReported {
     pub workflow_version: i64,
     /// Who handles it: nothing of a concern may reach anyone it is routed away from.
     pub handled_by: HandledBy,
-    /// The people alleged to be involved, each as a keyed pseudonym of their reference within the
-    /// trust (its own purpose: not the pseudonym that names them as an actor), so that a figure
-    /// shown to one of them can leave the concern out, and the log names no one.
+    /// The people alleged to be involved, each as a keyed pseudonym within the trust of their
+    /// reference (or, named from the roster alone, of their roster id) under its own purpose (not the
+    /// pseudonym that names them as an actor), so that a figure shown to one of them can leave the
+    /// concern out, and the log names no one.
     pub alleged: Vec<String>,
     /// Only in the incident service's store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -635,9 +744,15 @@ impl Event for IncidentReportedV1 {
     const SUMMARY: &'static str = "Superseded by incident.reported.v2 (it did not say who handles the concern): a concern was reported.";
     const SUPERSEDED_BY: Option<&'static str> = Some("incident.reported.v2");
 }
+impl Event for IncidentReportedV2 {
+    const TYPE: &'static str = "incident.reported.v2";
+    const TOPIC: &'static str = topics::INCIDENT;
+    const SUMMARY: &'static str = "Superseded by incident.reported.v3 (its restricted narrative could not name a person by roster id): a concern was reported: who handles it, and (pseudonymously) who is alleged.";
+    const SUPERSEDED_BY: Option<&'static str> = Some("incident.reported.v3");
+}
 incident_event!(
     IncidentReported,
-    "incident.reported.v2",
+    "incident.reported.v3",
     "A concern was reported: who handles it, and (pseudonymously) who is alleged."
 );
 incident_event!(

@@ -2,7 +2,8 @@
 //!
 //! It owns the database `trustsafe_incident`: the concern and workflow streams, and tables kept in step
 //! with them. Its events reach the shared log through the outbox relay (their restricted parts never
-//! do); it reacts to filtering breaches escalated on `trustsafe.filtering.v1`.
+//! do); it reacts to filtering breaches escalated on `trustsafe.filtering.v1`, and learns who is on
+//! each school's roster (ids and kinds) from `trustsafe.aup.v1`.
 
 mod api;
 pub mod app;
@@ -19,6 +20,7 @@ use utoipa::OpenApi;
 use crate::app::clock::Clock;
 use crate::app::concerns::Concerns;
 use crate::app::reactions::BreachEscalations;
+use crate::app::roster::Roster;
 use crate::store::ConcernStore;
 
 pub use app::demo;
@@ -28,7 +30,7 @@ pub static SERVICE: Service = Service {
     summary: "Online-safety concerns and each school's Designated Safeguarding Lead workflow.",
     document: api::ConcernApi::openapi,
     routes: api::routes,
-    consumers: &[BreachEscalations::NAME],
+    consumers: &[BreachEscalations::NAME, Roster::NAME],
     body_limit: api::BODY_LIMIT,
     start: |config| Box::pin(start(config)),
 };
@@ -48,6 +50,11 @@ async fn start(config: &HostConfig) -> anyhow::Result<RunningService> {
             store: store.clone(),
             tenancy: config.tenancy.clone(),
         }),
+        ConsumerConfig::new(&config.log),
+    ));
+    base.run_consumer(Consumer::new(
+        store.pool().clone(),
+        Arc::new(Roster),
         ConsumerConfig::new(&config.log),
     ));
     let concerns = web::Data::new(Concerns::new(store, Clock::default(), config.pseudonyms.clone()));

@@ -26,8 +26,11 @@ use crate::store::ListFilter;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonRequest {
-    /// The person's reference in the school's MIS (a UPN, a staff code): never a name.
-    pub person_ref: String,
+    /// The person's reference in the school's MIS (a UPN, a staff code): never a name. Required
+    /// without `person_id`, and for an alleged member of staff (what they sign in with).
+    pub person_ref: Option<String>,
+    /// The person picked from the school's roster (`GET …/people`): the DSL reads who they are there.
+    pub person_id: Option<Uuid>,
     #[schema(schema_with = schema::person_kind)]
     pub kind: PersonKind,
     #[schema(schema_with = schema::person_role)]
@@ -131,10 +134,13 @@ pub async fn report(
             .into_iter()
             .map(|person| PersonInvolved {
                 person_ref: person.person_ref,
+                person_id: person.person_id,
                 kind: person.kind,
                 role: person.role,
             })
             .collect(),
+        // The core fills it from the roster the service keeps.
+        roster: Default::default(),
         device_involved: request.device_involved,
         immediate_risk: request.immediate_risk,
         source: ConcernSource::StaffReport,

@@ -17,7 +17,11 @@ use crate::store::ListedConcern;
 #[derive(Serialize, ToSchema)]
 pub struct PersonView {
     /// The person's reference in the school's MIS.
-    pub person_ref: String,
+    pub person_ref: Option<String>,
+    /// Picked from the school's roster: who they are is at `roster`.
+    pub person_id: Option<Uuid>,
+    /// The person on the school's roster (the aup service's `GET …/people/{person_id}`).
+    pub roster: Option<String>,
     #[schema(schema_with = schema::person_kind)]
     pub kind: PersonKind,
     #[schema(schema_with = schema::person_role)]
@@ -203,6 +207,10 @@ pub fn concern(concern: &Concern, access: Access, now: DateTime<Utc>) -> Concern
                     .iter()
                     .map(|person| PersonView {
                         person_ref: person.person_ref.clone(),
+                        person_id: person.person_id,
+                        roster: person
+                            .person_id
+                            .map(|id| format!("/api/v1/schools/{}/people/{id}", concern.school_id)),
                         kind: person.kind,
                         role: person.role,
                     })

@@ -16,7 +16,7 @@ use crate::domain::DomainError;
 use crate::domain::access::{Access, Viewer};
 use crate::domain::concern::{self, Command, Concern, ConcernEvent, Context, NewReport};
 use crate::domain::workflow;
-use crate::store::{ConcernStore, ListFilter, ListedConcern, Loaded};
+use crate::store::{ConcernStore, ListFilter, ListedConcern, Loaded, roster};
 
 /// A create's Idempotency-Key and the request it came with.
 pub struct Idempotency {
@@ -81,7 +81,7 @@ impl Concerns {
     pub async fn report(
         &self,
         scope: &Scope,
-        new: NewReport,
+        mut new: NewReport,
         idempotency: Option<Idempotency>,
         render: impl FnOnce(&Concern, Access) -> serde_json::Value,
     ) -> Result<Created, ConcernError> {
@@ -106,6 +106,8 @@ impl Concerns {
             }
         }
         let workflow = self.workflow_on(&mut tx, school_id).await?;
+        let picked: Vec<Uuid> = new.people.iter().filter_map(|person| person.person_id).collect();
+        new.roster = roster::kinds(&mut tx, school_id, &picked).await?;
         let now = self.clock.now();
         let id = Uuid::now_v7();
         let name_alleged = |person_ref: &str| {

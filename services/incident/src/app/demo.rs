@@ -200,6 +200,7 @@ impl History {
             location: None,
             subject_staff_role: None,
             people: Vec::new(),
+            roster: Default::default(),
             device_involved: rng.random_bool(0.3),
             immediate_risk: false,
             source: ConcernSource::StaffReport,

@@ -6,6 +6,7 @@ pub mod concerns;
 pub mod demo;
 pub mod error;
 pub mod reactions;
+pub mod roster;
 
 use trustsafe_servicekit::SchoolScope;
 use trustsafe_servicekit::scope::policy::AnyRole;

@@ -114,6 +114,7 @@ impl Projection for BreachEscalations {
             location: None,
             subject_staff_role: None,
             people: Vec::new(),
+            roster: Default::default(),
             device_involved: true,
             immediate_risk: false,
             source: ConcernSource::FilteringBreach {

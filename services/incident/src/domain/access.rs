@@ -9,8 +9,7 @@ use trustsafe_auth::{Caller, SchoolRole, TrustRole};
 use super::DomainError;
 use trustsafe_events::Event;
 use trustsafe_events::incident::{
-    HandledBy, IncidentAcknowledged, IncidentClosed, IncidentReopened, IncidentReported, IncidentReportedV1,
-    SubjectStaffRole,
+    HandledBy, IncidentAcknowledged, IncidentClosed, IncidentReopened, IncidentReported, SubjectStaffRole,
 };
 
 /// The person asking, as far as one school is concerned: their roles there and in its trust.
@@ -190,7 +189,7 @@ impl Access {
             return Some(data.clone());
         }
         let shown: &[&str] = match event_type {
-            IncidentReported::TYPE | IncidentReportedV1::TYPE => &[
+            report if IncidentReported::is(report) => &[
                 "incident_id",
                 "category",
                 "occurred_at",

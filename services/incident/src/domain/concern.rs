@@ -2,14 +2,14 @@
 //! make the state (`apply`). Reported → acknowledged → steps, referrals and notes → closed (outcome and
 //! lessons learned) → possibly reopened.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use trustsafe_events::incident::{
     Agency, Category, ClosureNarrative, ConcernSource, IncidentAcknowledged, IncidentClosed,
     IncidentEscalatedToTrust, IncidentNoteAdded, IncidentReferralRecorded, IncidentReopened,
-    IncidentReported, IncidentReportedV1, IncidentStepCompleted, NoteAndReference, PersonInvolved,
-    PersonKind, PersonRole, PlannedStep, ReportNarrative, SubjectStaffRole, Text, Workflow,
+    IncidentReported, IncidentStepCompleted, NoteAndReference, PersonInvolved, PersonKind, PersonRole,
+    PlannedStep, ReportNarrative, SubjectStaffRole, Text, Workflow,
 };
 use trustsafe_events::{Actor, DecodeError, Envelope, Event};
 use uuid::Uuid;
@@ -43,9 +43,7 @@ pub enum ConcernEvent {
 impl ConcernEvent {
     pub fn decode(envelope: &Envelope) -> Result<Self, DecodeError> {
         Ok(match envelope.event_type.as_str() {
-            IncidentReported::TYPE | IncidentReportedV1::TYPE => {
-                Self::Reported(IncidentReported::read(envelope)?)
-            }
+            report if IncidentReported::is(report) => Self::Reported(IncidentReported::read(envelope)?),
             IncidentAcknowledged::TYPE => Self::Acknowledged(envelope.decode()?),
             IncidentStepCompleted::TYPE => Self::StepCompleted(envelope.decode()?),
             IncidentReferralRecorded::TYPE => Self::ReferralRecorded(envelope.decode()?),
@@ -178,6 +176,9 @@ pub struct NewReport {
     pub location: Option<String>,
     pub subject_staff_role: Option<SubjectStaffRole>,
     pub people: Vec<PersonInvolved>,
+    /// What the school's roster says of the people named by roster id: each one it holds (and has
+    /// not removed), with their kind. An id it does not hold is absent.
+    pub roster: HashMap<Uuid, PersonKind>,
     pub device_involved: bool,
     pub immediate_risk: bool,
     pub source: ConcernSource,
@@ -287,11 +288,7 @@ pub fn report(
         ));
     }
     for (n, person) in new.people.iter().enumerate() {
-        text(
-            &format!("people[{n}].person_ref"),
-            &person.person_ref,
-            REFERENCE_MAX,
-        )?;
+        named(n, person, &new.roster)?;
     }
     let staff_involved = new.subject_staff_role.is_some()
         || new
@@ -325,9 +322,7 @@ pub fn report(
         immediate_risk: new.immediate_risk,
         acknowledge_by: due(now, workflow.acknowledgement_deadline).unwrap_or(now),
         handled_by: Route::of(new.subject_staff_role).on_the_log(),
-        alleged: alleged_refs(&new.people)
-            .map(|person_ref| name_alleged(person_ref.trim()))
-            .collect(),
+        alleged: alleged_keys(&new.people).map(|key| name_alleged(&key)).collect(),
         steps,
         workflow_version,
         restricted: Some(ReportNarrative {
@@ -338,7 +333,7 @@ pub fn report(
                 .people
                 .into_iter()
                 .map(|person| PersonInvolved {
-                    person_ref: person.person_ref.trim().to_owned(),
+                    person_ref: person.person_ref.map(|reference| reference.trim().to_owned()),
                     ..person
                 })
                 .collect(),
@@ -346,12 +341,65 @@ pub fn report(
     })
 }
 
-/// The references of the people a report names as alleged to be involved: none of them may see it.
-fn alleged_refs(people: &[PersonInvolved]) -> impl Iterator<Item = &str> {
+/// Whether the `n`th person is named well: by a reference, a roster id the school's roster holds (of
+/// the kind given), or both. An alleged member of staff is named by their reference (what they sign
+/// in with) too, so that nothing of the concern reaches them.
+fn named(n: usize, person: &PersonInvolved, roster: &HashMap<Uuid, PersonKind>) -> Result<(), DomainError> {
+    if let Some(reference) = &person.person_ref {
+        text(&format!("people[{n}].person_ref"), reference, REFERENCE_MAX)?;
+    }
+    match (&person.person_ref, person.person_id) {
+        (None, None) => {
+            return Err(DomainError::invalid(
+                format!("people[{n}]"),
+                "names no one: give person_id (picked from the roster) or person_ref",
+            ));
+        }
+        (None, Some(_)) if person.kind == PersonKind::Staff && person.role == PersonRole::Alleged => {
+            return Err(DomainError::invalid(
+                format!("people[{n}].person_ref"),
+                "is required for an alleged member of staff (their sign-in), so nothing of the concern reaches them",
+            ));
+        }
+        _ => {}
+    }
+    let Some(id) = person.person_id else {
+        return Ok(());
+    };
+    match roster.get(&id) {
+        None => Err(DomainError::invalid(
+            format!("people[{n}].person_id"),
+            "is no one on the school's roster",
+        )),
+        Some(kind) if *kind != person.kind => Err(DomainError::invalid(
+            format!("people[{n}].kind"),
+            format!("is {} on the school's roster", kind_name(*kind)),
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+fn kind_name(kind: PersonKind) -> &'static str {
+    match kind {
+        PersonKind::Pupil => "pupil",
+        PersonKind::Staff => "staff",
+        PersonKind::Parent => "parent",
+        PersonKind::Visitor => "visitor",
+        PersonKind::External => "external",
+    }
+}
+
+/// What the people a report names as alleged are known by (their reference, or their roster id when
+/// named from the roster alone): none of them may see it.
+fn alleged_keys(people: &[PersonInvolved]) -> impl Iterator<Item = String> + '_ {
     people
         .iter()
         .filter(|person| person.role == PersonRole::Alleged)
-        .map(|person| person.person_ref.as_str())
+        .filter_map(|person| match (&person.person_ref, person.person_id) {
+            (Some(reference), _) => Some(reference.trim().to_owned()),
+            (None, Some(id)) => Some(id.to_string()),
+            (None, None) => None,
+        })
 }
 
 impl Concern {
@@ -470,10 +518,10 @@ impl Concern {
         Route::of(self.report.subject_staff_role)
     }
 
-    /// MIS references of the people alleged to be involved.
+    /// What the people alleged to be involved are known by: their references (or roster ids).
     pub fn alleged(&self) -> Vec<String> {
         self.narrative()
-            .map(|narrative| alleged_refs(&narrative.people).map(str::to_owned).collect())
+            .map(|narrative| alleged_keys(&narrative.people).collect())
             .unwrap_or_default()
     }
 

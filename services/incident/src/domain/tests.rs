@@ -1,6 +1,6 @@
 //! Given a concern's history, when someone commands, then these events (or this refusal).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use trustsafe_auth::{SchoolRole, TrustRole};
@@ -59,10 +59,12 @@ fn new_report(category: Category) -> NewReport {
         location: Some("Year 5 classroom".into()),
         subject_staff_role: None,
         people: vec![PersonInvolved {
-            person_ref: "UPN-A123".into(),
+            person_ref: Some("UPN-A123".into()),
+            person_id: None,
             kind: PersonKind::Pupil,
             role: PersonRole::Witness,
         }],
+        roster: HashMap::new(),
         device_involved: true,
         immediate_risk: false,
         source: ConcernSource::StaffReport,
@@ -176,7 +178,7 @@ fn a_report_of_indecent_images_plans_the_policy_steps_and_an_hour_to_acknowledge
         "delete copies within one working day"
     );
     let narrative = reported.restricted.as_ref().unwrap();
-    assert_eq!(narrative.people[0].person_ref, "UPN-A123");
+    assert_eq!(narrative.people[0].person_ref.as_deref(), Some("UPN-A123"));
     let concern = given.concern();
     assert_eq!(concern.status, Status::Reported);
     assert!(!concern.acknowledgement_overdue(reported_at() + Duration::minutes(59)));
@@ -187,7 +189,8 @@ fn a_report_of_indecent_images_plans_the_policy_steps_and_an_hour_to_acknowledge
 fn a_member_of_staff_involved_brings_the_head_and_the_lado() {
     let mut new = new_report(Category::IndecentImagesOfChildren);
     new.people.push(PersonInvolved {
-        person_ref: "STAFF-77".into(),
+        person_ref: Some("STAFF-77".into()),
+        person_id: None,
         kind: PersonKind::Staff,
         role: PersonRole::Alleged,
     });
@@ -472,7 +475,8 @@ fn a_concern_about_a_member_of_staff_goes_to_the_head_and_the_dsl_but_not_to_the
     let mut new = new_report(Category::StaffOnlineConduct);
     new.subject_staff_role = Some(SubjectStaffRole::Staff);
     new.people = vec![PersonInvolved {
-        person_ref: "raps-ta".into(),
+        person_ref: Some("raps-ta".into()),
+        person_id: None,
         kind: PersonKind::Staff,
         role: PersonRole::Alleged,
     }];
@@ -567,4 +571,84 @@ fn deadlines_pass_when_steps_are_left_open() {
     assert!(concern.overdue(reported_at() + Duration::minutes(61)));
     assert!(concern.step_overdue(&concern.steps[0], reported_at() + Duration::minutes(61)));
     assert!(!concern.step_overdue(&concern.steps[3], reported_at() + Duration::minutes(61)));
+}
+
+#[test]
+fn given_a_person_picked_from_the_roster_the_report_names_them_by_id_and_checks_the_roster() {
+    let (pupil, teacher, stranger) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+    let named = |person_ref: Option<&str>, person_id: Option<Uuid>, kind: PersonKind, role: PersonRole| {
+        let mut new = new_report(Category::Cyberbullying);
+        new.roster = HashMap::from([(pupil, PersonKind::Pupil), (teacher, PersonKind::Staff)]);
+        new.people = vec![PersonInvolved {
+            person_ref: person_ref.map(str::to_owned),
+            person_id,
+            kind,
+            role,
+        }];
+        report(
+            new,
+            Some(&reporter()),
+            (&defaults(), 0),
+            Uuid::now_v7(),
+            reported_at(),
+            &|key| format!("pseudonym of {key}"),
+        )
+    };
+    let field_of = |refused: Result<IncidentReported, DomainError>| match refused {
+        Err(DomainError::Invalid { field, .. }) => field,
+        other => panic!("not refused: {other:?}"),
+    };
+
+    let by_id = named(None, Some(pupil), PersonKind::Pupil, PersonRole::Alleged).unwrap();
+    let narrative = by_id.restricted.unwrap();
+    assert_eq!(
+        (
+            narrative.people[0].person_id,
+            narrative.people[0].person_ref.as_deref()
+        ),
+        (Some(pupil), None)
+    );
+    assert_eq!(
+        by_id.alleged,
+        [format!("pseudonym of {pupil}")],
+        "the log holds no id"
+    );
+    assert!(
+        named(
+            Some(" UPN-9 "),
+            Some(pupil),
+            PersonKind::Pupil,
+            PersonRole::Victim
+        )
+        .is_ok()
+    );
+
+    assert_eq!(
+        field_of(named(None, Some(stranger), PersonKind::Pupil, PersonRole::Victim)),
+        "people[0].person_id",
+        "no one on the roster"
+    );
+    assert_eq!(
+        field_of(named(None, Some(pupil), PersonKind::Staff, PersonRole::Witness)),
+        "people[0].kind",
+        "a pupil on the roster"
+    );
+    assert_eq!(
+        field_of(named(None, None, PersonKind::Pupil, PersonRole::Victim)),
+        "people[0]"
+    );
+    assert_eq!(
+        field_of(named(None, Some(teacher), PersonKind::Staff, PersonRole::Alleged)),
+        "people[0].person_ref",
+        "an alleged member of staff is named by what they sign in with too"
+    );
+    assert!(
+        named(
+            Some("raps-ta"),
+            Some(teacher),
+            PersonKind::Staff,
+            PersonRole::Alleged
+        )
+        .is_ok()
+    );
 }

@@ -1,6 +1,8 @@
 //! The incident service's persistence: concern and workflow streams in the event store, and the
 //! tables kept in step with them in the same transaction (see migrations/1001_incident.sql).
 
+pub mod roster;
+
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool, Row};
 use trustsafe_events::Envelope;

@@ -158,7 +158,7 @@ async fn a_severe_breach_opens_one_concern_however_often_it_arrives() {
     app.published().await;
     let reported = app
         .read(topics::INCIDENT, 2, |record| {
-            header(record, "ce_type") == "incident.reported.v2"
+            header(record, "ce_type") == "incident.reported.v3"
         })
         .await;
     assert!(

@@ -6,6 +6,7 @@ mod breaches;
 mod concurrency;
 mod images;
 mod lifecycle;
+mod roster;
 mod support;
 mod unhappy;
 mod workflow;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use sqlx::PgConnection;
 use trustsafe_events::incident::{
     IncidentAcknowledged, IncidentClosed, IncidentEscalatedToTrust, IncidentReopened, IncidentReported,
-    IncidentReportedV1, IncidentStepCompleted,
+    IncidentStepCompleted,
 };
 use trustsafe_events::{Envelope, Event, topics};
 use trustsafe_eventstore::{HandlerError, Projection};
@@ -154,10 +154,7 @@ impl ReadModel {
 }
 
 fn is_report(event: &Envelope) -> bool {
-    matches!(
-        event.event_type.as_str(),
-        IncidentReported::TYPE | IncidentReportedV1::TYPE
-    )
+    IncidentReported::is(&event.event_type)
 }
 
 impl Projection for ReadModel {
