@@ -4,19 +4,12 @@
 // school's DSL sees their school and nothing of any other.
 
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { demoUsers, launch, watchedPage } from './support.mjs';
 
 const base = process.argv[2] ?? 'http://127.0.0.1:8080';
-const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const step = text => console.log(`browser: ${text}`);
 
-const users = await (await fetch(`${base}/dev/demo-users`)).json();
-const tokenOf = who => users.find(user => user.who === who)?.token ?? assert.fail(`no demo user ${who}`);
-async function api(path, who) {
-  const response = await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${tokenOf(who)}` } });
-  assert.equal(response.status, 200, path);
-  return response.json();
-}
+const { tokenOf, api } = await demoUsers(base);
 const sum = values => values.reduce((total, value) => total + (value ?? 0), 0);
 
 /** Every chart in `section`: its data as Chart.js holds it, and how much of its canvas is inked. */
@@ -33,18 +26,9 @@ const chartsIn = (page, section) => page.$$eval(`${section} canvas`, canvases =>
   };
 }));
 
-const browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  const errors = [];
-  page.on('pageerror', error => errors.push(error.message));
-  page.on('console', entry => entry.type() === 'error' && errors.push(entry.text()));
-  const state = value => page.waitForSelector(`body[data-state="${value}"]`, { timeout: 30_000 });
+  const { page, errors, state } = await watchedPage(browser, { width: 1280, height: 1000 });
 
   step('the sign-in page offers the demo users');
   await page.goto(`${base}/`);

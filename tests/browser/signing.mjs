@@ -5,19 +5,12 @@
 // reason; a visitor agrees and gets a Wi-Fi code the captive portal accepts; a governor records nothing.
 
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { demoUsers, launch, watchedPage } from './support.mjs';
 
 const base = process.argv[2] ?? 'http://127.0.0.1:8080';
-const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const step = text => console.log(`signing: ${text}`);
 
-const users = await (await fetch(`${base}/dev/demo-users`)).json();
-const tokenOf = who => users.find(user => user.who === who)?.token ?? assert.fail(`no demo user ${who}`);
-async function api(path, who) {
-  const response = await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${tokenOf(who)}` } });
-  assert.equal(response.status, 200, path);
-  return response.json();
-}
+const { api } = await demoUsers(base);
 
 /** Someone at RAPS whose own policy is `audience`, with their name (as the school's DSL reads it). */
 async function someoneOf(audience) {
@@ -37,18 +30,9 @@ assert.match(policy, /connect-src 'self'/);
 assert.ok(!policy.includes('img-src') && !policy.includes('unsafe'), policy);
 assert.equal(sign.headers.get('cache-control'), 'no-store');
 
-const browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
-  const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
-  const errors = [];
-  page.on('pageerror', error => errors.push(error.message));
-  page.on('console', entry => entry.type() === 'error' && errors.push(entry.text()));
-  const state = value => page.waitForSelector(`body[data-state="${value}"]`, { timeout: 30_000 });
+  const { page, errors, state } = await watchedPage(browser, { width: 1000, height: 900 });
   const done = () => page.waitForSelector('#done:not([hidden])', { timeout: 10_000 }).then(() => page.textContent('#done'));
   const choose = async someone => {
     await page.click('#for-person');

@@ -1,7 +1,5 @@
 //! A filtering breach escalated to a concern opens one, exactly once, from the shared log.
 
-use std::time::Duration;
-
 use chrono::Utc;
 use serde_json::Value;
 use trustsafe_auth::SchoolRole;
@@ -46,23 +44,6 @@ fn escalation(
 }
 
 /// Waits until the reaction has dealt with `events` records (applied, ignored or parked).
-async fn handled(app: &TestApp, events: i64) {
-    for _ in 0..300 {
-        let done: i64 = sqlx::query_scalar(
-            "SELECT (SELECT count(*) FROM processed_events WHERE consumer = 'incident.breach-escalations')
-                  + (SELECT count(*) FROM dead_letters WHERE consumer = 'incident.breach-escalations')",
-        )
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-        if done >= events {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the filtering reaction did not handle {events} events within 30 s");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_severe_breach_opens_one_concern_however_often_it_arrives() {
     let app = TestApp::spawn().await;
@@ -102,7 +83,7 @@ async fn a_severe_breach_opens_one_concern_however_often_it_arrives() {
         ),
     ];
     app.produce(topics::FILTERING, &records).await;
-    handled(&app, 5).await;
+    app.handled_by("incident.breach-escalations", 5).await;
 
     let page: Value = app
         .get("/api/v1/schools/raps/incidents", &dsl)

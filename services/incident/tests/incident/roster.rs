@@ -2,8 +2,6 @@
 //! `trustsafe.aup.v1` (ids, schools and kinds only): the DSL sees their roster id and where to read
 //! who they are; an id the school's roster does not hold is refused, whichever school holds it.
 
-use std::time::Duration;
-
 use chrono::Utc;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -48,21 +46,6 @@ fn joined(school: &str, kind: RosterKind) -> (Uuid, KafkaRecord) {
     (person_id, aup_event(person_id, 1, school, &person))
 }
 
-async fn roster_applied(app: &TestApp, events: i64) {
-    for _ in 0..300 {
-        let done: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM processed_events WHERE consumer = 'incident.roster'")
-                .fetch_one(&app.pool)
-                .await
-                .unwrap();
-        if done >= events {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the roster did not apply {events} events within 30 s");
-}
-
 fn naming(people: Value) -> Value {
     let mut report = cyberbullying_report("Names in the class chat");
     report["people"] = people;
@@ -87,7 +70,7 @@ async fn a_report_names_a_pupil_picked_from_the_roster_and_the_dsl_sees_where_to
         elsewhere_joined,
     ];
     app.produce(topics::AUP, &records).await;
-    roster_applied(&app, records.len() as i64).await;
+    app.handled_by("incident.roster", records.len() as i64).await;
     let staff = app.school_token("raps-teacher", "raps", &[SchoolRole::Staff]);
 
     let concern = app

@@ -4,26 +4,19 @@
 use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use chrono::{NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::NaiveDate;
+use serde::Serialize;
 use sqlx::PgPool;
 use trustsafe_problem::Problem;
 use trustsafe_servicekit::policy::{SafeguardingLeads, TrustLead};
-use trustsafe_servicekit::query::query;
 use trustsafe_servicekit::{SchoolScope, Tenancy, TrustScope};
 use utoipa::ToSchema;
 
 use super::figures::{CountView, views};
+use super::months_asked;
 use crate::app::acceptable_use::acceptable_use_figures;
-use crate::domain::periods::{Days, months};
+use crate::domain::periods::Days;
 use crate::domain::suppression::{Detail, ShownAcceptableUse};
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Months {
-    from: Option<String>,
-    to: Option<String>,
-}
 
 /// Access to systems on record.
 #[derive(Serialize, ToSchema)]
@@ -102,16 +95,6 @@ impl AcceptableUseView {
     }
 }
 
-fn period(req: &HttpRequest) -> Result<Days, Problem> {
-    let asked: Months = query(req, " A period is from=YYYY-MM&to=YYYY-MM.")?;
-    Ok(months(
-        asked.from.as_deref(),
-        asked.to.as_deref(),
-        None,
-        Utc::now().date_naive(),
-    )?)
-}
-
 /// Acceptable use at each of the trust's schools and in total, for its safeguarding lead: everyone on
 /// each roster by their own policy and where they stand today; access on record, lapsed, and any given
 /// without a current agreement (must be 0); visitors per month. No one is named.
@@ -128,7 +111,7 @@ pub async fn trust_acceptable_use(
     pool: web::Data<PgPool>,
     tenancy: web::Data<Tenancy>,
 ) -> Result<HttpResponse, Problem> {
-    let days = period(&req)?;
+    let days = months_asked(&req)?;
     let schools = tenancy.school_ids(&scope.trust_id);
     let figures = acceptable_use_figures(&pool, &scope.trust_id, &schools, days, Detail::Exact).await?;
     Ok(HttpResponse::Ok().json(AcceptableUseView::new(days, figures)))
@@ -149,7 +132,7 @@ pub async fn school_acceptable_use(
     scope: SchoolScope<SafeguardingLeads>,
     pool: web::Data<PgPool>,
 ) -> Result<HttpResponse, Problem> {
-    let days = period(&req)?;
+    let days = months_asked(&req)?;
     let schools = vec![scope.school_id.clone()];
     let figures = acceptable_use_figures(&pool, &scope.trust_id, &schools, days, Detail::Exact).await?;
     Ok(HttpResponse::Ok().json(AcceptableUseView::new(days, figures)))

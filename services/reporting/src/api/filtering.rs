@@ -4,27 +4,19 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sqlx::PgPool;
 use trustsafe_problem::Problem;
 use trustsafe_servicekit::policy::TrustLead;
-use trustsafe_servicekit::query::query;
 use trustsafe_servicekit::{Tenancy, TrustScope};
 use utoipa::ToSchema;
 
 use super::figures::{CountView, views};
+use super::months_asked;
 use crate::app::breaches::{breach_figures, cross_school_patterns, duty_standing};
 use crate::domain::filtering_duties::DutyStanding;
 use crate::domain::patterns::{Pattern, PatternKey};
-use crate::domain::periods::months;
 use crate::domain::suppression::{Detail, ShownBreaches};
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Months {
-    from: Option<String>,
-    to: Option<String>,
-}
 
 /// Whether the parents of pupils in genuine breaches first seen in the period were told in time.
 #[derive(Serialize, ToSchema)]
@@ -173,13 +165,7 @@ pub async fn trust_filtering(
     pool: web::Data<PgPool>,
     tenancy: web::Data<Tenancy>,
 ) -> Result<HttpResponse, Problem> {
-    let asked: Months = query(&req, " A period is from=YYYY-MM&to=YYYY-MM.")?;
-    let days = months(
-        asked.from.as_deref(),
-        asked.to.as_deref(),
-        None,
-        Utc::now().date_naive(),
-    )?;
+    let days = months_asked(&req)?;
     let schools = tenancy.school_ids(&scope.trust_id);
     let (per_school, total) = breach_figures(&pool, &schools, days, Detail::Exact).await?;
     let duties = duty_standing(&pool, &schools).await?;

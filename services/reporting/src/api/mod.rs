@@ -12,7 +12,30 @@ use trustsafe_problem::{Kind, Problem};
 use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::domain::periods::PeriodError;
+use actix_web::HttpRequest;
+use chrono::Utc;
+use serde::Deserialize;
+use trustsafe_servicekit::query::query;
+
+use crate::domain::periods::{Days, PeriodError, months};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Months {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The whole months a query asks for (`from=YYYY-MM&to=YYYY-MM`; by default the twelve to this one).
+fn months_asked(req: &HttpRequest) -> Result<Days, Problem> {
+    let asked: Months = query(req, " A period is from=YYYY-MM&to=YYYY-MM.")?;
+    Ok(months(
+        asked.from.as_deref(),
+        asked.to.as_deref(),
+        None,
+        Utc::now().date_naive(),
+    )?)
+}
 
 /// Every route of the service's API.
 pub fn routes(cfg: &mut ServiceConfig) {
