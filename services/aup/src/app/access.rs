@@ -34,6 +34,8 @@ pub enum Action {
     Grant,
     /// Lend devices and welcome visitors: any member of staff.
     Lend,
+    /// Import acceptances another system collected: those who keep the record of access.
+    Import,
 }
 
 /// A grant on the record, with what it is worth today.
@@ -110,6 +112,7 @@ impl Access {
         match action {
             Action::Grant => Self::roles_may(scope, access::may_grant, "Access to systems"),
             Action::Lend => Self::roles_may(scope, access::may_lend, "Lending devices"),
+            Action::Import => Self::roles_may(scope, access::may_grant, "Importing acceptances"),
         }
     }
 

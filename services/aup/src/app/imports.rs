@@ -12,9 +12,9 @@ use trustsafe_servicekit::SchoolScope;
 use trustsafe_servicekit::policy::AnyRole;
 use uuid::Uuid;
 
+use super::access::{Access, Action};
 use super::error::AupError;
 use super::policies::{NewAgreement, Policies};
-use crate::domain::access;
 use crate::domain::agreements::primary_audience;
 use crate::domain::imports::{Accounts, Layout, Line, Unmatched, latest_per_person};
 use crate::store::{PeopleStore, PolicyStore};
@@ -58,14 +58,7 @@ impl Imports {
     /// Whether the caller may import at the school (its leads and technician, who keep the record of
     /// access): asked before the body is read.
     pub fn may(scope: &SchoolScope<AnyRole>) -> Result<(), AupError> {
-        Policies::may_record(scope)?;
-        if access::may_grant(scope.caller.school_roles(&scope.school_id)) {
-            Ok(())
-        } else {
-            Err(AupError::Forbidden(
-                "Importing acceptances is for the school's leads and its technician.".into(),
-            ))
-        }
+        Access::may(scope, Action::Import)
     }
 
     /// Imports `export` (CSV) from `system`: each answer to the person's own policy, or to
