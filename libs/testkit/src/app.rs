@@ -111,6 +111,25 @@ impl TestApp {
             .expect("the gateway answers")
     }
 
+    /// Waits until the service's `consumer` has handled `events` distinct events (applied, or parked).
+    pub async fn consumed(&self, consumer: &str, events: i64) {
+        for _ in 0..300 {
+            let done: i64 = sqlx::query_scalar(
+                "SELECT (SELECT count(*) FROM processed_events WHERE consumer = $1)
+                      + (SELECT count(*) FROM dead_letters WHERE consumer = $1)",
+            )
+            .bind(consumer)
+            .fetch_one(&self.pool)
+            .await
+            .expect("the service's database answers");
+            if done >= events {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("{consumer} did not handle {events} events within 30 s");
+    }
+
     /// A GET that must answer 200; its JSON.
     pub async fn json(&self, path: &str, token: &str) -> Value {
         let response = self.get(path, token).await;

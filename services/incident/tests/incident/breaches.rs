@@ -83,7 +83,7 @@ async fn a_severe_breach_opens_one_concern_however_often_it_arrives() {
         ),
     ];
     app.produce(topics::FILTERING, &records).await;
-    app.handled_by("incident.breach-escalations", 5).await;
+    app.consumed("incident.breach-escalations", 5).await;
 
     let page: Value = app
         .get("/api/v1/schools/raps/incidents", &dsl)

@@ -70,7 +70,7 @@ async fn a_report_names_a_pupil_picked_from_the_roster_and_the_dsl_sees_where_to
         elsewhere_joined,
     ];
     app.produce(topics::AUP, &records).await;
-    app.handled_by("incident.roster", records.len() as i64).await;
+    app.consumed("incident.roster", records.len() as i64).await;
     let staff = app.school_token("raps-teacher", "raps", &[SchoolRole::Staff]);
 
     let concern = app

@@ -100,25 +100,6 @@ impl TestApp {
         testkit::read_topic(self.broker.log(), topic, count, Duration::from_secs(20), wanted).await
     }
 
-    /// Waits until `consumer` has handled `events` distinct events (applied, or parked).
-    pub async fn handled_by(&self, consumer: &str, events: i64) {
-        for _ in 0..300 {
-            let done: i64 = sqlx::query_scalar(
-                "SELECT (SELECT count(*) FROM processed_events WHERE consumer = $1)
-                      + (SELECT count(*) FROM dead_letters WHERE consumer = $1)",
-            )
-            .bind(consumer)
-            .fetch_one(&self.pool)
-            .await
-            .unwrap();
-            if done >= events {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("{consumer} did not handle {events} events within 30 s");
-    }
-
     /// Produces records, as another service would.
     pub async fn produce(&self, topic: &str, records: &[KafkaRecord]) {
         testkit::produce(self.broker.log(), topic, records).await;

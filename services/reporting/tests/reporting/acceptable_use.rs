@@ -163,7 +163,7 @@ async fn scenario(app: &TestApp) -> usize {
 async fn the_trust_lead_sees_each_schools_compliance_grants_and_visitors_from_the_log() {
     let app = TestApp::spawn().await;
     let events = scenario(&app).await;
-    app.applied_by("reporting.acceptable_use", events as i64).await;
+    app.consumed("reporting.acceptable_use", events as i64).await;
 
     let lead = app.trust_token("lead", "viking", TrustRole::TrustSafeguardingLead);
     let figures = app.json("/api/v1/trusts/viking/acceptable-use", &lead).await;
@@ -222,7 +222,7 @@ async fn the_trust_lead_sees_each_schools_compliance_grants_and_visitors_from_th
 async fn governors_see_acceptable_use_in_their_report_suppressed() {
     let app = TestApp::spawn().await;
     let events = scenario(&app).await;
-    app.applied_by("reporting.acceptable_use", events as i64).await;
+    app.consumed("reporting.acceptable_use", events as i64).await;
     let (term, _, _) = this_term();
     let governor = app.trust_token("governor", "viking", TrustRole::TrustGovernor);
 

@@ -150,7 +150,7 @@ async fn the_trust_lead_sees_each_schools_breaches_and_what_is_overdue() {
     ];
     let records: Vec<KafkaRecord> = breaches.iter().flat_map(|breach| breach.events.clone()).collect();
     trustsafe_testkit::produce(app.broker.log(), topics::FILTERING, &records).await;
-    app.applied_by("reporting.breaches", records.len() as i64).await;
+    app.consumed("reporting.breaches", records.len() as i64).await;
 
     let lead = app.trust_token("viking-lead", "viking", TrustRole::TrustSafeguardingLead);
     let figures = app.json("/api/v1/trusts/viking/filtering", &lead).await;
@@ -298,7 +298,7 @@ async fn the_trust_lead_sees_where_each_school_stands_with_its_filtering_duties(
         duty("chilton", "filter-checks-chilton", 1, &check(now - days(130))),
     ];
     trustsafe_testkit::produce(app.broker.log(), topics::FILTERING, &records).await;
-    app.applied_by("reporting.breaches", records.len() as i64).await;
+    app.consumed("reporting.breaches", records.len() as i64).await;
 
     let lead = app.trust_token("viking-lead", "viking", TrustRole::TrustSafeguardingLead);
     let figures = app.json("/api/v1/trusts/viking/filtering", &lead).await;
@@ -350,7 +350,7 @@ async fn the_same_host_or_alert_at_two_schools_within_a_week_is_shown_without_na
     ];
     let records: Vec<KafkaRecord> = breaches.iter().flat_map(|breach| breach.events.clone()).collect();
     trustsafe_testkit::produce(app.broker.log(), topics::FILTERING, &records).await;
-    app.applied_by("reporting.breaches", records.len() as i64).await;
+    app.consumed("reporting.breaches", records.len() as i64).await;
 
     let lead = app.trust_token("viking-lead", "viking", TrustRole::TrustSafeguardingLead);
     let figures = app
@@ -403,7 +403,7 @@ async fn the_governors_report_shows_the_terms_filtering_with_small_counts_suppre
         },
     ));
     trustsafe_testkit::produce(app.broker.log(), topics::FILTERING, &records).await;
-    app.applied_by("reporting.breaches", records.len() as i64).await;
+    app.consumed("reporting.breaches", records.len() as i64).await;
 
     let governor = app.trust_token("viking-governor", "viking", TrustRole::TrustGovernor);
     let (term, _, _) = crate::governors::this_term();

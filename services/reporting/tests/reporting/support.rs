@@ -1,8 +1,6 @@
 //! A fresh database, a real broker, the reporting service and the gateway in front of it; and the
 //! incident events of a seeded scenario, produced to the broker as the incident service publishes them.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use trustsafe_events::incident::{
@@ -39,23 +37,7 @@ impl TestApp {
 
     /// Waits until the read model of the concerns has handled `events` distinct events.
     pub async fn applied(&self, events: i64) {
-        self.applied_by("reporting.concerns", events).await;
-    }
-
-    /// Waits until `consumer` has handled `events` distinct events.
-    pub async fn applied_by(&self, consumer: &str, events: i64) {
-        for _ in 0..300 {
-            let done: i64 = sqlx::query_scalar("SELECT count(*) FROM processed_events WHERE consumer = $1")
-                .bind(consumer)
-                .fetch_one(&self.pool)
-                .await
-                .unwrap();
-            if done >= events {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("{consumer} did not apply {events} events within 30 s");
+        self.consumed("reporting.concerns", events).await;
     }
 }
 
