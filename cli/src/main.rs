@@ -1,6 +1,7 @@
 //! `trustsafe`: run the whole platform on one machine, and measure it.
 
 mod bench;
+mod broker;
 mod dev;
 mod identity;
 mod replay;
@@ -30,6 +31,8 @@ enum Command {
     Dev(dev::DevArgs),
     /// Run one service as its own process, configured from the environment (production).
     Serve(serve::ServeArgs),
+    /// Run the embedded broker alone, its log in the data dir (for `serve` without Apache Kafka).
+    Broker(broker::BrokerArgs),
     /// Print a signed dev token (alone on the last line) for a role at a school or trust.
     Token(identity::TokenArgs),
     /// Rebuild a read model from offset zero of the shared log (stop `trustsafe dev` first).
@@ -82,6 +85,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     runtime.block_on(async {
         match cli.command {
             Command::Dev(args) => dev::run(args).await,
+            Command::Broker(args) => broker::run(args).await,
             Command::Token(args) => identity::token(args),
             Command::Serve(args) => serve::run(args).await,
             Command::Replay(args) => replay::run(args).await,

@@ -2,6 +2,7 @@
 
 mod app;
 mod eventstore;
+mod faults;
 mod filtering;
 mod gateway;
 mod incidents;
@@ -18,6 +19,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub enum Target {
     /// Appends/s against raw INSERTs, relay publishes/s against raw produce, and peak memory.
     Eventstore(eventstore::EventstoreArgs),
+    /// The crash matrix: each process, the broker and PostgreSQL killed in turn under load; nothing lost, duplicated or out of order.
+    Faults(faults::FaultsArgs),
     /// Filter logs parsed on one core against cutting them into lines, and a day's log uploaded end to end.
     Filtering(filtering::FilteringArgs),
     /// An authenticated GET through the gateway against the same GET straight to the service.
@@ -35,6 +38,7 @@ pub enum Target {
 pub async fn run(target: Target) -> anyhow::Result<()> {
     match target {
         Target::Eventstore(args) => eventstore::run(args).await,
+        Target::Faults(args) => faults::run(args).await,
         Target::Filtering(args) => filtering::run(args).await,
         Target::Gateway(args) => gateway::run(args).await,
         Target::Incidents(args) => incidents::run(args).await,

@@ -111,7 +111,7 @@ impl Broker {
 }
 
 /// `scripts/kafka.sh stop DIR`, or `start DIR` on the port it had.
-fn kafka_script(command: &str, dir: &std::path::Path, port: Option<&str>) -> Result<()> {
+pub(crate) fn kafka_script(command: &str, dir: &std::path::Path, port: Option<&str>) -> Result<()> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/kafka.sh");
     let mut run = Command::new("bash");
     run.arg(script).arg(command).arg(dir);
@@ -282,21 +282,25 @@ async fn measure(stack: &mut Stack, broker: &Broker, args: &OutageArgs) -> Resul
 /// Reads the trust's dashboard every 100 ms and keeps its count of concerns.
 async fn watch_dashboard(base: String, lead: String, counted: Arc<Mutex<Vec<(Instant, i64)>>>) {
     let client = reqwest::Client::new();
-    let url = format!("{base}/api/v1/trusts/viking/dashboard");
     loop {
-        let read = async {
-            let dashboard: Value = client.get(&url).bearer_auth(&lead).send().await?.json().await?;
-            Ok::<i64, reqwest::Error>(
-                dashboard["total"]["concerns_by_category"]
-                    .as_object()
-                    .map_or(0, |counts| counts.values().filter_map(Value::as_i64).sum()),
-            )
-        };
-        if let Ok(count) = read.await {
+        if let Ok(count) = concerns_counted(&client, &base, &lead).await {
             counted.lock().expect("the figures").push((Instant::now(), count));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The concerns the trust's dashboard counts, all categories together.
+pub(crate) async fn concerns_counted(
+    client: &reqwest::Client,
+    base: &str,
+    lead: &str,
+) -> reqwest::Result<i64> {
+    let url = format!("{base}/api/v1/trusts/viking/dashboard");
+    let dashboard: Value = client.get(&url).bearer_auth(lead).send().await?.json().await?;
+    Ok(dashboard["total"]["concerns_by_category"]
+        .as_object()
+        .map_or(0, |counts| counts.values().filter_map(Value::as_i64).sum()))
 }
 
 fn last_count(counted: &Mutex<Vec<(Instant, i64)>>) -> i64 {

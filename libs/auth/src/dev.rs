@@ -22,10 +22,16 @@ const PKCS8_ED25519_PREFIX: [u8; 16] = [
     0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ];
 
+/// SubjectPublicKeyInfo framing of a raw Ed25519 public key (RFC 8410).
+const SPKI_ED25519_PREFIX: [u8; 12] = [
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+];
+
 pub struct DevIdentity {
     signing: EncodingKey,
     kid: String,
     public_x: String,
+    issuer: String,
 }
 
 #[derive(Serialize)]
@@ -77,7 +83,29 @@ impl DevIdentity {
             signing: EncodingKey::from_ed_der(&der),
             kid: format!("dev-{}", URL_SAFE_NO_PAD.encode(&public[..9])),
             public_x: URL_SAFE_NO_PAD.encode(public),
+            issuer: DEV_ISSUER.into(),
         }
+    }
+
+    /// The same key minting as `issuer`: an identity provider of a bench's own, whose tokens
+    /// services outside dev mode accept when given [`DevIdentity::public_key_pem`], as they would
+    /// a real issuer's.
+    pub fn issuing_as(mut self, issuer: &str) -> Self {
+        self.issuer = issuer.into();
+        self
+    }
+
+    /// The public half as a PEM `PUBLIC KEY` (SubjectPublicKeyInfo, RFC 8410), for
+    /// `TRUSTSAFE_AUTH_PUBLIC_KEY_FILE`.
+    pub fn public_key_pem(&self) -> String {
+        let public = URL_SAFE_NO_PAD
+            .decode(&self.public_x)
+            .expect("the public key was encoded here");
+        let der = [SPKI_ED25519_PREFIX.as_slice(), &public].concat();
+        format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            base64::engine::general_purpose::STANDARD.encode(der)
+        )
     }
 
     /// The public half as a JWK set, as `/.well-known/jwks.json` serves it.
@@ -100,7 +128,7 @@ impl DevIdentity {
             .unwrap_or_default()
             .as_secs();
         let claims = Claims {
-            iss: DEV_ISSUER,
+            iss: &self.issuer,
             aud: AUDIENCE,
             sub: subject,
             name,

@@ -120,6 +120,18 @@ impl PrivatePostgres {
         self.shut_down();
     }
 
+    /// A crash: the server is killed (SIGKILL) with no chance to write anything. Its sessions
+    /// notice and end; the next [`PrivatePostgres::start`] on the directory recovers from the WAL.
+    pub fn kill(mut self) {
+        if let Some(keeper) = self.keeper.take() {
+            // SAFETY: a plain signal to our own child, which the keeper has not reaped yet.
+            unsafe {
+                libc::kill(self.pid as libc::pid_t, libc::SIGKILL);
+            }
+            let _ = keeper.join();
+        }
+    }
+
     fn shut_down(&mut self) {
         if let Some(keeper) = self.keeper.take() {
             // SAFETY: a plain signal to our own child, which the keeper has not reaped yet.

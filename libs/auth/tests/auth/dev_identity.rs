@@ -51,3 +51,34 @@ async fn dev_tokens_verify_across_restarts_and_only_in_dev_mode() {
         "another dev key does not verify"
     );
 }
+
+#[tokio::test]
+async fn an_identity_issuing_as_its_own_issuer_is_accepted_outside_dev_mode_by_its_public_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let identity = DevIdentity::load_or_create(dir.path())
+        .unwrap()
+        .issuing_as("trustsafe-bench");
+    let pem = identity.public_key_pem();
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"), "{pem}");
+    let production = Authenticator::new(AuthConfig {
+        issuer: "trustsafe-bench".into(),
+        audience: AUDIENCE.into(),
+        keys: trustsafe_auth::KeySource::public_key_pem(pem.as_bytes()).unwrap(),
+        dev_mode: false,
+    })
+    .unwrap();
+    let token = identity.mint("dsl-raps", None, &grants(), Duration::from_secs(60));
+    let caller = production.authenticate(&token).await.unwrap();
+    assert!(caller.has_school_role("raps", SchoolRole::Dsl));
+
+    let dev_token = DevIdentity::load_or_create(dir.path()).unwrap().mint(
+        "dsl-raps",
+        None,
+        &grants(),
+        Duration::from_secs(60),
+    );
+    assert!(
+        production.authenticate(&dev_token).await.is_err(),
+        "the same key's dev-issued token names another issuer"
+    );
+}
