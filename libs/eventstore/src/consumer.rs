@@ -194,6 +194,7 @@ impl<P: Projection> Consumer<P> {
         let consumer = kafka::OffRuntime::new(self.kafka_consumer()?);
         let topics = self.broker_topics();
         consumer.subscribe(&topics.iter().map(String::as_str).collect::<Vec<_>>())?;
+        let mut failing = Failing::new(self.projection.name());
         loop {
             let message = tokio::select! {
                 message = consumer.recv() => message,
@@ -202,16 +203,17 @@ impl<P: Projection> Consumer<P> {
             let mut batch = match message {
                 Ok(message) => vec![self.read(&message)],
                 Err(err) => {
-                    warn!(%err, consumer = self.projection.name(), "consume error");
+                    failing.error(&err);
                     continue;
                 }
             };
+            failing.over();
             // What else is already here joins the same transaction.
             while batch.len() < MAX_BATCH {
                 match consumer.recv().now_or_never() {
                     Some(Ok(message)) => batch.push(self.read(&message)),
                     Some(Err(err)) => {
-                        warn!(%err, consumer = self.projection.name(), "consume error");
+                        failing.error(&err);
                         break;
                     }
                     None => break,
@@ -1022,6 +1024,48 @@ impl ClientContext for LiveContext {
 }
 
 impl ConsumerContext for LiveContext {}
+
+/// The errors a live consumer meets while the broker is away: librdkafka reports them many times a
+/// second until it answers again (and recovers by itself), so the first is a warning, the rest are
+/// counted, and the end is said once.
+struct Failing<'a> {
+    consumer: &'a str,
+    since: Option<tokio::time::Instant>,
+    errors: u64,
+}
+
+impl<'a> Failing<'a> {
+    fn new(consumer: &'a str) -> Self {
+        Self {
+            consumer,
+            since: None,
+            errors: 0,
+        }
+    }
+
+    fn error(&mut self, err: &KafkaError) {
+        self.errors += 1;
+        if self.since.is_none() {
+            self.since = Some(tokio::time::Instant::now());
+            warn!(%err, consumer = self.consumer, "consume error (the next are counted until a record arrives)");
+        } else {
+            tracing::debug!(%err, consumer = self.consumer, "consume error");
+        }
+    }
+
+    /// A record arrived.
+    fn over(&mut self) {
+        if let Some(since) = self.since.take() {
+            tracing::info!(
+                consumer = self.consumer,
+                errors = self.errors,
+                seconds = since.elapsed().as_secs_f64(),
+                "consuming again"
+            );
+            self.errors = 0;
+        }
+    }
+}
 
 /// The high watermark of every partition of `topics`: about where a rebuild that starts now will end.
 fn end_offsets<C: ConsumerContext>(
