@@ -4,6 +4,7 @@ mod bola;
 mod cloudevents;
 mod dashboard;
 mod dev;
+mod faults;
 mod generated_client;
 mod openapi;
 mod privacy;

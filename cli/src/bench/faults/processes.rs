@@ -228,11 +228,11 @@ impl Platform {
         match target {
             Target::Gateway => "the gateway".into(),
             Target::Service(index) => {
-                let name = &self.services[index].name;
-                if name == "reporting" {
-                    "reporting (its consumers)".into()
-                } else {
-                    format!("{name} (its API, relay and consumers)")
+                let service = services::ALL[index];
+                match service.consumers.len() {
+                    0 => format!("{} (its API and relay)", service.name),
+                    1 => format!("{} (its API, relay and consumer)", service.name),
+                    n => format!("{} (its API, relay and {n} consumers)", service.name),
                 }
             }
             Target::Broker => match self.broker {
