@@ -23,7 +23,20 @@ fn one_kill_of_each_process_under_load_loses_duplicates_and_reorders_nothing() {
         .env("RUST_LOG", "error")
         .output()
         .unwrap();
-    let printed = String::from_utf8_lossy(&output.stdout);
+    let logs = ["reporting", "incident", "broker"].map(|name| {
+        let log =
+            std::fs::read_to_string(data_dir.path().join(format!("logs/{name}.log"))).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(40).collect();
+        format!(
+            "{name}'s log, last lines:\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        )
+    });
+    let printed = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        logs.join("\n\n")
+    );
     assert!(
         output.status.success(),
         "{printed}\n{}",

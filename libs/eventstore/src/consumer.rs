@@ -81,6 +81,8 @@ pub enum ConsumerError {
     Kafka(#[from] KafkaError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("group {0}: nobody consumed its partitions for {1:?} while this member held none; joining again")]
+    Stranded(String, Duration),
 }
 
 #[derive(Clone, Debug)]
@@ -195,9 +197,22 @@ impl<P: Projection> Consumer<P> {
         let topics = self.broker_topics();
         consumer.subscribe(&topics.iter().map(String::as_str).collect::<Vec<_>>())?;
         let mut failing = Failing::new(self.projection.name());
+        let mut stranded = Stranded::default();
+        let mut look = tokio::time::interval(STRANDED_LOOK);
         loop {
             let message = tokio::select! {
                 message = consumer.recv() => message,
+                _ = look.tick() => {
+                    let holds = !consumer.assignment().map(|list| list.count() == 0).unwrap_or(true);
+                    if stranded.for_too_long(holds, || self.group_progress()).await {
+                        consumer.close().await;
+                        return Err(ConsumerError::Stranded(
+                            self.config.log.group(self.projection.name()),
+                            STRANDED_AFTER,
+                        ));
+                    }
+                    continue;
+                }
                 _ = shutdown.cancelled() => break,
             };
             let mut batch = match message {
@@ -241,6 +256,38 @@ impl<P: Projection> Consumer<P> {
         let _ = consumer.commit_consumer_state(CommitMode::Async);
         consumer.close().await;
         Ok(())
+    }
+
+    /// For each partition of this consumer's topics: the group's committed offset and the end of
+    /// the partition (None when the broker cannot say now).
+    async fn group_progress(&self) -> Option<Vec<(i64, i64)>> {
+        let config = self.config.log.consumer(self.projection.name());
+        let topics = self.broker_topics();
+        tokio::task::spawn_blocking(move || {
+            let timeout = Duration::from_secs(5);
+            let client: rdkafka::consumer::BaseConsumer = config.create()?;
+            let mut wanted = TopicPartitionList::new();
+            let mut ends = Vec::new();
+            for topic in &topics {
+                let metadata = client.fetch_metadata(Some(topic), timeout)?;
+                for partition in metadata.topics().iter().flat_map(|topic| topic.partitions()) {
+                    wanted.add_partition(topic, partition.id());
+                    ends.push(client.fetch_watermarks(topic, partition.id(), timeout)?.1);
+                }
+            }
+            let committed = client.committed_offsets(wanted, timeout)?;
+            Ok::<_, KafkaError>(
+                committed
+                    .elements()
+                    .iter()
+                    .zip(ends)
+                    .map(|(element, end)| (element.offset().to_raw().unwrap_or(0).max(0), end))
+                    .collect(),
+            )
+        })
+        .await
+        .ok()?
+        .ok()
     }
 
     /// A record as read, with where it was read from.
@@ -1024,6 +1071,48 @@ impl ClientContext for LiveContext {
 }
 
 impl ConsumerContext for LiveContext {}
+
+/// How often a live consumer looks at whether its group is stranded, and how long it must have been.
+const STRANDED_LOOK: Duration = Duration::from_secs(5);
+const STRANDED_AFTER: Duration = Duration::from_secs(30);
+
+/// A group can be left with nobody consuming: tansu 0.6's coordinator, restarted in the middle of a
+/// rebalance (`bench faults`: reporting killed, then the broker), handed the live member an empty
+/// assignment and heartbeat it happily for ever, the partitions with a member that was gone.
+/// Holding nothing is normal for a member of a group with more members than partitions, so the
+/// consumer acts only when, over [`STRANDED_AFTER`], it held nothing and the group's committed
+/// offsets stood still short of the partitions' ends: it leaves, and the supervisor starts it
+/// again, which forms the group afresh.
+#[derive(Default)]
+struct Stranded {
+    since: Option<(tokio::time::Instant, Vec<(i64, i64)>)>,
+}
+
+impl Stranded {
+    async fn for_too_long<F, Fut>(&mut self, holds: bool, progress: F) -> bool
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Option<Vec<(i64, i64)>>>,
+    {
+        if holds {
+            self.since = None;
+            return false;
+        }
+        match &self.since {
+            Some((since, _)) if since.elapsed() < STRANDED_AFTER => false,
+            earlier => {
+                let Some(now) = progress().await else {
+                    return false;
+                };
+                let stuck = earlier.as_ref().is_some_and(|(_, then)| {
+                    *then == now && now.iter().any(|(committed, end)| committed < end)
+                });
+                self.since = Some((tokio::time::Instant::now(), now));
+                stuck
+            }
+        }
+    }
+}
 
 /// The errors a live consumer meets while the broker is away: librdkafka reports them many times a
 /// second until it answers again (and recovers by itself), so the first is a warning, the rest are

@@ -88,6 +88,9 @@ fn client_config(brokers: &str) -> ClientConfig {
     config
         .set("bootstrap.servers", brokers)
         .set("reconnect.backoff.max.ms", "1000");
+    if let Ok(contexts) = std::env::var("TRUSTSAFE_KAFKA_DEBUG") {
+        config.set("debug", contexts);
+    }
     config
 }
 

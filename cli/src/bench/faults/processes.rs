@@ -37,7 +37,10 @@ impl Process {
             .env_remove("DATABASE_URL")
             .env_remove("KAFKA_BROKERS")
             .envs(self.env.iter().cloned())
-            .env("RUST_LOG", "warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("TRUSTSAFE_FAULTS_RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
