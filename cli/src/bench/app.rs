@@ -87,12 +87,7 @@ impl BenchApp {
         for service in self.services {
             service.stop().await;
         }
-        let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&self.admin_database_url).await?;
-        for database in &self.databases {
-            sqlx::query(&format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"))
-                .execute(&mut admin)
-                .await?;
-        }
+        crate::bench::drop_databases(&self.admin_database_url, &self.databases).await?;
         Ok(())
     }
 }

@@ -48,6 +48,47 @@ pub async fn run(target: Target) -> anyhow::Result<()> {
     }
 }
 
+/// Drops a bench run's databases (connected sessions ended).
+pub(crate) async fn drop_databases(admin_url: &str, databases: &[String]) -> anyhow::Result<()> {
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(admin_url).await?;
+    for database in databases {
+        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"))
+            .execute(&mut admin)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A consumer of no group reading every partition of the incident topic from its start (ending
+/// each partition with an end-of-partition event when `to_the_end`), and how many partitions.
+pub(crate) fn incident_topic_from_start(
+    log: &trustsafe_eventstore::kafka::SharedLog,
+    to_the_end: bool,
+) -> anyhow::Result<(
+    rdkafka::consumer::StreamConsumer<trustsafe_eventstore::kafka::ReadToEnd>,
+    usize,
+)> {
+    use rdkafka::consumer::Consumer;
+    let topic = log.topic(trustsafe_events::topics::INCIDENT);
+    let consumer: rdkafka::consumer::StreamConsumer<_> = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &log.brokers)
+        .set("group.id", format!("bench-{}", uuid::Uuid::now_v7()))
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", to_the_end.to_string())
+        .create_with_context(trustsafe_eventstore::kafka::ReadToEnd)?;
+    let metadata = consumer.fetch_metadata(Some(&topic), Duration::from_secs(30))?;
+    let partitions = metadata
+        .topics()
+        .first()
+        .map_or(0, |topic| topic.partitions().len());
+    let mut assignment = rdkafka::TopicPartitionList::new();
+    for partition in 0..partitions as i32 {
+        assignment.add_partition_offset(&topic, partition, rdkafka::Offset::Beginning)?;
+    }
+    consumer.assign(&assignment)?;
+    Ok((consumer, partitions))
+}
+
 /// The `quantile` (0 to 1) of sorted latencies, in milliseconds.
 pub(crate) fn quantile_ms(sorted: &[Duration], quantile: f64) -> f64 {
     match sorted.len() {

@@ -11,13 +11,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 use trustsafe_auth::{Grants, SchoolRole, TrustRole};
 use trustsafe_events::incident::IncidentReported;
-use trustsafe_events::{Event, from_kafka, topics};
+use trustsafe_events::{Event, from_kafka};
 use trustsafe_eventstore::kafka::{SharedLog, record_of};
 use uuid::Uuid;
 
@@ -349,22 +347,7 @@ async fn stored_ids(database_url: &str, query: &str) -> Result<HashSet<Uuid>> {
 /// The concerns reported on the incident topic (distinct), and how many such records were read:
 /// read from the start until every one of `wanted` has been seen, or 60 s without a new record.
 async fn reported_on_topic(log: &SharedLog, wanted: &HashSet<Uuid>) -> Result<(HashSet<Uuid>, usize)> {
-    let topic = log.topic(topics::INCIDENT);
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &log.brokers)
-        .set("group.id", format!("bench-outage-{}", Uuid::now_v7()))
-        .set("enable.auto.commit", "false")
-        .create()?;
-    let metadata = consumer.fetch_metadata(Some(&topic), Duration::from_secs(30))?;
-    let partitions = metadata
-        .topics()
-        .first()
-        .map_or(0, |topic| topic.partitions().len());
-    let mut assignment = TopicPartitionList::new();
-    for partition in 0..partitions as i32 {
-        assignment.add_partition_offset(&topic, partition, Offset::Beginning)?;
-    }
-    consumer.assign(&assignment)?;
+    let (consumer, _) = super::incident_topic_from_start(log, false)?;
     let (mut seen, mut records) = (HashSet::new(), 0);
     while !wanted.is_subset(&seen) {
         let Ok(message) = tokio::time::timeout(Duration::from_secs(60), consumer.recv()).await else {

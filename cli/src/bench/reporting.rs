@@ -153,12 +153,7 @@ async fn measure(stack: &Stack, args: &ReportingArgs) -> Result<()> {
     for service in platform.services {
         service.stop().await;
     }
-    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&stack.admin_database_url).await?;
-    for database in &platform.databases {
-        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"))
-            .execute(&mut admin)
-            .await?;
-    }
+    crate::bench::drop_databases(&stack.admin_database_url, &platform.databases).await?;
     result
 }
 

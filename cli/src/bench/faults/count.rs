@@ -6,13 +6,11 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use anyhow::Result;
-use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use sqlx::{Connection, PgConnection};
 use trustsafe_events::incident::{IncidentAcknowledged, IncidentReported};
-use trustsafe_events::{Event, from_kafka, topics};
-use trustsafe_eventstore::kafka::{ReadToEnd, SharedLog, record_of};
+use trustsafe_events::{Event, from_kafka};
+use trustsafe_eventstore::kafka::{SharedLog, record_of};
 use trustsafe_reporting::ReadModel;
 use uuid::Uuid;
 
@@ -119,23 +117,7 @@ pub(super) struct Topic {
 }
 
 pub(super) async fn topic(log: &SharedLog) -> Result<Topic> {
-    let topic = log.topic(topics::INCIDENT);
-    let consumer: StreamConsumer<ReadToEnd> = ClientConfig::new()
-        .set("bootstrap.servers", &log.brokers)
-        .set("group.id", format!("bench-faults-{}", Uuid::now_v7()))
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "true")
-        .create_with_context(ReadToEnd)?;
-    let metadata = consumer.fetch_metadata(Some(&topic), Duration::from_secs(30))?;
-    let partitions = metadata
-        .topics()
-        .first()
-        .map_or(0, |topic| topic.partitions().len());
-    let mut assignment = TopicPartitionList::new();
-    for partition in 0..partitions as i32 {
-        assignment.add_partition_offset(&topic, partition, Offset::Beginning)?;
-    }
-    consumer.assign(&assignment)?;
+    let (consumer, partitions) = crate::bench::incident_topic_from_start(log, true)?;
     let mut ended = HashSet::new();
     // Each stream's versions in the order they were first read: 1, 2, … when in order.
     let mut read: HashMap<String, HashSet<i64>> = HashMap::new();

@@ -207,27 +207,24 @@ async fn report(
         reported.len(),
         acknowledged.len()
     );
-    let lost_store = reported
-        .iter()
-        .filter(|id| !store.versions.contains_key(id))
-        .count()
-        + acknowledged
-            .iter()
-            .filter(|id| store.versions.get(id).is_none_or(|version| *version < 2))
-            .count();
-    let lost_topic = reported.iter().filter(|id| !topic.reported.contains(id)).count()
-        + acknowledged
-            .iter()
-            .filter(|id| !topic.acknowledged.contains(id))
-            .count();
-    let lost_model = reported
-        .iter()
-        .filter(|id| !model.acknowledged.contains_key(id))
-        .count()
-        + acknowledged
-            .iter()
-            .filter(|id| model.acknowledged.get(id) != Some(&true))
-            .count();
+    // Answers given whose effect is missing: a report, or an acknowledgement, not held.
+    let lost = |holds_report: &dyn Fn(&uuid::Uuid) -> bool,
+                holds_acknowledgement: &dyn Fn(&uuid::Uuid) -> bool| {
+        reported.iter().filter(|id| !holds_report(id)).count()
+            + acknowledged
+                .iter()
+                .filter(|id| !holds_acknowledgement(id))
+                .count()
+    };
+    let lost_store = lost(&|id| store.versions.contains_key(id), &|id| {
+        store.versions.get(id).is_some_and(|version| *version >= 2)
+    });
+    let lost_topic = lost(&|id| topic.reported.contains(id), &|id| {
+        topic.acknowledged.contains(id)
+    });
+    let lost_model = lost(&|id| model.acknowledged.contains_key(id), &|id| {
+        model.acknowledged.get(id) == Some(&true)
+    });
     let strangers = model
         .acknowledged
         .keys()

@@ -336,12 +336,7 @@ impl Platform {
         if let Broker::Embedded(process) = &mut self.broker {
             process.kill().await;
         }
-        let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&self.admin_url).await?;
-        for database in &self.databases {
-            sqlx::query(&format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"))
-                .execute(&mut admin)
-                .await?;
-        }
+        crate::bench::drop_databases(&self.admin_url, &self.databases).await?;
         if let Some(postgres) = self.postgres.take() {
             tokio::task::spawn_blocking(move || postgres.stop()).await?;
         }
