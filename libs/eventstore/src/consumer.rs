@@ -198,7 +198,8 @@ impl<P: Projection> Consumer<P> {
         consumer.subscribe(&topics.iter().map(String::as_str).collect::<Vec<_>>())?;
         let mut failing = Failing::new(self.projection.name());
         let mut stranded = Stranded::default();
-        let mut look = tokio::time::interval(STRANDED_LOOK);
+        // Not at once: a member that has just subscribed holds nothing yet.
+        let mut look = tokio::time::interval_at(tokio::time::Instant::now() + STRANDED_LOOK, STRANDED_LOOK);
         loop {
             let message = tokio::select! {
                 message = consumer.recv() => message,
@@ -264,24 +265,22 @@ impl<P: Projection> Consumer<P> {
         let config = self.config.log.consumer(self.projection.name());
         let topics = self.broker_topics();
         tokio::task::spawn_blocking(move || {
-            let timeout = Duration::from_secs(5);
             let client: rdkafka::consumer::BaseConsumer = config.create()?;
+            let ends: Vec<((String, i32), i64)> = end_offsets(&client, &topics)?.into_iter().collect();
             let mut wanted = TopicPartitionList::new();
-            let mut ends = Vec::new();
-            for topic in &topics {
-                let metadata = client.fetch_metadata(Some(topic), timeout)?;
-                for partition in metadata.topics().iter().flat_map(|topic| topic.partitions()) {
-                    wanted.add_partition(topic, partition.id());
-                    ends.push(client.fetch_watermarks(topic, partition.id(), timeout)?.1);
-                }
+            for ((topic, partition), _) in &ends {
+                wanted.add_partition(topic, *partition);
             }
-            let committed = client.committed_offsets(wanted, timeout)?;
+            let committed = client.committed_offsets(wanted, Duration::from_secs(5))?;
             Ok::<_, KafkaError>(
-                committed
-                    .elements()
-                    .iter()
-                    .zip(ends)
-                    .map(|(element, end)| (element.offset().to_raw().unwrap_or(0).max(0), end))
+                ends.iter()
+                    .map(|((topic, partition), end)| {
+                        let offset = committed
+                            .find_partition(topic, *partition)
+                            .and_then(|element| element.offset().to_raw())
+                            .unwrap_or(0);
+                        (offset.max(0), *end)
+                    })
                     .collect(),
             )
         })
@@ -936,7 +935,7 @@ impl<P: Projection> Consumer<P> {
         let topics = self.broker_topics();
         let ends = {
             let (consumer, topics) = (consumer.clone(), topics.clone());
-            tokio::task::spawn_blocking(move || end_offsets(&consumer, &topics))
+            tokio::task::spawn_blocking(move || end_offsets(&*consumer, &topics))
                 .await
                 .expect("watermark lookup does not panic")?
         };
@@ -1157,8 +1156,8 @@ impl<'a> Failing<'a> {
 }
 
 /// The high watermark of every partition of `topics`: about where a rebuild that starts now will end.
-fn end_offsets<C: ConsumerContext>(
-    consumer: &StreamConsumer<C>,
+fn end_offsets<C: ConsumerContext, K: rdkafka::consumer::Consumer<C>>(
+    consumer: &K,
     topics: &[String],
 ) -> Result<HashMap<(String, i32), i64>, KafkaError> {
     let timeout = Duration::from_secs(10);
