@@ -1,7 +1,8 @@
-//! `trustsafe replay reporting`: empties the reporting read models (concerns; breaches and duties) and
-//! rebuilds each from offset zero of the shared log, with progress. With `--data-dir`, stop
-//! `trustsafe dev` first (this starts the same private cluster); against `DATABASE_URL` and
-//! `KAFKA_BROKERS` it runs beside the reporting service, whose live consumers wait for it.
+//! `trustsafe replay reporting`: rebuilds each reporting read model (concerns; breaches and duties;
+//! acceptable use) from offset zero of the shared log into fresh tables, with progress, and swaps it
+//! in when caught up. With `--data-dir`, stop `trustsafe dev` first (this starts the same private
+//! cluster); against `DATABASE_URL` and `KAFKA_BROKERS` it runs beside the reporting service, whose
+//! dashboards stay current throughout and whose live consumers wait only for the swap.
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -66,7 +67,7 @@ async fn rebuild<P: Projection>(model: &str, consumer: &Consumer<P>) -> Result<(
     );
     bar.set_message(model.to_owned());
     let started = std::time::Instant::now();
-    let events = consumer
+    let rebuilt = consumer
         .rebuild(|progress| {
             bar.set_length(progress.total);
             bar.set_position(progress.done);
@@ -76,8 +77,10 @@ async fn rebuild<P: Projection>(model: &str, consumer: &Consumer<P>) -> Result<(
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     println!(
-        "{model} rebuilt from {events} events in {seconds:.1} s ({:.0} events/s)",
-        events as f64 / seconds.max(1e-6)
+        "{model} rebuilt from {} events in {seconds:.1} s ({:.0} events/s); swapped in, live consumer held {} ms",
+        rebuilt.events,
+        rebuilt.events as f64 / seconds.max(1e-6),
+        rebuilt.held.as_millis()
     );
     Ok(())
 }

@@ -312,7 +312,8 @@ async fn rebuild(stack: &Stack, reporting_db: &str, total: usize) -> Result<(f64
         progress.set_length(step.total);
         progress.set_position(step.done);
     })
-    .await?;
+    .await?
+    .events;
     let replayed = events as f64 / started.elapsed().as_secs_f64();
     progress.finish_and_clear();
     pool.close().await;

@@ -13,12 +13,11 @@ use std::time::Duration;
 
 use rdkafka::ClientContext;
 use rdkafka::Message;
-use rdkafka::Offset;
 use rdkafka::consumer::{CommitMode, Consumer as _, ConsumerContext, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::statistics::Statistics;
 use rdkafka::topic_partition_list::TopicPartitionList;
-use sqlx::{Connection as _, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 use thiserror::Error;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, info_span, warn};
@@ -55,8 +54,10 @@ pub trait Projection: Send + Sync + 'static {
             Ok(())
         }
     }
-    /// Empties the read model before a rebuild from offset zero.
-    fn reset(&self, tx: &mut PgConnection) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    /// The read model's tables, parents before children, written by this projection alone: a
+    /// rebuild fills fresh copies of them and swaps their rows in when it has caught up. Empty for
+    /// a reaction, whose effects are not a model to rebuild (what it records keeps it from acting twice).
+    fn tables(&self) -> &[&str];
 }
 
 #[derive(Debug, Error)]
@@ -102,7 +103,7 @@ impl ConsumerConfig {
 }
 
 /// The most records applied in one transaction: those already fetched when the first arrives.
-const MAX_BATCH: usize = 500;
+pub(crate) const MAX_BATCH: usize = 500;
 
 /// A record as read, and where from (its topic as the contract names it).
 pub struct Read {
@@ -143,17 +144,10 @@ impl Outcome {
     }
 }
 
-/// Where a rebuild is: records read, of about as many as the topics held when it began.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RebuildProgress {
-    pub done: u64,
-    pub total: u64,
-}
-
 pub struct Consumer<P> {
-    pool: PgPool,
-    projection: Arc<P>,
-    config: ConsumerConfig,
+    pub(crate) pool: PgPool,
+    pub(crate) projection: Arc<P>,
+    pub(crate) config: ConsumerConfig,
 }
 
 impl<P: Projection> Consumer<P> {
@@ -181,7 +175,7 @@ impl<P: Projection> Consumer<P> {
     }
 
     /// The projection's topics as the broker names them.
-    fn broker_topics(&self) -> Vec<String> {
+    pub(crate) fn broker_topics(&self) -> Vec<String> {
         self.projection
             .topics()
             .iter()
@@ -191,7 +185,7 @@ impl<P: Projection> Consumer<P> {
 
     /// Consumes as a member of the group until `shutdown` is cancelled.
     pub async fn run(&self, shutdown: CancellationToken) -> Result<(), ConsumerError> {
-        self.finish_interrupted_rebuild().await?;
+        self.rebuild_if_asked().await?;
         self.redrive_parked(&shutdown).await?;
         let consumer = kafka::OffRuntime::new(self.kafka_consumer()?);
         let topics = self.broker_topics();
@@ -290,7 +284,7 @@ impl<P: Projection> Consumer<P> {
     }
 
     /// A record as read, with where it was read from.
-    fn read<M: Message>(&self, message: &M) -> Read {
+    pub(crate) fn read<M: Message>(&self, message: &M) -> Read {
         Read {
             record: kafka::record_of(message),
             topic: self.config.log.contract_topic(message.topic()).to_owned(),
@@ -300,23 +294,16 @@ impl<P: Projection> Consumer<P> {
         }
     }
 
-    /// Handles a batch, retrying while the database is away or a rebuild holds the projection. None
-    /// when shut down first.
-    async fn handle_until_done(
+    /// Handles a batch, retrying while the database is away. None when shut down first.
+    pub(crate) async fn handle_until_done(
         &self,
         batch: &[Read],
-        by: Applier,
+        by: Applier<'_>,
         shutdown: &CancellationToken,
     ) -> Option<Vec<Outcome>> {
         loop {
             match self.handle(batch, by).await {
-                Ok(Some(outcomes)) => return Some(outcomes),
-                Ok(None) => {
-                    tokio::select! {
-                        _ = tokio::time::sleep(self.config.retry_backoff) => {}
-                        _ = shutdown.cancelled() => return None,
-                    }
-                }
+                Ok(outcomes) => return Some(outcomes),
                 Err(err) => {
                     let first = &batch[0];
                     warn!(%err, consumer = self.projection.name(), topic = first.topic, partition = first.partition,
@@ -333,29 +320,34 @@ impl<P: Projection> Consumer<P> {
     /// Applies each record of `batch` exactly once and each stream in version order, or parks a
     /// record when it cannot be read or applied (or must wait for an earlier version), in one
     /// transaction with the checkpoints and the streams' positions: all of it happens, or none of it
-    /// and the batch is retried. None, with nothing done, when the live consumer finds the projection
-    /// being rebuilt.
+    /// and the batch is retried.
     ///
     /// First all at once: the batch's dedup rows in one statement, each effect straight after the
     /// last. Only if the projection rejects a record (or panics on it) is that undone and the batch
     /// applied again record by record, each in a savepoint, so the one record can be parked alone.
     /// A rebuild is almost all first passes: half the round trips of a savepoint per record.
-    async fn handle(&self, batch: &[Read], by: Applier) -> Result<Option<Vec<Outcome>>, sqlx::Error> {
+    async fn handle(&self, batch: &[Read], by: Applier<'_>) -> Result<Vec<Outcome>, sqlx::Error> {
         let name = self.projection.name();
         let envelopes: Vec<Result<Envelope, DecodeError>> =
             batch.iter().map(|read| decode(&read.record)).collect();
         let mut careful = false;
         loop {
             let mut tx = self.pool.begin().await?;
-            if by == Applier::Live {
-                // Shared with other live batches, exclusive against a rebuild's reset: a batch
-                // either commits before the reset or sees its marker.
-                sqlx::query("SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))")
-                    .bind(fence_key(name))
-                    .execute(&mut *tx)
-                    .await?;
-                if rebuild_marked(&mut tx, name).await? {
-                    return Ok(None);
+            match by {
+                // Shared with other live batches, exclusive against a rebuild's swap: a batch
+                // commits before the swap (and so is in what the rebuild reads) or after it.
+                Applier::Live => {
+                    sqlx::query("SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))")
+                        .bind(fence_key(name))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                // The rebuild's fresh tables first; what is not rebuilt, the live ones.
+                Applier::Rebuild { search_path } => {
+                    sqlx::query("SELECT set_config('search_path', $1, true)")
+                        .bind(search_path)
+                        .execute(&mut *tx)
+                        .await?;
                 }
             }
             let mut positions = Positions::load(&mut tx, name, envelopes.iter().flatten()).await?;
@@ -374,7 +366,7 @@ impl<P: Projection> Consumer<P> {
             let released = self.release_waiting(&mut tx, &mut positions).await?;
             positions.save(&mut tx, name).await?;
             self.finish(tx, batch, &outcomes, &released).await?;
-            return Ok(Some(outcomes));
+            return Ok(outcomes);
         }
     }
 
@@ -449,7 +441,7 @@ impl<P: Projection> Consumer<P> {
         batch: &[Read],
         envelopes: &[Result<Envelope, DecodeError>],
         plans: &[Plan],
-        by: Applier,
+        by: Applier<'_>,
     ) -> Result<Option<Vec<Outcome>>, sqlx::Error> {
         let ids: Vec<uuid::Uuid> = envelopes
             .iter()
@@ -485,7 +477,7 @@ impl<P: Projection> Consumer<P> {
             outcomes.push(outcome);
         }
         let applied = match by {
-            Applier::Rebuild => self.effects_together(tx, &effects).await,
+            Applier::Rebuild { .. } => self.effects_together(tx, &effects).await,
             Applier::Live => {
                 let mut applied = Ok(());
                 for (envelope, read) in &effects {
@@ -756,45 +748,6 @@ impl<P: Projection> Consumer<P> {
         })
     }
 
-    /// Empties the read model and applies every record of its topics from offset zero.
-    ///
-    /// It reads outside the projection's consumer group and commits nothing to it: the group's
-    /// offsets belong to the live consumer, which may be running (Apache Kafka refuses a commit from
-    /// outside a group that has live members), and they need not move. From the reset to the last
-    /// record a marker (`rebuilds`) holds the live consumer's batches back: applied beside the
-    /// replay they would mark events processed against rows the reset removed. Records the live
-    /// consumer has not yet had reach it afterwards and find their dedup rows, so they change nothing.
-    /// A rebuild that dies part-way leaves its marker, and the next start of the live consumer (or
-    /// the next rebuild) finishes it.
-    pub async fn rebuild(&self, progress: impl FnMut(RebuildProgress)) -> Result<u64, ConsumerError> {
-        let name = self.projection.name();
-        let _rebuilding = self.hold_rebuild(true).await?;
-        let mut tx = self.pool.begin().await?;
-        // Waits for the live batches in flight; later ones see the marker.
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-            .bind(fence_key(name))
-            .execute(&mut *tx)
-            .await?;
-        self.projection.reset(&mut tx).await?;
-        for table in [
-            "processed_events",
-            "stream_positions",
-            "consumer_checkpoints",
-            "dead_letters",
-        ] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE consumer = $1"))
-                .bind(name)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query("INSERT INTO rebuilds (consumer) VALUES ($1) ON CONFLICT DO NOTHING")
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        self.replay_and_unmark(progress).await
-    }
-
     /// Tries every parked record of this consumer again and forgets those that now apply. A record
     /// is often parked for "not yet" rather than "never": a school this service's tenancy does not
     /// list yet, an event type or version this build does not know yet. Both change only when the
@@ -868,116 +821,19 @@ impl<P: Projection> Consumer<P> {
             .collect())
     }
 
-    /// Finishes a rebuild that died part-way, unless one is running now (whose end the live batches
-    /// wait for): its read model is partial and the group's offsets are past what it lacks. Replaying
-    /// from zero without a reset applies just what is missing; the dedup rows pass over the rest.
-    async fn finish_interrupted_rebuild(&self) -> Result<(), ConsumerError> {
-        let name = self.projection.name();
-        if !rebuild_marked(&mut *self.pool.acquire().await?, name).await? {
-            return Ok(());
-        }
-        let Some(_rebuilding) = self.hold_rebuild(false).await? else {
-            return Ok(());
-        };
-        if rebuild_marked(&mut *self.pool.acquire().await?, name).await? {
-            warn!(consumer = name, "finishing a rebuild that stopped part-way");
-            let events = self.replay_and_unmark(|_| {}).await?;
-            tracing::info!(consumer = name, events, "rebuild finished");
+    /// Rebuilds the read model if a migration asked for it (`rebuilds`), unless a rebuild is
+    /// running now: consumers that ran before stream positions were kept learn them so.
+    async fn rebuild_if_asked(&self) -> Result<(), ConsumerError> {
+        let asked: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM rebuilds WHERE consumer = $1)")
+            .bind(self.name())
+            .fetch_one(&self.pool)
+            .await?;
+        if asked {
+            warn!(consumer = self.name(), "rebuilding, as a migration asked");
+            let rebuilt = self.rebuild(|_| {}).await?;
+            tracing::info!(consumer = self.name(), events = rebuilt.events, "rebuilt");
         }
         Ok(())
-    }
-
-    /// The lock whoever rebuilds holds for the whole run, on a connection of its own: a rebuild that
-    /// dies drops it with its connection. `wait`: for another rebuild to end; else None if one runs.
-    async fn hold_rebuild(&self, wait: bool) -> Result<Option<PgConnection>, sqlx::Error> {
-        let mut holder = PgConnection::connect_with(&self.pool.connect_options()).await?;
-        let key = format!("trustsafe.rebuild/{}", self.projection.name());
-        if wait {
-            sqlx::query("SELECT pg_advisory_lock(hashtextextended($1, 0))")
-                .bind(&key)
-                .execute(&mut holder)
-                .await?;
-            return Ok(Some(holder));
-        }
-        let free: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
-            .bind(&key)
-            .fetch_one(&mut holder)
-            .await?;
-        Ok(free.then_some(holder))
-    }
-
-    /// Applies every record of the projection's topics from offset zero, then lifts the marker.
-    async fn replay_and_unmark(&self, progress: impl FnMut(RebuildProgress)) -> Result<u64, ConsumerError> {
-        let done = self.replay_from_zero(progress).await?;
-        sqlx::query("DELETE FROM rebuilds WHERE consumer = $1")
-            .bind(self.projection.name())
-            .execute(&self.pool)
-            .await?;
-        Ok(done)
-    }
-
-    /// A partition is done at its end-of-partition event, not at its high watermark: tansu 0.6's
-    /// memory engine reports the watermark as the last batch's first offset + 1, short of the end
-    /// whenever that batch held several records. Watermarks only size the progress report.
-    async fn replay_from_zero(
-        &self,
-        mut progress: impl FnMut(RebuildProgress),
-    ) -> Result<u64, ConsumerError> {
-        let name = self.projection.name();
-        let consumer: Arc<StreamConsumer<kafka::ReadToEnd>> = Arc::new(
-            self.config
-                .log
-                .consumer(&format!("{name}.rebuild"))
-                .set("enable.auto.commit", "false")
-                .set("enable.partition.eof", "true")
-                .create_with_context(kafka::ReadToEnd)?,
-        );
-        let topics = self.broker_topics();
-        let ends = {
-            let (consumer, topics) = (consumer.clone(), topics.clone());
-            tokio::task::spawn_blocking(move || end_offsets(&*consumer, &topics))
-                .await
-                .expect("watermark lookup does not panic")?
-        };
-        let mut total: u64 = ends.values().map(|end| *end as u64).sum();
-        let mut done = 0;
-        progress(RebuildProgress { done, total });
-        let never = CancellationToken::new();
-        // One topic at a time: an end-of-partition event names the partition but not its topic.
-        for topic in &topics {
-            let mut assignment = TopicPartitionList::new();
-            let mut open = std::collections::HashSet::new();
-            for (_, partition) in ends.keys().filter(|(of, _)| of == topic) {
-                assignment.add_partition_offset(topic, *partition, Offset::Beginning)?;
-                open.insert(*partition);
-            }
-            consumer.assign(&assignment)?;
-            while !open.is_empty() {
-                let mut batch = Vec::new();
-                let mut next = Some(consumer.recv().await);
-                while let Some(message) = next.take() {
-                    match message {
-                        Err(KafkaError::PartitionEOF(partition)) => {
-                            open.remove(&partition);
-                            break;
-                        }
-                        other => batch.push(self.read(&other?)),
-                    }
-                    if batch.len() < MAX_BATCH {
-                        next = consumer.recv().now_or_never();
-                    }
-                }
-                if batch.is_empty() {
-                    continue;
-                }
-                self.handle_until_done(&batch, Applier::Rebuild, &never).await;
-                done += batch.len() as u64;
-                total = total.max(done);
-                progress(RebuildProgress { done, total });
-            }
-        }
-        progress(RebuildProgress { done, total: done });
-        Ok(done)
     }
 }
 
@@ -1024,22 +880,15 @@ enum Plan {
     Park(String),
 }
 
-/// Who applies a batch: the live consumer waits while a rebuild holds the projection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Applier {
+/// Who applies a batch: the live consumer, or a rebuild into its fresh tables.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Applier<'a> {
     Live,
-    Rebuild,
+    Rebuild { search_path: &'a str },
 }
 
-fn fence_key(consumer: &str) -> String {
+pub(crate) fn fence_key(consumer: &str) -> String {
     format!("trustsafe.rebuild-fence/{consumer}")
-}
-
-async fn rebuild_marked(conn: &mut PgConnection, consumer: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM rebuilds WHERE consumer = $1)")
-        .bind(consumer)
-        .fetch_one(conn)
-        .await
 }
 
 /// How often librdkafka reports a live consumer's statistics (its lag among them).
@@ -1156,7 +1005,7 @@ impl<'a> Failing<'a> {
 }
 
 /// The high watermark of every partition of `topics`: about where a rebuild that starts now will end.
-fn end_offsets<C: ConsumerContext, K: rdkafka::consumer::Consumer<C>>(
+pub(crate) fn end_offsets<C: ConsumerContext, K: rdkafka::consumer::Consumer<C>>(
     consumer: &K,
     topics: &[String],
 ) -> Result<HashMap<(String, i32), i64>, KafkaError> {

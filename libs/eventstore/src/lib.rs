@@ -5,12 +5,12 @@ mod consumer;
 pub mod kafka;
 pub mod metrics;
 mod positions;
+mod rebuild;
 mod relay;
 mod store;
 
-pub use consumer::{
-    Consumer, ConsumerConfig, ConsumerError, HandlerError, Outcome, Projection, RebuildProgress,
-};
+pub use consumer::{Consumer, ConsumerConfig, ConsumerError, HandlerError, Outcome, Projection};
+pub use rebuild::{Rebuild, RebuildProgress, Rebuilt};
 pub use relay::{BatchOutcome, Relay, RelayConfig};
 pub use store::{AppendContext, Appended, EventStore, ExpectedVersion, NewEvent, StreamEvent};
 

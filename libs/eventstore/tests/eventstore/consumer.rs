@@ -42,12 +42,8 @@ impl Projection for Effects {
         Ok(())
     }
 
-    async fn reset(&self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM test_effects WHERE consumer = $1")
-            .bind(&self.name)
-            .execute(tx)
-            .await?;
-        Ok(())
+    fn tables(&self) -> &[&str] {
+        &["test_effects"]
     }
 }
 
@@ -245,7 +241,11 @@ async fn a_projection_rebuilt_from_zero_ends_as_it_was() {
 
     let consumer = Consumer::new(env.pool.clone(), projection, ConsumerConfig::new(env.log()));
     let mut reports = Vec::new();
-    let read = consumer.rebuild(|progress| reports.push(progress)).await.unwrap();
+    let read = consumer
+        .rebuild(|progress| reports.push(progress))
+        .await
+        .unwrap()
+        .events;
     assert_eq!(read, 65, "every record of the topic, duplicates included");
     assert_eq!(
         reports.last().map(|p| (p.done, p.total)),
@@ -254,13 +254,26 @@ async fn a_projection_rebuilt_from_zero_ends_as_it_was() {
     );
     assert_eq!(snapshot().await, before, "identical read model");
     assert_eq!(effects(&env, "rebuild").await, (60, 60));
+    assert_eq!(
+        rebuild_schemas(&env).await,
+        0,
+        "the fresh tables were dropped after the swap"
+    );
+}
+
+/// Schemas of rebuilds under way or left by one that died.
+async fn rebuild_schemas(env: &TestEnv) -> i64 {
+    sqlx::query_scalar(r"SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'rebuild\_%'")
+        .fetch_one(&env.pool)
+        .await
+        .unwrap()
 }
 
 /// A rebuild that dies part-way (Ctrl-C, a passing broker error) must not leave the read model
-/// partial for good: the live consumer's offsets are past everything, so only the rebuild's own
-/// marker can say that the rest is missing. The next start of the live consumer finishes it.
+/// partial: it fills fresh tables beside the live ones, so the live model is untouched until a
+/// rebuild has caught up, and the next rebuild starts afresh.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rebuild_that_dies_part_way_is_finished_by_the_next_start() {
+async fn a_rebuild_that_dies_part_way_leaves_the_live_model_whole() {
     let env = TestEnv::start().await;
     create_effects_table(&env).await;
     let records: Vec<KafkaRecord> = stored_envelopes(&env, 10, 60)
@@ -286,18 +299,24 @@ async fn a_rebuild_that_dies_part_way_is_finished_by_the_next_start() {
     })
     .await;
     assert!(died.is_err(), "the rebuild died part-way");
-    let (partial, _) = effects(&env, "interrupted").await;
-    assert!(partial > 0 && partial < 600, "partial: {partial} of 600");
-
-    let run = run_consumer(&env, projection);
-    wait_for_effects(&env, "interrupted", 600, Duration::from_secs(60)).await;
-    run.stop().await;
-    assert_eq!(effects(&env, "interrupted").await, (600, 600));
-    let marked: i64 = sqlx::query_scalar("SELECT count(*) FROM rebuilds")
+    assert_eq!(
+        effects(&env, "interrupted").await,
+        (600, 600),
+        "the live model is whole"
+    );
+    let partial: i64 = sqlx::query_scalar("SELECT count(*) FROM rebuild_interrupted.test_effects")
         .fetch_one(&env.pool)
         .await
         .unwrap();
-    assert_eq!(marked, 0, "the finished rebuild lifted its marker");
+    assert!(
+        partial > 0 && partial < 600,
+        "the fresh model was partial: {partial} of 600"
+    );
+
+    let consumer = Consumer::new(env.pool.clone(), projection, ConsumerConfig::new(env.log()));
+    assert_eq!(consumer.rebuild(|_| {}).await.unwrap().events, 600);
+    assert_eq!(effects(&env, "interrupted").await, (600, 600));
+    assert_eq!(rebuild_schemas(&env).await, 0);
 }
 
 /// A projection whose later events need the earlier ones' rows, as a concern's closing needs its
@@ -323,22 +342,67 @@ impl Projection for Tally {
         Ok(())
     }
 
-    async fn reset(&self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM test_tally").execute(tx).await?;
-        Ok(())
+    fn tables(&self) -> &[&str] {
+        &["test_tally"]
     }
 }
 
-/// Events arriving while a rebuild runs beside the live consumer: applied live against rows the
-/// reset removed, they would be marked processed and the rebuild would pass over them (a closed
-/// concern left open). The live consumer waits for the rebuild instead.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn events_arriving_during_a_rebuild_are_applied_after_it_in_order() {
-    let env = TestEnv::start().await;
+async fn create_tally_table(env: &TestEnv) {
     sqlx::query("CREATE TABLE test_tally (stream TEXT PRIMARY KEY, events BIGINT NOT NULL)")
         .execute(&env.pool)
         .await
         .unwrap();
+}
+
+/// Every stream's tally in `schema`: (streams, events counted, streams short of `each`).
+async fn tallies(env: &TestEnv, schema: &str, each: usize) -> (i64, i64, i64) {
+    sqlx::query_as(&format!(
+        "SELECT count(*), coalesce(sum(events), 0)::bigint, count(*) FILTER (WHERE events <> $1) FROM {schema}.test_tally"
+    ))
+    .bind(each as i64)
+    .fetch_one(&env.pool)
+    .await
+    .unwrap()
+}
+
+/// Appends the next event of each of `streams` (now at `version`) and puts it on the topic.
+async fn one_more_each(env: &TestEnv, streams: usize, version: usize) {
+    let mut more = Vec::new();
+    for stream in 0..streams {
+        let id = format!("audit-{stream}");
+        env.store
+            .append(
+                &id,
+                trustsafe_eventstore::ExpectedVersion::Exactly(version as i64),
+                &context("raps"),
+                &[record_read(stream * 100 + version)],
+            )
+            .await
+            .unwrap();
+        more.push(to_kafka(env.store.load(&id).await.unwrap().last().unwrap()));
+    }
+    produce(env.log(), topics::AUDIT, &more).await;
+}
+
+async fn wait_for_tallies(env: &TestEnv, streams: usize, each: usize) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while tallies(env, "public", each).await != (streams as i64, (streams * each) as i64, 0) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "every stream at {each}: {:?}",
+            tallies(env, "public", each).await
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The live consumer keeps the model current while a rebuild fills its fresh one: events arriving
+/// after the rebuild has caught up are applied live at once, and again into the fresh model at the
+/// swap, which must keep them (a closed concern stays closed) and let the live consumer go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_model_stays_current_during_a_rebuild_and_the_swap_keeps_it() {
+    let env = TestEnv::start().await;
+    create_tally_table(&env).await;
     let (streams, first) = (40, 30);
     let records: Vec<KafkaRecord> = stored_envelopes(&env, streams, first)
         .await
@@ -347,77 +411,73 @@ async fn events_arriving_during_a_rebuild_are_applied_after_it_in_order() {
         .collect();
     produce(env.log(), topics::AUDIT, &records).await;
     let tally = Arc::new(Tally);
-    let live = Consumer::new(env.pool.clone(), tally.clone(), ConsumerConfig::new(env.log()));
-    let shutdown = CancellationToken::new();
-    let running = {
-        let shutdown = shutdown.clone();
-        tokio::spawn(async move { live.run(shutdown).await.unwrap() })
-    };
-    let total = || async {
-        sqlx::query_scalar::<_, Option<i64>>("SELECT sum(events)::bigint FROM test_tally")
-            .fetch_one(&env.pool)
-            .await
-            .unwrap()
-            .unwrap_or(0)
-    };
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while total().await < (streams * first) as i64 {
-        assert!(tokio::time::Instant::now() < deadline, "live consumer caught up");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let live = run_consumer(&env, tally.clone());
+    wait_for_tallies(&env, streams, first).await;
 
-    // One more event on every stream, produced as soon as the rebuild has reset the read model.
-    let mut more = Vec::new();
-    for stream in 0..streams {
-        let id = format!("audit-{stream}");
-        env.store
-            .append(
-                &id,
-                trustsafe_eventstore::ExpectedVersion::Exactly(first as i64),
-                &context("raps"),
-                &[record_read(stream * 100 + first)],
-            )
-            .await
-            .unwrap();
-        more.push(to_kafka(env.store.load(&id).await.unwrap().last().unwrap()));
-    }
-    let (reset, on_reset) = tokio::sync::oneshot::channel::<()>();
-    let mut reset = Some(reset);
-    let rebuilding = {
-        let consumer = Consumer::new(env.pool.clone(), tally, ConsumerConfig::new(env.log()));
-        tokio::spawn(async move {
-            consumer
-                .rebuild(|_| {
-                    if let Some(reset) = reset.take() {
-                        let _ = reset.send(());
-                    }
-                })
-                .await
-                .unwrap()
-        })
-    };
-    on_reset.await.unwrap();
-    produce(env.log(), topics::AUDIT, &more).await;
-    rebuilding.await.unwrap();
+    let consumer = Consumer::new(env.pool.clone(), tally, ConsumerConfig::new(env.log()));
+    let mut rebuild = consumer.start_rebuild().await.unwrap();
+    assert_eq!(rebuild.catch_up(|_| {}).await.unwrap(), (streams * first) as u64);
+    assert_eq!(tallies(&env, "rebuild_tally", first).await, (40, 1200, 0));
 
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while total().await < (streams * (first + 1)) as i64 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "every event counted once: {} of {}",
-            total().await,
-            streams * (first + 1)
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    shutdown.cancel();
-    running.await.unwrap();
-    let short: i64 = sqlx::query_scalar("SELECT count(*) FROM test_tally WHERE events <> $1")
-        .bind((first + 1) as i64)
-        .fetch_one(&env.pool)
+    one_more_each(&env, streams, first).await;
+    wait_for_tallies(&env, streams, first + 1).await;
+    assert_eq!(
+        tallies(&env, "rebuild_tally", first).await,
+        (40, 1200, 0),
+        "applied live while the fresh model had not read them"
+    );
+    let rebuilt = rebuild.swap().await.unwrap();
+    assert_eq!(rebuilt.events, (streams * (first + 1)) as u64);
+    assert_eq!(
+        tallies(&env, "public", first + 1).await,
+        (40, 1240, 0),
+        "the swap kept them"
+    );
+
+    one_more_each(&env, streams, first + 1).await;
+    wait_for_tallies(&env, streams, first + 2).await;
+    live.stop().await;
+    assert_eq!(tallies(&env, "public", first + 2).await, (40, 1280, 0));
+}
+
+/// Events the live consumer had not read when the model was swapped are in the fresh model already:
+/// when it reads them they find their dedup rows and count nothing twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_the_live_consumer_had_not_read_at_the_swap_change_nothing_after_it() {
+    let env = TestEnv::start().await;
+    create_tally_table(&env).await;
+    let (streams, first) = (20, 10);
+    let records: Vec<KafkaRecord> = stored_envelopes(&env, streams, first)
         .await
-        .unwrap();
-    assert_eq!(short, 0, "no stream left short");
+        .iter()
+        .map(to_kafka)
+        .collect();
+    produce(env.log(), topics::AUDIT, &records).await;
+    let tally = Arc::new(Tally);
+    let live = run_consumer(&env, tally.clone());
+    wait_for_tallies(&env, streams, first).await;
+    live.stop().await;
+
+    let consumer = Consumer::new(env.pool.clone(), tally.clone(), ConsumerConfig::new(env.log()));
+    let mut rebuild = consumer.start_rebuild().await.unwrap();
+    rebuild.catch_up(|_| {}).await.unwrap();
+    one_more_each(&env, streams, first).await;
+    rebuild.swap().await.unwrap();
+    assert_eq!(
+        tallies(&env, "public", first + 1).await,
+        (20, 220, 0),
+        "the swap's last catch-up"
+    );
+
+    let live = run_consumer(&env, tally);
+    one_more_each(&env, streams, first + 1).await;
+    wait_for_tallies(&env, streams, first + 2).await;
+    live.stop().await;
+    assert_eq!(
+        tallies(&env, "public", first + 2).await,
+        (20, 240, 0),
+        "nothing counted twice"
+    );
 }
 
 /// A projection that cannot apply anything yet, as a service whose tenancy does not list a school
@@ -448,8 +508,8 @@ impl Projection for NotYet {
         Ok(())
     }
 
-    async fn reset(&self, _tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-        Ok(())
+    fn tables(&self) -> &[&str] {
+        &[]
     }
 }
 

@@ -34,9 +34,8 @@ impl Projection for Sequence {
         Ok(())
     }
 
-    async fn reset(&self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM test_sequence").execute(tx).await?;
-        Ok(())
+    fn tables(&self) -> &[&str] {
+        &["test_sequence"]
     }
 }
 

@@ -75,7 +75,7 @@ async fn a_hundred_thousand_events_pass_live_and_in_a_replay_exactly_once_in_ord
         Arc::new(Effects::new("volume")),
         ConsumerConfig::new(env.log()),
     );
-    let read = consumer.rebuild(|_| {}).await.unwrap();
+    let read = consumer.rebuild(|_| {}).await.unwrap().events;
     println!("replayed {read} records in {:?}", replay_started.elapsed());
     assert!(read >= EVENTS as u64, "the replay read the whole topic: {read}");
     assert_eq!(

@@ -94,8 +94,7 @@ impl Projection for RosterAccounts {
         }
     }
 
-    async fn reset(&self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM roster_accounts").execute(tx).await?;
-        Ok(())
+    fn tables(&self) -> &[&str] {
+        &["roster_accounts"]
     }
 }

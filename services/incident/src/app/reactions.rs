@@ -148,8 +148,8 @@ impl Projection for BreachEscalations {
     }
 
     /// A reaction, not a read model: a replay must not open concerns twice, and `breach_concerns`
-    /// remembers every breach already answered, so there is nothing to empty.
-    async fn reset(&self, _tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-        Ok(())
+    /// remembers every breach already answered, so there is nothing to rebuild.
+    fn tables(&self) -> &[&str] {
+        &[]
     }
 }

@@ -44,7 +44,7 @@ impl Projection for Roster {
         Ok(())
     }
 
-    async fn reset(&self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-        roster::reset(tx).await
+    fn tables(&self) -> &[&str] {
+        roster::TABLES
     }
 }

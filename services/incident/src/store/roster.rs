@@ -52,10 +52,8 @@ pub async fn removed(tx: &mut PgConnection, person_id: Uuid) -> Result<(), sqlx:
     Ok(())
 }
 
-pub async fn reset(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("TRUNCATE roster").execute(tx).await?;
-    Ok(())
-}
+/// The roster's tables.
+pub const TABLES: &[&str] = &["roster"];
 
 /// The kinds of those of `ids` on `school_id`'s roster now.
 pub async fn kinds(

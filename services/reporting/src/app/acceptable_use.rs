@@ -89,8 +89,8 @@ impl Projection for AcceptableUseFacts {
         Ok(())
     }
 
-    async fn reset(&self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-        store::reset(tx).await
+    fn tables(&self) -> &[&str] {
+        store::TABLES
     }
 }
 

@@ -132,9 +132,9 @@ impl Projection for BreachFacts {
         Ok(())
     }
 
-    async fn reset(&self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-        store::reset(tx).await?;
-        duties::reset(tx).await
+    /// Breaches, and the filtering duties' steps.
+    fn tables(&self) -> &[&str] {
+        &["breaches", "filtering_duties", "filter_changes"]
     }
 }
 

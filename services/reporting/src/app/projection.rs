@@ -209,7 +209,7 @@ impl Projection for ReadModel {
         Ok(())
     }
 
-    async fn reset(&self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-        store::reset(tx).await
+    fn tables(&self) -> &[&str] {
+        store::TABLES
     }
 }

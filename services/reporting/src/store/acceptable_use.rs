@@ -118,12 +118,14 @@ pub async fn visited(
     Ok(())
 }
 
-pub async fn reset(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("TRUNCATE aup_roster, aup_policies, aup_answers, aup_grants, aup_visits")
-        .execute(tx)
-        .await?;
-    Ok(())
-}
+/// The acceptable-use facts' tables.
+pub const TABLES: &[&str] = &[
+    "aup_roster",
+    "aup_policies",
+    "aup_answers",
+    "aup_grants",
+    "aup_visits",
+];
 
 /// Everything the figures of `trust_id`'s `schools` are counted from.
 pub async fn facts(pool: &PgPool, trust_id: &str, schools: &[String]) -> Result<AupFacts, sqlx::Error> {

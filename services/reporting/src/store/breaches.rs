@@ -130,11 +130,6 @@ pub async fn escalated(tx: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Erro
     Ok(())
 }
 
-pub async fn reset(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("TRUNCATE breaches").execute(tx).await?;
-    Ok(())
-}
-
 fn fact(row: &sqlx::postgres::PgRow) -> Result<BreachFact, sqlx::Error> {
     Ok(BreachFact {
         school_id: row.try_get("school_id")?,

@@ -92,13 +92,6 @@ pub async fn change(
     Ok(())
 }
 
-pub async fn reset(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("TRUNCATE filtering_duties, filter_changes")
-        .execute(tx)
-        .await?;
-    Ok(())
-}
-
 /// The duties of `schools` that the log has told of.
 pub async fn facts(pool: &PgPool, schools: &[String]) -> Result<Vec<DutyFacts>, sqlx::Error> {
     let rows = sqlx::query(

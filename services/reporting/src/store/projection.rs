@@ -282,10 +282,10 @@ pub async fn steps_of_open_concern(
     Ok(())
 }
 
-/// Empties the read model, for a rebuild from the start of the log.
-pub async fn reset(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("TRUNCATE concern_steps, concerns, monthly_counts, monthly_acknowledgements")
-        .execute(tx)
-        .await?;
-    Ok(())
-}
+/// The read model's tables, parents before children.
+pub const TABLES: &[&str] = &[
+    "concerns",
+    "concern_steps",
+    "monthly_counts",
+    "monthly_acknowledgements",
+];

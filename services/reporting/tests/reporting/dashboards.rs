@@ -451,7 +451,8 @@ async fn delivering_every_event_twice_or_replaying_from_zero_gives_the_same_read
     )
     .rebuild(|step| progress.push(step))
     .await
-    .unwrap();
+    .unwrap()
+    .events;
     assert_eq!(
         read,
         2 * event_count(&concerns) as u64,
