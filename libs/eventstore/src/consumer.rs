@@ -254,7 +254,9 @@ impl<P: Projection> Consumer<P> {
     }
 
     /// For each partition of this consumer's topics: the group's committed offset and the end of
-    /// the partition (None when the broker cannot say now).
+    /// the partition (None when the broker cannot say now). A committed offset the group's
+    /// coordinator does not answer for, while the partitions' leaders do, counts as -1: a coordinator
+    /// that stays silent is as stuck as one that answers the same offsets.
     async fn group_progress(&self) -> Option<Vec<(i64, i64)>> {
         let config = self.config.log.consumer(self.projection.name());
         let topics = self.broker_topics();
@@ -265,15 +267,17 @@ impl<P: Projection> Consumer<P> {
             for ((topic, partition), _) in &ends {
                 wanted.add_partition(topic, *partition);
             }
-            let committed = client.committed_offsets(wanted, Duration::from_secs(5))?;
+            let committed = client
+                .committed_offsets(wanted, Duration::from_secs(5))
+                .unwrap_or_default();
             Ok::<_, KafkaError>(
                 ends.iter()
                     .map(|((topic, partition), end)| {
-                        let offset = committed
-                            .find_partition(topic, *partition)
-                            .and_then(|element| element.offset().to_raw())
-                            .unwrap_or(0);
-                        (offset.max(0), *end)
+                        let offset = match committed.find_partition(topic, *partition) {
+                            Some(element) => element.offset().to_raw().unwrap_or(0).max(0),
+                            None => -1,
+                        };
+                        (offset, *end)
                     })
                     .collect(),
             )
@@ -342,12 +346,16 @@ impl<P: Projection> Consumer<P> {
                         .execute(&mut *tx)
                         .await?;
                 }
-                // The rebuild's fresh tables first; what is not rebuilt, the live ones.
+                // The rebuild's fresh tables first; what is not rebuilt, the live ones. Nothing of
+                // a rebuild counts until its swap, which commits as every write does, so its batches
+                // need not wait for the WAL to reach the disk.
                 Applier::Rebuild { search_path } => {
-                    sqlx::query("SELECT set_config('search_path', $1, true)")
-                        .bind(search_path)
-                        .execute(&mut *tx)
-                        .await?;
+                    sqlx::query(
+                        "SELECT set_config('search_path', $1, true), set_config('synchronous_commit', 'off', true)",
+                    )
+                    .bind(search_path)
+                    .execute(&mut *tx)
+                    .await?;
                 }
             }
             let mut positions = Positions::load(&mut tx, name, envelopes.iter().flatten()).await?;
@@ -929,8 +937,9 @@ const STRANDED_AFTER: Duration = Duration::from_secs(30);
 /// assignment and heartbeat it happily for ever, the partitions with a member that was gone.
 /// Holding nothing is normal for a member of a group with more members than partitions, so the
 /// consumer acts only when, over [`STRANDED_AFTER`], it held nothing and the group's committed
-/// offsets stood still short of the partitions' ends: it leaves, and the supervisor starts it
-/// again, which forms the group afresh.
+/// offsets stood still short of the partitions' ends (or its coordinator did not say them, while the
+/// partitions' leaders answered): it leaves, and the supervisor starts it again, which forms the
+/// group afresh.
 #[derive(Default)]
 struct Stranded {
     since: Option<(tokio::time::Instant, Vec<(i64, i64)>)>,

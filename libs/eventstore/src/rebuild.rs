@@ -2,8 +2,9 @@
 //! fresh copies of the read model's tables (and of the kit's dedup, position, checkpoint and parking
 //! rows) in a schema of its own, while the live consumer goes on keeping the old model current. Once
 //! caught up it holds the live consumer back for a moment, applies the records that arrived
-//! meanwhile, and swaps the rows in, in one transaction: readers see the old model or the new one,
-//! never a partial one. A rebuild that dies part-way leaves the live model as it was.
+//! meanwhile, and swaps the fresh rows in (those that differ) in one transaction: readers see the
+//! old model or the new one, never a partial one. A rebuild that dies part-way leaves the live model
+//! as it was. Foreign keys between a model's tables must cascade on delete.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -20,13 +21,27 @@ use tokio_util::sync::CancellationToken;
 use crate::consumer::{Applier, Consumer, ConsumerError, MAX_BATCH, Projection, end_offsets, fence_key};
 use crate::kafka;
 
-/// The kit's own tables, whose rows of this consumer are rebuilt with its read model.
-const KIT_TABLES: [&str; 4] = [
-    "processed_events",
-    "stream_positions",
-    "consumer_checkpoints",
-    "dead_letters",
+/// The kit's own tables, whose rows of this consumer are rebuilt with its read model, and when a
+/// live row is as the fresh one (`t`, `n`) at the swap. The dedup rows keep the time they were first
+/// written; parked records, few and with ids of their own, are replaced whole.
+const KIT_TABLES: [(&str, &str); 4] = [
+    (
+        "processed_events",
+        "(t.consumer, t.event_id) = (n.consumer, n.event_id)",
+    ),
+    (
+        "stream_positions",
+        "(t.consumer, t.stream_id, t.version) = (n.consumer, n.stream_id, n.version)",
+    ),
+    (
+        "consumer_checkpoints",
+        "(t.consumer, t.topic, t.partition, t.next_offset) = (n.consumer, n.topic, n.partition, n.next_offset)",
+    ),
+    ("dead_letters", "false"),
 ];
+
+/// A read model's rows are alike when every column is (NULLs alike too, as composite values compare).
+const WHOLE_ROWS: &str = "t = n";
 
 /// Where a rebuild is: records read, of about as many as the topics held when it began.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,10 +50,12 @@ pub struct RebuildProgress {
     pub total: u64,
 }
 
-/// A finished rebuild: the records it read, and how long the live consumer waited for the swap.
+/// A finished rebuild: the records it read, how long it spent applying them in PostgreSQL (the rest
+/// is reading the log and the swap), and how long the live consumer waited for the swap.
 #[derive(Clone, Copy, Debug)]
 pub struct Rebuilt {
     pub events: u64,
+    pub applying: Duration,
     pub held: Duration,
 }
 
@@ -53,6 +70,7 @@ pub struct Rebuild<'c, P> {
     /// The next offset to read of each partition (broker topic, partition).
     next: HashMap<(String, i32), i64>,
     done: u64,
+    applying: Duration,
 }
 
 impl<P: Projection> Consumer<P> {
@@ -80,6 +98,8 @@ impl<P: Projection> Consumer<P> {
             .fetch_one(&mut holder)
             .await?;
         let shadow = shadow_schema(self.name());
+        // Unlogged: a fresh model is of no use until it is swapped in, so a server crash may lose it
+        // (the rebuild dies with the server and starts afresh), and its writes skip the WAL.
         let mut tx = holder.begin().await?;
         sqlx::query(&format!(r#"DROP SCHEMA IF EXISTS "{shadow}" CASCADE"#))
             .execute(&mut *tx)
@@ -87,9 +107,10 @@ impl<P: Projection> Consumer<P> {
         sqlx::query(&format!(r#"CREATE SCHEMA "{shadow}""#))
             .execute(&mut *tx)
             .await?;
-        for table in self.projection.tables().iter().chain(&KIT_TABLES) {
+        let kit = KIT_TABLES.iter().map(|(table, _)| table);
+        for table in self.projection.tables().iter().chain(kit) {
             sqlx::query(&format!(
-                r#"CREATE TABLE "{shadow}"."{table}" (LIKE "{live}"."{table}" INCLUDING ALL)"#
+                r#"CREATE UNLOGGED TABLE "{shadow}"."{table}" (LIKE "{live}"."{table}" INCLUDING ALL)"#
             ))
             .execute(&mut *tx)
             .await?;
@@ -102,6 +123,7 @@ impl<P: Projection> Consumer<P> {
             shadow,
             next: HashMap::new(),
             done: 0,
+            applying: Duration::ZERO,
         })
     }
 }
@@ -178,7 +200,9 @@ impl<P: Projection> Rebuild<'_, P> {
                 if batch.is_empty() {
                     continue;
                 }
+                let applying = Instant::now();
                 consumer.handle_until_done(&batch, by, &never).await;
+                self.applying += applying.elapsed();
                 for read in &batch {
                     let read_next = self.next.entry((topic.clone(), read.partition)).or_default();
                     *read_next = (*read_next).max(read.offset + 1);
@@ -199,8 +223,8 @@ impl<P: Projection> Rebuild<'_, P> {
         Ok(self.done - started)
     }
 
-    /// Holds the live consumer back, applies what arrived since the last catch-up, and puts the
-    /// fresh model's rows in place of the live ones in one transaction.
+    /// Holds the live consumer back, applies what arrived since the last catch-up, and makes the
+    /// live model the fresh one in one transaction, writing only the rows that differ.
     pub async fn swap(mut self) -> Result<Rebuilt, ConsumerError> {
         let name = self.consumer.name().to_owned();
         // Exclusive against the live batches, which take it shared: those in flight commit first
@@ -213,22 +237,23 @@ impl<P: Projection> Rebuild<'_, P> {
         self.catch_up(|_| {}).await?;
         let (live, shadow) = (&self.live, &self.shadow);
         let mut tx = self.holder.begin().await?;
+        // The comparisons hash both sides of a table: room for a large model's in memory.
+        sqlx::query("SET LOCAL work_mem = '64MB'")
+            .execute(&mut *tx)
+            .await?;
         let tables = self.consumer.projection.tables();
-        // Children before parents out, parents before children in.
+        let (mut deleted, mut inserted) = (0, 0);
+        // Children before parents out (a parent's cascade takes its children), parents before
+        // children in.
         for table in tables.iter().rev() {
-            sqlx::query(&format!(r#"DELETE FROM "{live}"."{table}""#))
-                .execute(&mut *tx)
-                .await?;
+            deleted += delete_changed(&mut tx, live, shadow, table, WHOLE_ROWS, None).await?;
         }
         for table in tables {
-            copy_rows(&mut tx, shadow, live, table).await?;
+            inserted += insert_changed(&mut tx, live, shadow, table, WHOLE_ROWS, None).await?;
         }
-        for table in KIT_TABLES {
-            sqlx::query(&format!(r#"DELETE FROM "{live}"."{table}" WHERE consumer = $1"#))
-                .bind(&name)
-                .execute(&mut *tx)
-                .await?;
-            copy_rows(&mut tx, shadow, live, table).await?;
+        for (table, alike) in KIT_TABLES {
+            deleted += delete_changed(&mut tx, live, shadow, table, alike, Some(&name)).await?;
+            inserted += insert_changed(&mut tx, live, shadow, table, alike, Some(&name)).await?;
         }
         sqlx::query("DELETE FROM rebuilds WHERE consumer = $1")
             .bind(&name)
@@ -247,10 +272,13 @@ impl<P: Projection> Rebuild<'_, P> {
             consumer = name,
             events = self.done,
             held_ms = held.as_millis() as u64,
+            rows_deleted = deleted,
+            rows_inserted = inserted,
             "rebuilt and swapped in"
         );
         Ok(Rebuilt {
             events: self.done,
+            applying: self.applying,
             held,
         })
     }
@@ -271,22 +299,73 @@ fn shadow_schema(consumer: &str) -> String {
     format!("rebuild_{safe}").chars().take(63).collect()
 }
 
-/// Every row of `from`.`table` into `to`.`table`, by column name; identity columns take fresh values
+// The swap writes only the rows that differ: a rebuild that changes little writes little (and
+// fires few foreign-key checks), and the live consumer waits for a comparison, not a copy.
+
+/// Deletes the live rows (of `consumer`, for the kit's shared tables) that the fresh model lacks.
+async fn delete_changed(
+    tx: &mut PgConnection,
+    live: &str,
+    shadow: &str,
+    table: &str,
+    alike: &str,
+    consumer: Option<&str>,
+) -> Result<u64, sqlx::Error> {
+    let sql = format!(
+        r#"DELETE FROM "{live}"."{table}" t
+            WHERE {} NOT EXISTS (SELECT 1 FROM "{shadow}"."{table}" n WHERE {alike})"#,
+        of_consumer(consumer)
+    );
+    Ok(bound(&sql, consumer).execute(tx).await?.rows_affected())
+}
+
+/// Inserts the fresh rows the live table lacks, by column name; identity columns take fresh values
 /// there (a parked record's id in the shared `dead_letters`).
-async fn copy_rows(tx: &mut PgConnection, from: &str, to: &str, table: &str) -> Result<(), sqlx::Error> {
-    let columns: String = sqlx::query_scalar(
-        "SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position)
+async fn insert_changed(
+    tx: &mut PgConnection,
+    live: &str,
+    shadow: &str,
+    table: &str,
+    alike: &str,
+    consumer: Option<&str>,
+) -> Result<u64, sqlx::Error> {
+    let columns: Vec<String> = sqlx::query_scalar(
+        "SELECT quote_ident(column_name)
            FROM information_schema.columns
-          WHERE table_schema = $1 AND table_name = $2 AND is_identity = 'NO' AND is_generated = 'NEVER'",
+          WHERE table_schema = $1 AND table_name = $2 AND is_identity = 'NO' AND is_generated = 'NEVER'
+          ORDER BY ordinal_position",
     )
-    .bind(to)
+    .bind(live)
     .bind(table)
-    .fetch_one(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?;
-    sqlx::query(&format!(
-        r#"INSERT INTO "{to}"."{table}" ({columns}) SELECT {columns} FROM "{from}"."{table}""#
-    ))
-    .execute(tx)
-    .await?;
-    Ok(())
+    let into = columns.join(", ");
+    let from: Vec<String> = columns.iter().map(|column| format!("n.{column}")).collect();
+    let from = from.join(", ");
+    let sql = format!(
+        r#"INSERT INTO "{live}"."{table}" ({into})
+           SELECT {from} FROM "{shadow}"."{table}" n
+            WHERE NOT EXISTS (SELECT 1 FROM "{live}"."{table}" t WHERE {} {alike})"#,
+        of_consumer(consumer)
+    );
+    Ok(bound(&sql, consumer).execute(tx).await?.rows_affected())
+}
+
+/// The live rows of `consumer` alone, in the kit's shared tables.
+fn of_consumer(consumer: Option<&str>) -> &'static str {
+    match consumer {
+        Some(_) => "t.consumer = $1 AND",
+        None => "",
+    }
+}
+
+fn bound<'q>(
+    sql: &'q str,
+    consumer: Option<&'q str>,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let query = sqlx::query(sql);
+    match consumer {
+        Some(consumer) => query.bind(consumer),
+        None => query,
+    }
 }

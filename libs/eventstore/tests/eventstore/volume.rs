@@ -75,8 +75,13 @@ async fn a_hundred_thousand_events_pass_live_and_in_a_replay_exactly_once_in_ord
         Arc::new(Effects::new("volume")),
         ConsumerConfig::new(env.log()),
     );
-    let read = consumer.rebuild(|_| {}).await.unwrap().events;
-    println!("replayed {read} records in {:?}", replay_started.elapsed());
+    let rebuilt = consumer.rebuild(|_| {}).await.unwrap();
+    let read = rebuilt.events;
+    println!(
+        "replayed {read} records in {:?}, the swap holding the live consumer {:?}",
+        replay_started.elapsed(),
+        rebuilt.held
+    );
     assert!(read >= EVENTS as u64, "the replay read the whole topic: {read}");
     assert_eq!(
         effects(&env, "volume").await,
