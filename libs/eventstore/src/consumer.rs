@@ -103,7 +103,7 @@ impl ConsumerConfig {
 }
 
 /// The most records applied in one transaction: those already fetched when the first arrives.
-pub(crate) const MAX_BATCH: usize = 500;
+const MAX_BATCH: usize = 500;
 
 /// A record as read, and where from (its topic as the contract names it).
 pub struct Read {
@@ -348,10 +348,12 @@ impl<P: Projection> Consumer<P> {
                 }
                 // The rebuild's fresh tables first; what is not rebuilt, the live ones. Nothing of
                 // a rebuild counts until its swap, which commits as every write does, so its batches
-                // need not wait for the WAL to reach the disk.
+                // need not wait for the WAL to reach the disk. Its tables grow from nothing: each
+                // statement is planned for them as they are now, not once while they were empty.
                 Applier::Rebuild { search_path } => {
                     sqlx::query(
-                        "SELECT set_config('search_path', $1, true), set_config('synchronous_commit', 'off', true)",
+                        "SELECT set_config('search_path', $1, true), set_config('synchronous_commit', 'off', true),
+                                set_config('plan_cache_mode', 'force_custom_plan', true)",
                     )
                     .bind(search_path)
                     .execute(&mut *tx)

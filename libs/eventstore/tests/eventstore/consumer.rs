@@ -299,12 +299,12 @@ async fn rebuild_schemas(env: &TestEnv) -> i64 {
 
 /// A rebuild that dies part-way (Ctrl-C, a passing broker error) must not leave the read model
 /// partial: it fills fresh tables beside the live ones, so the live model is untouched until a
-/// rebuild has caught up, and the next rebuild starts afresh.
+/// rebuild has caught up, and the next rebuild starts afresh. (More records than a rebuild's batch.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rebuild_that_dies_part_way_leaves_the_live_model_whole() {
     let env = TestEnv::start().await;
     create_effects_table(&env).await;
-    let records: Vec<KafkaRecord> = stored_envelopes(&env, 10, 60)
+    let records: Vec<KafkaRecord> = stored_envelopes(&env, 100, 60)
         .await
         .iter()
         .map(to_kafka)
@@ -312,7 +312,7 @@ async fn a_rebuild_that_dies_part_way_leaves_the_live_model_whole() {
     produce(env.log(), topics::AUDIT, &records).await;
     let projection = Arc::new(Effects::new("interrupted"));
     let run = run_consumer(&env, projection.clone());
-    wait_for_effects(&env, "interrupted", 600, Duration::from_secs(60)).await;
+    wait_for_effects(&env, "interrupted", 6000, Duration::from_secs(60)).await;
     run.stop().await;
 
     let consumer = Consumer::new(
@@ -329,7 +329,7 @@ async fn a_rebuild_that_dies_part_way_leaves_the_live_model_whole() {
     assert!(died.is_err(), "the rebuild died part-way");
     assert_eq!(
         effects(&env, "interrupted").await,
-        (600, 600),
+        (6000, 6000),
         "the live model is whole"
     );
     let partial: i64 = sqlx::query_scalar("SELECT count(*) FROM rebuild_interrupted.test_effects")
@@ -337,13 +337,13 @@ async fn a_rebuild_that_dies_part_way_leaves_the_live_model_whole() {
         .await
         .unwrap();
     assert!(
-        partial > 0 && partial < 600,
-        "the fresh model was partial: {partial} of 600"
+        partial > 0 && partial < 6000,
+        "the fresh model was partial: {partial} of 6000"
     );
 
     let consumer = Consumer::new(env.pool.clone(), projection, ConsumerConfig::new(env.log()));
-    assert_eq!(consumer.rebuild(|_| {}).await.unwrap().events, 600);
-    assert_eq!(effects(&env, "interrupted").await, (600, 600));
+    assert_eq!(consumer.rebuild(|_| {}).await.unwrap().events, 6000);
+    assert_eq!(effects(&env, "interrupted").await, (6000, 6000));
     assert_eq!(rebuild_schemas(&env).await, 0);
 }
 
