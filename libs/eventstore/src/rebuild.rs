@@ -97,6 +97,12 @@ impl<P: Projection> Consumer<P> {
         rebuild.swap().await
     }
 
+    /// The model's tables and the kit's, which a rebuild makes fresh copies of.
+    fn rebuilt_tables(&self) -> impl Iterator<Item = &str> {
+        let kit = KIT_TABLES.iter().map(|(table, _)| *table);
+        self.projection.tables().iter().copied().chain(kit)
+    }
+
     /// Takes the projection's rebuild lock (waiting for another rebuild to end) and makes the fresh,
     /// empty model, dropping what a rebuild that died part-way left.
     pub async fn start_rebuild(&self) -> Result<Rebuild<'_, P>, ConsumerError> {
@@ -118,8 +124,7 @@ impl<P: Projection> Consumer<P> {
         sqlx::query(&format!(r#"CREATE SCHEMA "{shadow}""#))
             .execute(&mut *tx)
             .await?;
-        let kit = KIT_TABLES.iter().map(|(table, _)| table);
-        for table in self.projection.tables().iter().chain(kit) {
+        for table in self.rebuilt_tables() {
             sqlx::query(&format!(
                 r#"CREATE UNLOGGED TABLE "{shadow}"."{table}" (LIKE "{live}"."{table}" INCLUDING ALL)"#
             ))
@@ -240,8 +245,7 @@ impl<P: Projection> Rebuild<'_, P> {
 
     /// Gathers the fresh tables' statistics, and again when the rebuild has read twice as much.
     async fn analyse(&mut self) -> Result<(), sqlx::Error> {
-        let kit = KIT_TABLES.iter().map(|(table, _)| table);
-        for table in self.consumer.projection.tables().iter().chain(kit) {
+        for table in self.consumer.rebuilt_tables() {
             sqlx::query(&format!(r#"ANALYZE "{}"."{table}""#, self.shadow))
                 .execute(&mut self.holder)
                 .await?;
@@ -269,18 +273,32 @@ impl<P: Projection> Rebuild<'_, P> {
             .execute(&mut *tx)
             .await?;
         let tables = self.consumer.projection.tables();
+        let whole = |table| Replace {
+            live,
+            shadow,
+            table,
+            alike: WHOLE_ROWS,
+            consumer: None,
+        };
         let (mut deleted, mut inserted) = (0, 0);
         // Children before parents out (a parent's cascade takes its children), parents before
         // children in.
         for table in tables.iter().rev() {
-            deleted += delete_changed(&mut tx, live, shadow, table, WHOLE_ROWS, None).await?;
+            deleted += whole(table).delete_changed(&mut tx).await?;
         }
         for table in tables {
-            inserted += insert_changed(&mut tx, live, shadow, table, WHOLE_ROWS, None).await?;
+            inserted += whole(table).insert_changed(&mut tx).await?;
         }
         for (table, alike) in KIT_TABLES {
-            deleted += delete_changed(&mut tx, live, shadow, table, alike, Some(&name)).await?;
-            inserted += insert_changed(&mut tx, live, shadow, table, alike, Some(&name)).await?;
+            let mine = Replace {
+                live,
+                shadow,
+                table,
+                alike,
+                consumer: Some(&name),
+            };
+            deleted += mine.delete_changed(&mut tx).await?;
+            inserted += mine.insert_changed(&mut tx).await?;
         }
         sqlx::query("DELETE FROM rebuilds WHERE consumer = $1")
             .bind(&name)
@@ -326,56 +344,68 @@ fn shadow_schema(consumer: &str) -> String {
     format!("rebuild_{safe}").chars().take(63).collect()
 }
 
-// The swap writes only the rows that differ: a rebuild that changes little writes little (and
-// fires few foreign-key checks), and the live consumer waits for a comparison, not a copy.
-
-/// Deletes the live rows (of `consumer`, for the kit's shared tables) that the fresh model lacks.
-async fn delete_changed(
-    tx: &mut PgConnection,
-    live: &str,
-    shadow: &str,
-    table: &str,
-    alike: &str,
-    consumer: Option<&str>,
-) -> Result<u64, sqlx::Error> {
-    let sql = format!(
-        r#"DELETE FROM "{live}"."{table}" t
-            WHERE {} NOT EXISTS (SELECT 1 FROM "{shadow}"."{table}" n WHERE {alike})"#,
-        of_consumer(consumer)
-    );
-    Ok(bound(&sql, consumer).execute(tx).await?.rows_affected())
+/// One table's part of the swap, which writes only the rows that differ: a rebuild that changes
+/// little writes little (and fires few foreign-key checks), and the live consumer waits for a
+/// comparison, not a copy.
+struct Replace<'a> {
+    live: &'a str,
+    shadow: &'a str,
+    table: &'a str,
+    /// When a live row `t` is as a fresh row `n`.
+    alike: &'a str,
+    /// Only this consumer's rows, in the kit's shared tables.
+    consumer: Option<&'a str>,
 }
 
-/// Inserts the fresh rows the live table lacks, by column name; identity columns take fresh values
-/// there (a parked record's id in the shared `dead_letters`).
-async fn insert_changed(
-    tx: &mut PgConnection,
-    live: &str,
-    shadow: &str,
-    table: &str,
-    alike: &str,
-    consumer: Option<&str>,
-) -> Result<u64, sqlx::Error> {
-    let columns: Vec<String> = sqlx::query_scalar(
-        "SELECT quote_ident(column_name)
-           FROM information_schema.columns
-          WHERE table_schema = $1 AND table_name = $2 AND is_identity = 'NO' AND is_generated = 'NEVER'
-          ORDER BY ordinal_position",
-    )
-    .bind(live)
-    .bind(table)
-    .fetch_all(&mut *tx)
-    .await?;
-    let into = columns.join(", ");
-    let from: Vec<String> = columns.iter().map(|column| format!("n.{column}")).collect();
-    let from = from.join(", ");
-    let sql = format!(
-        r#"INSERT INTO "{live}"."{table}" ({into})
-           SELECT {from} FROM "{shadow}"."{table}" n
-            WHERE NOT EXISTS (SELECT 1 FROM "{live}"."{table}" t WHERE {} {alike})"#,
-        of_consumer(consumer)
-    );
-    Ok(bound(&sql, consumer).execute(tx).await?.rows_affected())
+impl Replace<'_> {
+    /// Deletes the live rows the fresh model lacks.
+    async fn delete_changed(&self, tx: &mut PgConnection) -> Result<u64, sqlx::Error> {
+        let Replace {
+            live,
+            shadow,
+            table,
+            alike,
+            consumer,
+        } = self;
+        let sql = format!(
+            r#"DELETE FROM "{live}"."{table}" t
+                WHERE {} NOT EXISTS (SELECT 1 FROM "{shadow}"."{table}" n WHERE {alike})"#,
+            of_consumer(*consumer)
+        );
+        Ok(bound(&sql, *consumer).execute(tx).await?.rows_affected())
+    }
+
+    /// Inserts the fresh rows the live table lacks, by column name; identity columns take fresh
+    /// values there (a parked record's id in the shared `dead_letters`).
+    async fn insert_changed(&self, tx: &mut PgConnection) -> Result<u64, sqlx::Error> {
+        let Replace {
+            live,
+            shadow,
+            table,
+            alike,
+            consumer,
+        } = self;
+        let columns: Vec<String> = sqlx::query_scalar(
+            "SELECT quote_ident(column_name)
+               FROM information_schema.columns
+              WHERE table_schema = $1 AND table_name = $2 AND is_identity = 'NO' AND is_generated = 'NEVER'
+              ORDER BY ordinal_position",
+        )
+        .bind(live)
+        .bind(table)
+        .fetch_all(&mut *tx)
+        .await?;
+        let into = columns.join(", ");
+        let from: Vec<String> = columns.iter().map(|column| format!("n.{column}")).collect();
+        let from = from.join(", ");
+        let sql = format!(
+            r#"INSERT INTO "{live}"."{table}" ({into})
+               SELECT {from} FROM "{shadow}"."{table}" n
+                WHERE NOT EXISTS (SELECT 1 FROM "{live}"."{table}" t WHERE {} {alike})"#,
+            of_consumer(*consumer)
+        );
+        Ok(bound(&sql, *consumer).execute(tx).await?.rows_affected())
+    }
 }
 
 /// The live rows of `consumer` alone, in the kit's shared tables.

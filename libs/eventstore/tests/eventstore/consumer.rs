@@ -424,23 +424,29 @@ async fn wait_for_tallies(env: &TestEnv, streams: usize, each: usize) {
     }
 }
 
-/// The live consumer keeps the model current while a rebuild fills its fresh one: events arriving
-/// after the rebuild has caught up are applied live at once, and again into the fresh model at the
-/// swap, which must keep them (a closed concern stays closed) and let the live consumer go on.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_live_model_stays_current_during_a_rebuild_and_the_swap_keeps_it() {
-    let env = TestEnv::start().await;
-    create_tally_table(&env).await;
-    let (streams, first) = (40, 30);
-    let records: Vec<KafkaRecord> = stored_envelopes(&env, streams, first)
+/// `streams` streams of `first` events on the topic, tallied by a live consumer that has applied them.
+async fn tallied_live(env: &TestEnv, streams: usize, first: usize) -> (Arc<Tally>, Running) {
+    create_tally_table(env).await;
+    let records: Vec<KafkaRecord> = stored_envelopes(env, streams, first)
         .await
         .iter()
         .map(to_kafka)
         .collect();
     produce(env.log(), topics::AUDIT, &records).await;
     let tally = Arc::new(Tally);
-    let live = run_consumer(&env, tally.clone());
-    wait_for_tallies(&env, streams, first).await;
+    let live = run_consumer(env, tally.clone());
+    wait_for_tallies(env, streams, first).await;
+    (tally, live)
+}
+
+/// The live consumer keeps the model current while a rebuild fills its fresh one: events arriving
+/// after the rebuild has caught up are applied live at once, and again into the fresh model at the
+/// swap, which must keep them (a closed concern stays closed) and let the live consumer go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_model_stays_current_during_a_rebuild_and_the_swap_keeps_it() {
+    let env = TestEnv::start().await;
+    let (streams, first) = (40, 30);
+    let (tally, live) = tallied_live(&env, streams, first).await;
 
     let consumer = Consumer::new(env.pool.clone(), tally, ConsumerConfig::new(env.log()));
     let mut rebuild = consumer.start_rebuild().await.unwrap();
@@ -473,17 +479,8 @@ async fn the_live_model_stays_current_during_a_rebuild_and_the_swap_keeps_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_the_live_consumer_had_not_read_at_the_swap_change_nothing_after_it() {
     let env = TestEnv::start().await;
-    create_tally_table(&env).await;
     let (streams, first) = (20, 10);
-    let records: Vec<KafkaRecord> = stored_envelopes(&env, streams, first)
-        .await
-        .iter()
-        .map(to_kafka)
-        .collect();
-    produce(env.log(), topics::AUDIT, &records).await;
-    let tally = Arc::new(Tally);
-    let live = run_consumer(&env, tally.clone());
-    wait_for_tallies(&env, streams, first).await;
+    let (tally, live) = tallied_live(&env, streams, first).await;
     live.stop().await;
 
     let consumer = Consumer::new(env.pool.clone(), tally.clone(), ConsumerConfig::new(env.log()));
