@@ -22,22 +22,13 @@ use crate::consumer::{Applier, Consumer, ConsumerError, Projection, end_offsets,
 use crate::kafka;
 
 /// The kit's own tables, whose rows of this consumer are rebuilt with its read model, and when a
-/// live row is as the fresh one (`t`, `n`) at the swap. The dedup rows keep the time they were first
-/// written; parked records, few and with ids of their own, are replaced whole.
-const KIT_TABLES: [(&str, &str); 4] = [
-    (
-        "processed_events",
-        "(t.consumer, t.event_id) = (n.consumer, n.event_id)",
-    ),
-    (
-        "stream_positions",
-        "(t.consumer, t.stream_id, t.version) = (n.consumer, n.stream_id, n.version)",
-    ),
-    (
-        "consumer_checkpoints",
-        "(t.consumer, t.topic, t.partition, t.next_offset) = (n.consumer, n.topic, n.partition, n.next_offset)",
-    ),
-    ("dead_letters", "false"),
+/// live row is as the fresh one of the same key at the swap. A dedup row keeps the time it was
+/// first written; parked records, few and with ids of their own, are replaced whole.
+const KIT_TABLES: [(&str, Alike); 4] = [
+    ("processed_events", Alike::Columns(&[])),
+    ("stream_positions", Alike::Columns(&["version"])),
+    ("consumer_checkpoints", Alike::Columns(&["next_offset"])),
+    ("dead_letters", Alike::Never),
 ];
 
 /// The most records a rebuild applies in one transaction: ten times a live batch, since nobody
@@ -46,9 +37,6 @@ const REBUILD_BATCH: usize = 5_000;
 
 /// Records read before the fresh tables' statistics are first gathered.
 const FIRST_ANALYSE: u64 = 1_000;
-
-/// A read model's rows are alike when every column is (NULLs alike too, as composite values compare).
-const WHOLE_ROWS: &str = "t = n";
 
 /// Where a rebuild is: records read, of about as many as the topics held when it began.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,6 +118,24 @@ impl<P: Projection> Consumer<P> {
             ))
             .execute(&mut *tx)
             .await?;
+            // Only the unique indexes, which a projection's upserts and lookups by key need: the
+            // others serve the model's readers, who never read the fresh copy, and each would cost
+            // every row written a rebuild.
+            let for_readers: Vec<String> = sqlx::query_scalar(
+                "SELECT format('%I.%I', $1::text, index.relname)
+                   FROM pg_index JOIN pg_class index ON index.oid = pg_index.indexrelid
+                  WHERE pg_index.indrelid = format('%I.%I', $1::text, $2::text)::regclass
+                    AND NOT pg_index.indisunique",
+            )
+            .bind(&shadow)
+            .bind(table)
+            .fetch_all(&mut *tx)
+            .await?;
+            for index in for_readers {
+                sqlx::query(&format!("DROP INDEX {index}"))
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         tx.commit().await?;
         Ok(Rebuild {
@@ -243,14 +249,15 @@ impl<P: Projection> Rebuild<'_, P> {
         Ok(self.done - started)
     }
 
-    /// Gathers the fresh tables' statistics, and again when the rebuild has read twice as much.
+    /// Gathers the fresh tables' statistics, and again when the rebuild has read ten times as much:
+    /// in between, the planner scales what it knows by the tables' size on disk.
     async fn analyse(&mut self) -> Result<(), sqlx::Error> {
         for table in self.consumer.rebuilt_tables() {
             sqlx::query(&format!(r#"ANALYZE "{}"."{table}""#, self.shadow))
                 .execute(&mut self.holder)
                 .await?;
         }
-        self.analyse_at = self.done * 2;
+        self.analyse_at = self.done * 10;
         Ok(())
     }
 
@@ -272,22 +279,18 @@ impl<P: Projection> Rebuild<'_, P> {
         sqlx::query("SET LOCAL work_mem = '64MB'")
             .execute(&mut *tx)
             .await?;
-        let tables = self.consumer.projection.tables();
-        let whole = |table| Replace {
-            live,
-            shadow,
-            table,
-            alike: WHOLE_ROWS,
-            consumer: None,
-        };
-        let (mut deleted, mut inserted) = (0, 0);
-        // Children before parents out (a parent's cascade takes its children), parents before
-        // children in.
-        for table in tables.iter().rev() {
-            deleted += whole(table).delete_changed(&mut tx).await?;
-        }
-        for table in tables {
-            inserted += whole(table).insert_changed(&mut tx).await?;
+        let mut written = Written::default();
+        // Parents first: a parent's row goes before its children's are looked at (its cascade
+        // takes them) and comes before they come back.
+        for table in self.consumer.projection.tables() {
+            let model = Replace {
+                live,
+                shadow,
+                table,
+                alike: Alike::WholeRow,
+                consumer: None,
+            };
+            written += model.write_changed(&mut tx).await?;
         }
         for (table, alike) in KIT_TABLES {
             let mine = Replace {
@@ -297,8 +300,7 @@ impl<P: Projection> Rebuild<'_, P> {
                 alike,
                 consumer: Some(&name),
             };
-            deleted += mine.delete_changed(&mut tx).await?;
-            inserted += mine.insert_changed(&mut tx).await?;
+            written += mine.write_changed(&mut tx).await?;
         }
         sqlx::query("DELETE FROM rebuilds WHERE consumer = $1")
             .bind(&name)
@@ -317,8 +319,9 @@ impl<P: Projection> Rebuild<'_, P> {
             consumer = name,
             events = self.done,
             held_ms = held.as_millis() as u64,
-            rows_deleted = deleted,
-            rows_inserted = inserted,
+            rows_deleted = written.deleted,
+            rows_updated = written.updated,
+            rows_inserted = written.inserted,
             "rebuilt and swapped in"
         );
         Ok(Rebuilt {
@@ -344,85 +347,164 @@ fn shadow_schema(consumer: &str) -> String {
     format!("rebuild_{safe}").chars().take(63).collect()
 }
 
+/// When a live row is as the fresh row of the same key.
+#[derive(Clone, Copy)]
+enum Alike {
+    /// Every column alike (NULLs alike too, as composite values compare).
+    WholeRow,
+    /// These columns alike (none: a row of the same key is alike).
+    Columns(&'static [&'static str]),
+    /// Never: the live rows are replaced whole.
+    Never,
+}
+
+/// The rows a swap deleted, updated and inserted.
+#[derive(Clone, Copy, Default, sqlx::FromRow)]
+struct Written {
+    deleted: i64,
+    updated: i64,
+    inserted: i64,
+}
+
+impl std::ops::AddAssign for Written {
+    fn add_assign(&mut self, other: Written) {
+        self.deleted += other.deleted;
+        self.updated += other.updated;
+        self.inserted += other.inserted;
+    }
+}
+
 /// One table's part of the swap, which writes only the rows that differ: a rebuild that changes
-/// little writes little (and fires few foreign-key checks), and the live consumer waits for a
-/// comparison, not a copy.
+/// little writes little (and fires few foreign-key checks), and the live consumer waits for one
+/// comparison of the two tables on their primary key, not a copy.
 struct Replace<'a> {
     live: &'a str,
     shadow: &'a str,
     table: &'a str,
-    /// When a live row `t` is as a fresh row `n`.
-    alike: &'a str,
+    alike: Alike,
     /// Only this consumer's rows, in the kit's shared tables.
     consumer: Option<&'a str>,
 }
 
 impl Replace<'_> {
-    /// Deletes the live rows the fresh model lacks.
-    async fn delete_changed(&self, tx: &mut PgConnection) -> Result<u64, sqlx::Error> {
+    /// Makes the live rows the fresh ones: deletes those whose key the fresh table lacks, updates
+    /// those that are not alike, inserts the fresh rows whose key the live table lacks. A table
+    /// without a primary key is keyed by its whole row.
+    async fn write_changed(&self, tx: &mut PgConnection) -> Result<Written, sqlx::Error> {
         let Replace {
             live,
             shadow,
             table,
             alike,
             consumer,
-        } = self;
+        } = *self;
+        let live_table = format!(r#""{live}"."{table}""#);
+        let fresh_table = format!(r#""{shadow}"."{table}""#);
+        let (written, key) = columns(tx, live, table).await?;
+        let into = list(&written, |column| column.to_owned(), ", ");
+        let from = list(&written, |column| format!("n.{column}"), ", ");
+        let (live_rows, live_row) = match consumer {
+            Some(_) => (
+                format!("(SELECT ctid AS row_id, * FROM {live_table} WHERE consumer = $1) t"),
+                "t.row_id",
+            ),
+            None => (format!("{live_table} t"), "t.ctid"),
+        };
+        let differ = match alike {
+            // Two statements: the deleted rows may share a unique key with the inserted ones.
+            Alike::Never => {
+                let sql = format!("DELETE FROM {live_table} WHERE consumer = $1");
+                let deleted = sqlx::query(&sql).bind(consumer).execute(&mut *tx).await?;
+                let sql = format!("INSERT INTO {live_table} ({into}) SELECT {from} FROM {fresh_table} n");
+                let inserted = sqlx::query(&sql).execute(&mut *tx).await?;
+                return Ok(Written {
+                    deleted: deleted.rows_affected() as i64,
+                    updated: 0,
+                    inserted: inserted.rows_affected() as i64,
+                });
+            }
+            _ if key.is_empty() => "false".to_owned(),
+            Alike::WholeRow => "t.* <> n.*".to_owned(),
+            Alike::Columns([]) => "false".to_owned(),
+            Alike::Columns(compared) => format!(
+                "({}) IS DISTINCT FROM ({})",
+                list(compared, |column| format!("t.{column}"), ", "),
+                list(compared, |column| format!("n.{column}"), ", ")
+            ),
+        };
+        let on = match key.is_empty() {
+            true => "t.* = n.*".to_owned(),
+            false => list(&key, |column| format!("t.{column} = n.{column}"), " AND "),
+        };
+        let rest: Vec<&String> = written.iter().filter(|column| !key.contains(column)).collect();
+        // Rows of a key alike in both tables, set as the fresh ones (a table without a key, or of
+        // nothing but its key, has none).
+        let changed = match key.is_empty() || rest.is_empty() {
+            true => "SELECT 1 WHERE false".to_owned(),
+            false => format!(
+                "UPDATE {live_table} t SET {} FROM {fresh_table} n
+                  WHERE t.ctid = ANY (ARRAY(SELECT live_row FROM diff WHERE fresh_row IS NOT NULL)) AND {on}
+                  RETURNING 1",
+                list(&rest, |column| format!("{column} = n.{column}"), ", ")
+            ),
+        };
+        // One comparison of the two tables, then the rows that differ found where they lie.
         let sql = format!(
-            r#"DELETE FROM "{live}"."{table}" t
-                WHERE {} NOT EXISTS (SELECT 1 FROM "{shadow}"."{table}" n WHERE {alike})"#,
-            of_consumer(*consumer)
+            "WITH diff AS MATERIALIZED (
+                 SELECT {live_row} AS live_row, n.ctid AS fresh_row
+                   FROM {live_rows} FULL JOIN {fresh_table} n ON {on}
+                  WHERE {live_row} IS NULL OR n.ctid IS NULL OR {differ}
+             ),
+             gone AS (DELETE FROM {live_table}
+                       WHERE ctid = ANY (ARRAY(SELECT live_row FROM diff WHERE fresh_row IS NULL)) RETURNING 1),
+             changed AS ({changed}),
+             new AS (INSERT INTO {live_table} ({into}) SELECT {from} FROM {fresh_table} n
+                      WHERE n.ctid = ANY (ARRAY(SELECT fresh_row FROM diff WHERE live_row IS NULL)) RETURNING 1)
+             SELECT (SELECT count(*) FROM gone) AS deleted, (SELECT count(*) FROM changed) AS updated,
+                    (SELECT count(*) FROM new) AS inserted"
         );
-        Ok(bound(&sql, *consumer).execute(tx).await?.rows_affected())
-    }
-
-    /// Inserts the fresh rows the live table lacks, by column name; identity columns take fresh
-    /// values there (a parked record's id in the shared `dead_letters`).
-    async fn insert_changed(&self, tx: &mut PgConnection) -> Result<u64, sqlx::Error> {
-        let Replace {
-            live,
-            shadow,
-            table,
-            alike,
-            consumer,
-        } = self;
-        let columns: Vec<String> = sqlx::query_scalar(
-            "SELECT quote_ident(column_name)
-               FROM information_schema.columns
-              WHERE table_schema = $1 AND table_name = $2 AND is_identity = 'NO' AND is_generated = 'NEVER'
-              ORDER BY ordinal_position",
-        )
-        .bind(live)
-        .bind(table)
-        .fetch_all(&mut *tx)
-        .await?;
-        let into = columns.join(", ");
-        let from: Vec<String> = columns.iter().map(|column| format!("n.{column}")).collect();
-        let from = from.join(", ");
-        let sql = format!(
-            r#"INSERT INTO "{live}"."{table}" ({into})
-               SELECT {from} FROM "{shadow}"."{table}" n
-                WHERE NOT EXISTS (SELECT 1 FROM "{live}"."{table}" t WHERE {} {alike})"#,
-            of_consumer(*consumer)
-        );
-        Ok(bound(&sql, *consumer).execute(tx).await?.rows_affected())
+        let query = sqlx::query_as(&sql);
+        match consumer {
+            Some(consumer) => query.bind(consumer),
+            None => query,
+        }
+        .fetch_one(&mut *tx)
+        .await
     }
 }
 
-/// The live rows of `consumer` alone, in the kit's shared tables.
-fn of_consumer(consumer: Option<&str>) -> &'static str {
-    match consumer {
-        Some(_) => "t.consumer = $1 AND",
-        None => "",
-    }
+/// A table's columns a row is written with (identity and generated columns take their own
+/// values), quoted, and those of its primary key.
+async fn columns(
+    tx: &mut PgConnection,
+    schema: &str,
+    table: &str,
+) -> Result<(Vec<String>, Vec<String>), sqlx::Error> {
+    let columns: Vec<(String, bool)> = sqlx::query_as(
+        "SELECT quote_ident(a.attname), coalesce(a.attnum = ANY (i.indkey), false)
+           FROM pg_attribute a
+           LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
+          WHERE a.attrelid = format('%I.%I', $1::text, $2::text)::regclass
+            AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity = '' AND a.attgenerated = ''
+          ORDER BY a.attnum",
+    )
+    .bind(schema)
+    .bind(table)
+    .fetch_all(tx)
+    .await?;
+    let key = columns
+        .iter()
+        .filter(|(_, in_key)| *in_key)
+        .map(|(column, _)| column.clone())
+        .collect();
+    Ok((columns.into_iter().map(|(column, _)| column).collect(), key))
 }
 
-fn bound<'q>(
-    sql: &'q str,
-    consumer: Option<&'q str>,
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    let query = sqlx::query(sql);
-    match consumer {
-        Some(consumer) => query.bind(consumer),
-        None => query,
-    }
+/// Each column made into an item of an SQL list.
+fn list<C: AsRef<str>>(columns: &[C], item: impl Fn(&str) -> String, separator: &str) -> String {
+    columns
+        .iter()
+        .map(|column| item(column.as_ref()))
+        .collect::<Vec<_>>()
+        .join(separator)
 }
