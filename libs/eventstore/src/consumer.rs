@@ -834,16 +834,25 @@ impl<P: Projection> Consumer<P> {
     /// Rebuilds the read model if a migration asked for it (`rebuilds`), unless a rebuild is
     /// running now: consumers that ran before stream positions were kept learn them so.
     async fn rebuild_if_asked(&self) -> Result<(), ConsumerError> {
-        let asked: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM rebuilds WHERE consumer = $1)")
+        if !self.rebuild_asked().await? {
+            return Ok(());
+        }
+        let rebuild = self.start_rebuild().await?;
+        // Another process of this service may have run it while this one waited for the lock.
+        if !self.rebuild_asked().await? {
+            return Ok(rebuild.abandon().await?);
+        }
+        warn!(consumer = self.name(), "rebuilding, as a migration asked");
+        let rebuilt = rebuild.finish(|_| {}).await?;
+        tracing::info!(consumer = self.name(), events = rebuilt.events, "rebuilt");
+        Ok(())
+    }
+
+    async fn rebuild_asked(&self) -> Result<bool, sqlx::Error> {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM rebuilds WHERE consumer = $1)")
             .bind(self.name())
             .fetch_one(&self.pool)
-            .await?;
-        if asked {
-            warn!(consumer = self.name(), "rebuilding, as a migration asked");
-            let rebuilt = self.rebuild(|_| {}).await?;
-            tracing::info!(consumer = self.name(), events = rebuilt.events, "rebuilt");
-        }
-        Ok(())
+            .await
     }
 }
 

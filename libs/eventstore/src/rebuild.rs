@@ -80,9 +80,7 @@ impl<P: Projection> Consumer<P> {
     /// has live members), and they need not move. Records the live consumer has yet to read find
     /// their dedup rows in the swapped-in model, so they change nothing.
     pub async fn rebuild(&self, progress: impl FnMut(RebuildProgress)) -> Result<Rebuilt, ConsumerError> {
-        let mut rebuild = self.start_rebuild().await?;
-        rebuild.catch_up(progress).await?;
-        rebuild.swap().await
+        self.start_rebuild().await?.finish(progress).await
     }
 
     /// The model's tables and the kit's, which a rebuild makes fresh copies of.
@@ -247,6 +245,20 @@ impl<P: Projection> Rebuild<'_, P> {
             total: self.done,
         });
         Ok(self.done - started)
+    }
+
+    /// Catches up and swaps in.
+    pub async fn finish(mut self, progress: impl FnMut(RebuildProgress)) -> Result<Rebuilt, ConsumerError> {
+        self.catch_up(progress).await?;
+        self.swap().await
+    }
+
+    /// Drops the fresh model unused (and with its connection the rebuild lock).
+    pub async fn abandon(mut self) -> Result<(), sqlx::Error> {
+        sqlx::query(&format!(r#"DROP SCHEMA "{}" CASCADE"#, self.shadow))
+            .execute(&mut self.holder)
+            .await?;
+        Ok(())
     }
 
     /// Gathers the fresh tables' statistics, and again when the rebuild has read ten times as much:

@@ -481,6 +481,38 @@ async fn a_rebuild_sets_a_keyed_model_right_row_by_row() {
     );
 }
 
+/// A rebuild a migration asks for (`rebuilds`) is run at the consumer's next start, before it
+/// applies anything live; two processes starting at once run it once between them (the second
+/// waits for the first and finds it done) and both go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_a_migration_asks_for_runs_at_the_next_start() {
+    let env = TestEnv::start().await;
+    let (streams, first) = (5, 4);
+    let (tally, live) = tallied_live(&env, streams, first).await;
+    live.stop().await;
+    sqlx::query("UPDATE test_tally SET events = 99 WHERE stream = 'audit-0'")
+        .execute(&env.pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO rebuilds (consumer) VALUES ('tally')")
+        .execute(&env.pool)
+        .await
+        .unwrap();
+
+    let (one, another) = (run_consumer(&env, tally.clone()), run_consumer(&env, tally));
+    wait_for_tallies(&env, streams, first).await;
+    one_more_each(&env, streams, first).await;
+    wait_for_tallies(&env, streams, first + 1).await;
+    one.stop().await;
+    another.stop().await;
+    let asked: i64 = sqlx::query_scalar("SELECT count(*) FROM rebuilds")
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+    assert_eq!(asked, 0, "done, and asked for no more");
+    assert_eq!(rebuild_schemas(&env).await, 0, "no fresh model left behind");
+}
+
 /// The live consumer keeps the model current while a rebuild fills its fresh one: events arriving
 /// after the rebuild has caught up are applied live at once, and again into the fresh model at the
 /// swap, which must keep them (a closed concern stays closed) and let the live consumer go on.
