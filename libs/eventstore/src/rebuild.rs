@@ -449,8 +449,8 @@ impl Replace<'_> {
             false => list(&key, |column| format!("t.{column} = n.{column}"), " AND "),
         };
         let rest: Vec<&String> = written.iter().filter(|column| !key.contains(column)).collect();
-        // Rows of a key alike in both tables, set as the fresh ones (a table without a key, or of
-        // nothing but its key, has none).
+        // Rows whose key both tables hold but which differ take the fresh values (a table without
+        // a key, or of nothing but its key, has none).
         let changed = match key.is_empty() || rest.is_empty() {
             true => "SELECT 1 WHERE false".to_owned(),
             false => format!(
