@@ -831,8 +831,8 @@ impl<P: Projection> Consumer<P> {
             .collect())
     }
 
-    /// Rebuilds the read model if a migration asked for it (`rebuilds`), unless a rebuild is
-    /// running now: consumers that ran before stream positions were kept learn them so.
+    /// Rebuilds the read model if a migration asked for it (`rebuilds`) and no other process has
+    /// done so meanwhile: consumers that ran before stream positions were kept learn them so.
     async fn rebuild_if_asked(&self) -> Result<(), ConsumerError> {
         if !self.rebuild_asked().await? {
             return Ok(());
