@@ -423,17 +423,10 @@ impl Replace<'_> {
             None => (format!("{live_table} t"), "t.ctid"),
         };
         let differ = match alike {
-            // Two statements: the deleted rows may share a unique key with the inserted ones.
             Alike::Never => {
-                let sql = format!("DELETE FROM {live_table} WHERE consumer = $1");
-                let deleted = sqlx::query(&sql).bind(consumer).execute(&mut *tx).await?;
-                let sql = format!("INSERT INTO {live_table} ({into}) SELECT {from} FROM {fresh_table} n");
-                let inserted = sqlx::query(&sql).execute(&mut *tx).await?;
-                return Ok(Written {
-                    deleted: deleted.rows_affected() as i64,
-                    updated: 0,
-                    inserted: inserted.rows_affected() as i64,
-                });
+                return self
+                    .replace_whole(tx, &live_table, &fresh_table, &into, &from)
+                    .await;
             }
             _ if key.is_empty() => "false".to_owned(),
             Alike::WholeRow => "t.* <> n.*".to_owned(),
@@ -482,6 +475,27 @@ impl Replace<'_> {
         }
         .fetch_one(&mut *tx)
         .await
+    }
+
+    /// Deletes every live row of the consumer and inserts every fresh one, in two statements: the
+    /// deleted rows may share a unique key with the inserted ones.
+    async fn replace_whole(
+        &self,
+        tx: &mut PgConnection,
+        live_table: &str,
+        fresh_table: &str,
+        into: &str,
+        from: &str,
+    ) -> Result<Written, sqlx::Error> {
+        let sql = format!("DELETE FROM {live_table} WHERE consumer = $1");
+        let deleted = sqlx::query(&sql).bind(self.consumer).execute(&mut *tx).await?;
+        let sql = format!("INSERT INTO {live_table} ({into}) SELECT {from} FROM {fresh_table} n");
+        let inserted = sqlx::query(&sql).execute(&mut *tx).await?;
+        Ok(Written {
+            deleted: deleted.rows_affected() as i64,
+            updated: 0,
+            inserted: inserted.rows_affected() as i64,
+        })
     }
 }
 
