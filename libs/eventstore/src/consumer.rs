@@ -9,7 +9,7 @@ use std::panic::AssertUnwindSafe;
 
 use futures::FutureExt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::ClientContext;
 use rdkafka::Message;
@@ -20,10 +20,11 @@ use rdkafka::topic_partition_list::TopicPartitionList;
 use sqlx::{PgConnection, PgPool};
 use thiserror::Error;
 use tokio_util::sync::CancellationToken;
-use tracing::{Instrument, info_span, warn};
+use tracing::{Instrument, debug, info_span, warn};
 use trustsafe_events::{DecodeError, Envelope, KafkaRecord, from_kafka, kind_of};
 
 use crate::positions::{self, Place, Positions};
+use crate::stranded::{GroupProgress, PartitionProgress, STRANDED_AFTER, STRANDED_LOOK, StrandedWatch};
 use crate::{kafka, metrics};
 
 /// A read model (or a reaction) fed by the log. Implement the methods as `async fn`.
@@ -191,7 +192,7 @@ impl<P: Projection> Consumer<P> {
         let topics = self.broker_topics();
         consumer.subscribe(&topics.iter().map(String::as_str).collect::<Vec<_>>())?;
         let mut failing = Failing::new(self.projection.name());
-        let mut stranded = Stranded::default();
+        let mut stranded = StrandedWatch::default();
         // Not at once: a member that has just subscribed holds nothing yet.
         let mut look = tokio::time::interval_at(tokio::time::Instant::now() + STRANDED_LOOK, STRANDED_LOOK);
         loop {
@@ -199,7 +200,7 @@ impl<P: Projection> Consumer<P> {
                 message = consumer.recv() => message,
                 _ = look.tick() => {
                     let holds = !consumer.assignment().map(|list| list.count() == 0).unwrap_or(true);
-                    if stranded.for_too_long(holds, || self.group_progress()).await {
+                    if self.stranded(holds, &mut stranded).await {
                         consumer.close().await;
                         return Err(ConsumerError::Stranded(
                             self.config.log.group(self.projection.name()),
@@ -253,31 +254,53 @@ impl<P: Projection> Consumer<P> {
         Ok(())
     }
 
+    /// Whether this member has held nothing while its group stood stranded for too long
+    /// ([`StrandedWatch`]); the group's progress is asked for only when the watch wants it.
+    async fn stranded(&self, holds: bool, watch: &mut StrandedWatch) -> bool {
+        if holds {
+            watch.holds();
+            return false;
+        }
+        if !watch.wants_progress(Instant::now()) {
+            return false;
+        }
+        // A broker that cannot say now says nothing either way.
+        let Some(progress) = self.group_progress().await else {
+            return false;
+        };
+        debug!(
+            consumer = self.projection.name(),
+            ?progress,
+            "holding nothing; the group's progress"
+        );
+        watch.seen(Instant::now(), &progress)
+    }
+
     /// For each partition of this consumer's topics: the group's committed offset and the end of
     /// the partition (None when the broker cannot say now). A committed offset the group's
     /// coordinator does not answer for, while the partitions' leaders do, counts as -1: a coordinator
     /// that stays silent is as stuck as one that answers the same offsets.
-    async fn group_progress(&self) -> Option<Vec<(i64, i64)>> {
+    async fn group_progress(&self) -> Option<GroupProgress> {
         let config = self.config.log.consumer(self.projection.name());
         let topics = self.broker_topics();
         tokio::task::spawn_blocking(move || {
             let client: rdkafka::consumer::BaseConsumer = config.create()?;
-            let ends: Vec<((String, i32), i64)> = end_offsets(&client, &topics)?.into_iter().collect();
+            let ends = end_offsets(&client, &topics)?;
             let mut wanted = TopicPartitionList::new();
-            for ((topic, partition), _) in &ends {
+            for (topic, partition) in ends.keys() {
                 wanted.add_partition(topic, *partition);
             }
             let committed = client
                 .committed_offsets(wanted, Duration::from_secs(5))
                 .unwrap_or_default();
             Ok::<_, KafkaError>(
-                ends.iter()
+                ends.into_iter()
                     .map(|((topic, partition), end)| {
-                        let offset = match committed.find_partition(topic, *partition) {
+                        let committed = match committed.find_partition(&topic, partition) {
                             Some(element) => element.offset().to_raw().unwrap_or(0).max(0),
                             None => -1,
                         };
-                        (offset, *end)
+                        ((topic, partition), PartitionProgress { committed, end })
                     })
                     .collect(),
             )
@@ -938,49 +961,6 @@ impl ClientContext for LiveContext {
 }
 
 impl ConsumerContext for LiveContext {}
-
-/// How often a live consumer looks at whether its group is stranded, and how long it must have been.
-const STRANDED_LOOK: Duration = Duration::from_secs(5);
-const STRANDED_AFTER: Duration = Duration::from_secs(30);
-
-/// A group can be left with nobody consuming: tansu 0.6's coordinator, restarted in the middle of a
-/// rebalance (`bench faults`: reporting killed, then the broker), handed the live member an empty
-/// assignment and heartbeat it happily for ever, the partitions with a member that was gone.
-/// Holding nothing is normal for a member of a group with more members than partitions, so the
-/// consumer acts only when, over [`STRANDED_AFTER`], it held nothing and the group's committed
-/// offsets stood still short of the partitions' ends (or its coordinator did not say them, while the
-/// partitions' leaders answered): it leaves, and the supervisor starts it again, which forms the
-/// group afresh.
-#[derive(Default)]
-struct Stranded {
-    since: Option<(tokio::time::Instant, Vec<(i64, i64)>)>,
-}
-
-impl Stranded {
-    async fn for_too_long<F, Fut>(&mut self, holds: bool, progress: F) -> bool
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Option<Vec<(i64, i64)>>>,
-    {
-        if holds {
-            self.since = None;
-            return false;
-        }
-        match &self.since {
-            Some((since, _)) if since.elapsed() < STRANDED_AFTER => false,
-            earlier => {
-                let Some(now) = progress().await else {
-                    return false;
-                };
-                let stuck = earlier.as_ref().is_some_and(|(_, then)| {
-                    *then == now && now.iter().any(|(committed, end)| committed < end)
-                });
-                self.since = Some((tokio::time::Instant::now(), now));
-                stuck
-            }
-        }
-    }
-}
 
 /// The errors a live consumer meets while the broker is away: librdkafka reports them many times a
 /// second until it answers again (and recovers by itself), so the first is a warning, the rest are

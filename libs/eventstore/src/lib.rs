@@ -8,6 +8,7 @@ mod positions;
 mod rebuild;
 mod relay;
 mod store;
+pub mod stranded;
 
 pub use consumer::{Consumer, ConsumerConfig, ConsumerError, HandlerError, Outcome, Projection};
 pub use rebuild::{Rebuild, RebuildProgress, Rebuilt};

@@ -4,6 +4,7 @@ mod append;
 mod consumer;
 mod order;
 mod relay;
+mod stranded;
 mod support;
 mod topics;
 mod trace;
