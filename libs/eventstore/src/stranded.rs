@@ -29,15 +29,21 @@ pub struct PartitionProgress {
     pub end: i64,
 }
 
-/// Each of the group's partitions by topic and number.
-pub type GroupProgress = BTreeMap<(String, i32), PartitionProgress>;
+/// A partition by topic and number.
+pub type PartitionKey = (String, i32);
+
+/// Each of the group's partitions.
+pub type GroupProgress = BTreeMap<PartitionKey, PartitionProgress>;
 
 /// What one member has seen of its group while it held nothing.
 #[derive(Debug, Default)]
 pub struct StrandedWatch {
     /// Since when nothing has moved, and the highest committed offset seen for each partition.
-    still_since: Option<(Instant, BTreeMap<(String, i32), i64>)>,
+    still_since: Option<(Instant, Highest)>,
 }
+
+/// The highest committed offset seen for each partition.
+type Highest = BTreeMap<PartitionKey, i64>;
 
 impl StrandedWatch {
     /// The member holds partitions: whatever it saw before no longer counts.
