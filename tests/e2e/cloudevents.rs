@@ -143,8 +143,6 @@ fn read_with_the_sdk(brokers: &str, topics: &[String]) -> Value {
         .unwrap_or_else(|_| panic!("{python} {}: {stdout}{stderr}", script.display()))
 }
 
-/// The gateway, called with the demo users' tokens.
-
 /// A pupil's and a visitor's acceptable use at RAPS, so each aup event type is published once at
 /// least: the MIS syncs the roster, the trust publishes a policy, the pupil agrees, is granted access
 /// (then loses it), borrows and returns a device, a visitor gets a Wi-Fi code, and the pupil leaves.

@@ -376,7 +376,7 @@ fn report_record(n: usize) -> KafkaRecord {
         source: ConcernSource::StaffReport,
         subject_staff_role: None,
         staff_involved: false,
-        device_involved: n % 3 == 0,
+        device_involved: n.is_multiple_of(3),
         immediate_risk: false,
         acknowledge_by: at + chrono::Duration::hours(1),
         steps: ["parents_informed", "debrief"]

@@ -59,7 +59,7 @@ fn pupil(n: usize, year: i64) -> Value {
     json!({
         "kind": "pupil", "mis_id": format!("P{n}"), "upn": with_check_letter(&format!("88640012{n:04}")),
         "forename": format!("Pupil{n}"), "surname": format!("Surname{n:05}"), "date_of_birth": "2012-05-01",
-        "year_group": year, "flags": {"send": n % 9 == 0, "in_care": n % 97 == 0, "eal": n % 5 == 0},
+        "year_group": year, "flags": {"send": n.is_multiple_of(9), "in_care": n.is_multiple_of(97), "eal": n.is_multiple_of(5)},
         "accounts": [format!("curriculum\\pupil{n}"), format!("pupil{n}@school.example")]
     })
 }

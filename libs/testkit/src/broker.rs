@@ -17,7 +17,7 @@ pub struct TestBroker {
 }
 
 enum Kind {
-    Embedded(EmbeddedBroker),
+    Embedded(Box<EmbeddedBroker>),
     /// A namespace on a cluster this test shares with others.
     Shared,
     /// A single Apache Kafka node of this test's own (`scripts/kafka.sh`), in this directory.
@@ -57,7 +57,7 @@ impl TestBroker {
             .await
             .expect("embedded broker");
         let log = SharedLog::new(broker.bootstrap_servers());
-        Self::with_topics(log, Kind::Embedded(broker)).await
+        Self::with_topics(log, Kind::Embedded(Box::new(broker))).await
     }
 
     async fn with_topics(log: SharedLog, kind: Kind) -> TestBroker {

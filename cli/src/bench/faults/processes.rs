@@ -155,7 +155,7 @@ impl Platform {
             .map_err(anyhow::Error::msg)?;
         crate::stack::create_topics(&log).await?;
 
-        let common = vec![
+        let common = [
             ("KAFKA_BROKERS".to_owned(), brokers),
             ("TRUSTSAFE_KAFKA_NAMESPACE".to_owned(), namespace),
             ("TRUSTSAFE_AUTH_ISSUER".to_owned(), settings.issuer.to_owned()),

@@ -176,7 +176,7 @@ async fn poison_records_are_parked_and_the_consumer_moves_on() {
         record.headers.push((name.into(), value.as_bytes().to_vec()));
     };
     // Same stream key as the good events: a stuck partition would starve them.
-    let poison = vec![
+    let poison = [
         with(&|record| record.value = b"{not json".to_vec()),
         with(&|record| set(record, "ce_type", "incident.teleported.v9")),
         with(&|record| record.value = br#"{"record_kind": 7}"#.to_vec()),

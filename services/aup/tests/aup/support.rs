@@ -87,7 +87,7 @@ pub fn pupil(n: usize, surname: &str, year: i64) -> Value {
     json!({
         "kind": "pupil", "mis_id": format!("P{n}"), "upn": upn(n), "forename": format!("Pupil{n}"),
         "surname": surname, "date_of_birth": "2015-03-04", "year_group": year,
-        "flags": {"send": n % 7 == 0, "in_care": false, "eal": null},
+        "flags": {"send": n.is_multiple_of(7), "in_care": false, "eal": null},
         "accounts": [format!("raps\\pupil{n}")]
     })
 }

@@ -337,7 +337,7 @@ async fn uploads_that_cannot_be_read_are_refused_whole_and_change_nothing() {
 async fn the_same_host_at_two_schools_has_one_key_on_the_log() {
     let app = TestApp::spawn().await;
     let lines = |host: &str| {
-        vec![
+        [
             squid(NINE, "pupil1", &format!("http://{host}/a"), true),
             squid(NINE + 60, "pupil2", "http://other.example/b", true),
         ]

@@ -112,7 +112,7 @@ impl Concerns {
         let id = Uuid::now_v7();
         let name_alleged = |person_ref: &str| {
             self.pseudonyms
-                .pseudonym(Purpose::Alleged, &trust_id, person_ref.as_bytes())
+                .pseudonym(Purpose::Alleged, trust_id, person_ref.as_bytes())
         };
         let reported = concern::report(
             new,
@@ -123,7 +123,7 @@ impl Concerns {
             &name_alleged,
         )?;
         let role = viewer.school_role().map(role_name).unwrap_or("staff");
-        let context = self.context(&viewer, &trust_id, school_id, role);
+        let context = self.context(&viewer, trust_id, school_id, role);
         let concern = Concern::reported(school_id, reported.clone(), &context.actor, now);
         self.store
             .save_concern(
@@ -164,7 +164,7 @@ impl Concerns {
     ) -> Result<(Loaded, Access), ConcernError> {
         let (viewer, school_id, trust_id) = viewer(scope);
         let (loaded, access) = self.visible(&viewer, school_id, id).await?;
-        let context = self.context(&viewer, &trust_id, school_id, access.role());
+        let context = self.context(&viewer, trust_id, school_id, access.role());
         let mut tx = self.store.pool().begin().await?;
         self.store
             .audit_reads(
@@ -197,7 +197,7 @@ impl Concerns {
             .school_role()
             .map(role_name)
             .unwrap_or("trust_safeguarding_lead");
-        let context = self.context(&viewer, &trust_id, school_id, role);
+        let context = self.context(&viewer, trust_id, school_id, role);
         let ids: Vec<Uuid> = listed.iter().map(|concern| concern.id).collect();
         self.store
             .audit_reads(&mut tx, &context, &ids, "incident-list", role, self.clock.now())
@@ -232,7 +232,7 @@ impl Concerns {
                 new_id: Uuid::now_v7(),
             },
         )?;
-        let context = self.context(&viewer, &trust_id, school_id, access.role());
+        let context = self.context(&viewer, trust_id, school_id, access.role());
         let mut after = concern.clone();
         for event in &events {
             after.apply(event, &context.actor);
@@ -342,7 +342,7 @@ impl Concerns {
         {
             return Err(ConcernError::Stale { current });
         }
-        let context = self.context(&viewer, &trust_id, school_id, role);
+        let context = self.context(&viewer, trust_id, school_id, role);
         let version = self
             .store
             .save_workflow(&mut tx, school_id, current, &context, &workflow, self.clock.now())

@@ -229,7 +229,7 @@ pub struct Visibility<'a> {
 impl Visibility<'_> {
     /// None: the concern does not exist for this person (404).
     pub fn access(&self, viewer: &Viewer) -> Option<Access> {
-        if self.alleged.iter().any(|person| *person == viewer.subject) {
+        if self.alleged.contains(&viewer.subject) {
             return None;
         }
         if let Some(role) = self.route.handled_by(viewer) {

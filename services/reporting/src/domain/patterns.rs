@@ -93,7 +93,7 @@ pub fn patterns(sightings: Vec<Sighting>) -> Vec<Pattern> {
             })
         })
         .collect();
-    found.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+    found.sort_by_key(|pattern| std::cmp::Reverse(pattern.last_seen));
     found
 }
 
